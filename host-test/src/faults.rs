@@ -1,0 +1,124 @@
+//! Transport-level fault injection through [`WasiHttpHooks::send_request`]:
+//! refused, reset, timed-out or hanging requests without any server, and a
+//! log of every request the guest handed to `wasi:http`.
+
+use std::collections::VecDeque;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+
+use http_body_util::BodyExt;
+use wasmtime_wasi_http::{Error, RequestOptions, WasiBody, WasiHttpHooks};
+
+/// A failure to inject instead of sending a request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TransportFault {
+    /// `connection-refused`, at once.
+    Refused,
+    /// `connection-terminated`: the peer reset the connection.
+    Reset,
+    /// `connection-timeout`: connect timed out.
+    ConnectTimeout,
+    /// `dns-error`: the name did not resolve.
+    Dns,
+    /// The request never completes (only the guest's own deadline ends it).
+    Hang,
+}
+
+impl TransportFault {
+    fn error(&self) -> Option<Error> {
+        Some(match self {
+            TransportFault::Refused => Error::ConnectionRefused,
+            TransportFault::Reset => Error::ConnectionTerminated,
+            TransportFault::ConnectTimeout => Error::ConnectionTimeout,
+            TransportFault::Dns => Error::DnsError { rcode: Some("NXDOMAIN".into()), info_code: None },
+            TransportFault::Hang => return None,
+        })
+    }
+}
+
+/// A request as the guest handed it to the host.
+#[derive(Clone, Debug)]
+pub struct SentRequest {
+    /// Method.
+    pub method: String,
+    /// Full URI.
+    pub uri: String,
+    /// Headers, names lower-case.
+    pub headers: Vec<(String, String)>,
+    /// Options the guest set (connect / first byte / between bytes).
+    pub options: Option<RequestOptions>,
+}
+
+#[derive(Default)]
+struct State {
+    queue: VecDeque<TransportFault>,
+    always: Option<TransportFault>,
+    sent: Vec<SentRequest>,
+}
+
+/// The hooks of one instance. Clones share state, so a test keeps one and
+/// gives the other to the instance.
+#[derive(Clone, Default)]
+pub struct TransportFaults {
+    state: Arc<Mutex<State>>,
+}
+
+impl TransportFaults {
+    /// Fails the next request (after those already queued) with `fault`.
+    pub fn push(&self, fault: TransportFault) {
+        self.state.lock().unwrap().queue.push_back(fault);
+    }
+
+    /// Fails every request with `fault` (queued faults go first); `None` stops.
+    pub fn always(&self, fault: Option<TransportFault>) {
+        self.state.lock().unwrap().always = fault;
+    }
+
+    /// Every request the guest sent so far, faulted or not.
+    pub fn sent(&self) -> Vec<SentRequest> {
+        self.state.lock().unwrap().sent.clone()
+    }
+}
+
+type ResponseFuture = Box<
+    dyn Future<
+            Output = Result<(http::Response<WasiBody>, Box<dyn Future<Output = Result<(), Error>> + Send>), Error>,
+        > + Send,
+>;
+
+impl WasiHttpHooks for TransportFaults {
+    fn send_request(
+        &mut self,
+        request: http::Request<WasiBody>,
+        options: Option<RequestOptions>,
+        fut: Box<dyn Future<Output = Result<(), Error>> + Send>,
+    ) -> ResponseFuture {
+        drop(fut);
+        let fault = {
+            let mut state = self.state.lock().unwrap();
+            state.sent.push(SentRequest {
+                method: request.method().to_string(),
+                uri: request.uri().to_string(),
+                headers: request
+                    .headers()
+                    .iter()
+                    .map(|(k, v)| (k.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+                    .collect(),
+                options,
+            });
+            state.queue.pop_front().or_else(|| state.always.clone())
+        };
+        match fault {
+            None => Box::new(async move {
+                let (res, io) = wasmtime_wasi_http::default_send_request(request, options).await?;
+                Ok((res.map(BodyExt::boxed_unsync), Box::new(io) as Box<dyn Future<Output = _> + Send>))
+            }),
+            Some(fault) => Box::new(async move {
+                match fault.error() {
+                    Some(err) => Err(err),
+                    None => std::future::pending().await,
+                }
+            }),
+        }
+    }
+}

@@ -1,0 +1,185 @@
+//! Loads the component once and instantiates it cheaply, with typed calls.
+//!
+//! [`Harness`] compiles the component and pre-instantiates it against
+//! wasmtime-wasi and wasmtime-wasi-http; each [`Instance`] is a fresh store
+//! (own memory, own clients, own cache) built from that pre-instance. The
+//! guest gets `wasi:http` and clocks/random, and nothing else: no
+//! environment, no files, no sockets, no inherited stdio.
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use wasmtime::error::Context;
+use wasmtime::Result;
+use wasmtime::component::{Component, Linker, ResourceAny, ResourceTable};
+use wasmtime::{Engine, Store};
+use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
+
+use crate::bindings::{self, A2aClient, A2aClientPre};
+use crate::clock::ManualClock;
+use crate::faults::TransportFaults;
+
+/// Where the guest `.wasm` is: `A2A_COMPONENT` when set, else the one the
+/// build script just built from this checkout.
+pub fn component_path() -> PathBuf {
+    std::env::var_os("A2A_COMPONENT")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("A2A_GUEST_WASM")))
+}
+
+/// The `wit/` directory the component and these bindings come from.
+pub fn wit_dir() -> PathBuf {
+    PathBuf::from(env!("A2A_WIT_DIR"))
+}
+
+/// The store data of one instance.
+pub struct Host {
+    wasi: WasiCtx,
+    http: WasiHttpCtx,
+    table: ResourceTable,
+    hooks: TransportFaults,
+}
+
+impl WasiView for Host {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+    }
+}
+
+impl WasiHttpView for Host {
+    fn http(&mut self) -> WasiHttpCtxView<'_> {
+        WasiHttpCtxView { ctx: &mut self.http, table: &mut self.table, hooks: &mut self.hooks }
+    }
+}
+
+/// A compiled, pre-instantiated component.
+pub struct Harness {
+    engine: Engine,
+    pre: A2aClientPre<Host>,
+}
+
+/// How to set up one instance.
+#[derive(Clone, Default)]
+pub struct InstanceOptions {
+    /// A controllable clock; `None` uses the real clocks.
+    pub clock: Option<ManualClock>,
+    /// Transport hooks (fault injection and request log); default passes through.
+    pub faults: TransportFaults,
+}
+
+impl Harness {
+    /// Compiles the component at `path` and links it.
+    pub fn load(path: &Path) -> Result<Self> {
+        let engine = Engine::new(&wasmtime::Config::new())?;
+        let component = Component::from_file(&engine, path)
+            .with_context(|| format!("loading the component {}", path.display()))?;
+        let mut linker = Linker::<Host>::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+        wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
+        let pre = A2aClientPre::new(linker.instantiate_pre(&component)?)?;
+        Ok(Self { engine, pre })
+    }
+
+    /// The harness of this process, loading [`component_path`] on first use.
+    pub fn shared() -> &'static Harness {
+        static SHARED: OnceLock<Harness> = OnceLock::new();
+        SHARED.get_or_init(|| Harness::load(&component_path()).expect("loading the a2a-client component"))
+    }
+
+    /// A fresh instance.
+    pub async fn instantiate(&self, options: InstanceOptions) -> Result<Instance> {
+        let mut wasi = WasiCtxBuilder::new();
+        if let Some(clock) = &options.clock {
+            wasi.monotonic_clock(clock.clone()).wall_clock(clock.clone());
+        }
+        let host = Host {
+            wasi: wasi.build(),
+            http: WasiHttpCtx::new(),
+            table: ResourceTable::new(),
+            hooks: options.faults.clone(),
+        };
+        let mut store = Store::new(&self.engine, host);
+        let bindings = self.pre.instantiate_async(&mut store).await?;
+        Ok(Instance { store, bindings, options })
+    }
+}
+
+/// One instance of the component and its store.
+pub struct Instance {
+    store: Store<Host>,
+    bindings: A2aClient,
+    options: InstanceOptions,
+}
+
+/// A `client` resource living in an [`Instance`].
+#[derive(Clone, Copy, Debug)]
+pub struct Client(ResourceAny);
+
+type Call<T> = Result<Result<T, bindings::Error>>;
+
+impl Instance {
+    /// The options this instance was made with (its clock and fault hooks).
+    pub fn options(&self) -> &InstanceOptions {
+        &self.options
+    }
+
+    /// `validate-peer-id`.
+    pub async fn validate_peer_id(&mut self, id: &str) -> Result<Option<String>> {
+        self.bindings.a2a_client_api().call_validate_peer_id(&mut self.store, id).await
+    }
+
+    /// `client` constructor.
+    pub async fn client(&mut self, config: &bindings::Config) -> Call<Client> {
+        let api = self.bindings.a2a_client_api();
+        Ok(api.client().call_constructor(&mut self.store, config).await?.map(Client))
+    }
+
+    /// `client.set-token`.
+    pub async fn set_token(&mut self, c: Client, workspace_id: &str, token: Option<&str>) -> Call<()> {
+        let api = self.bindings.a2a_client_api();
+        api.client().call_set_token(&mut self.store, c.0, workspace_id, token).await
+    }
+
+    /// `client.discover-peer`.
+    pub async fn discover_peer(&mut self, c: Client, peer_id: &str, source: Option<&str>) -> Call<bindings::Peer> {
+        let api = self.bindings.a2a_client_api();
+        api.client().call_discover_peer(&mut self.store, c.0, peer_id, source).await
+    }
+
+    /// `client.peers`.
+    pub async fn peers(&mut self, c: Client, query: Option<&str>, source: Option<&str>) -> Call<Vec<bindings::Peer>> {
+        let api = self.bindings.a2a_client_api();
+        api.client().call_peers(&mut self.store, c.0, query, source).await
+    }
+
+    /// `client.workspace-info`.
+    pub async fn workspace_info(&mut self, c: Client, source: Option<&str>) -> Call<bindings::Workspace> {
+        let api = self.bindings.a2a_client_api();
+        api.client().call_workspace_info(&mut self.store, c.0, source).await
+    }
+
+    /// `client.agent-card-url`.
+    pub async fn agent_card_url(&mut self, c: Client, peer_id: &str) -> Call<String> {
+        let api = self.bindings.a2a_client_api();
+        api.client().call_agent_card_url(&mut self.store, c.0, peer_id).await
+    }
+
+    /// Drops a client resource.
+    pub async fn drop_client(&mut self, c: Client) -> Result<()> {
+        c.0.resource_drop_async(&mut self.store).await
+    }
+}
+
+/// A config with only the workspace id and platform URL set.
+pub fn config(workspace_id: &str, platform_url: Option<&str>) -> bindings::Config {
+    bindings::Config {
+        workspace_id: workspace_id.into(),
+        platform_url: platform_url.map(Into::into),
+        credentials: Vec::new(),
+        timeouts: None,
+        max_body_bytes: None,
+        cache: None,
+        retry: None,
+    }
+}

@@ -1,0 +1,17 @@
+//! `host-test`: a wasmtime host for the `a2a-client` component.
+//!
+//! - [`harness`]: compile once, pre-instantiate, fresh instances with typed calls;
+//! - [`platform`]: an embedded agent platform on loopback, with faults and a request log;
+//! - [`faults`]: transport faults through `WasiHttpHooks::send_request`;
+//! - [`clock`]: a controllable clock for the guest;
+//! - [`world`]: what the built component imports and exports;
+//! - [`json`]: WIT values as JSON, for the CLI and its batch mode.
+
+pub mod bindings;
+pub mod clock;
+pub mod faults;
+pub mod harness;
+pub mod platform;
+pub mod world;
+
+pub use harness::{config, Client, Harness, Instance, InstanceOptions};

@@ -1,0 +1,422 @@
+//! An in-process agent platform for tests and the demo: a real HTTP/1.1
+//! server on 127.0.0.1 (a free port) serving the registry and workspace API
+//! of `NOTES.md`, with a request log and per-route fault injection.
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+
+use bytes::Bytes;
+use http::{Method, Request, Response};
+use http_body_util::{combinators::BoxBody, BodyExt, Full, StreamBody};
+use hyper::body::{Frame, Incoming};
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use serde_json::{json, Value};
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+/// A workspace registered with the platform.
+#[derive(Clone, Debug)]
+pub struct Workspace {
+    /// Canonical id.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Role.
+    pub role: String,
+    /// Tier.
+    pub tier: i64,
+    /// `online`, `offline`, ...; `offline` peers answer 503 on discover.
+    pub status: String,
+    /// Bearer token the platform expects from this workspace, if any.
+    pub token: Option<String>,
+    /// Ids this workspace may see and talk to.
+    pub peers: Vec<String>,
+    /// Parent workspace.
+    pub parent_id: Option<String>,
+    /// When set, the workspace is removed: `GET /workspaces/{id}` answers 410.
+    pub removed_at: Option<String>,
+}
+
+impl Workspace {
+    /// An online workspace with no token and no peers.
+    pub fn new(id: &str, name: &str, role: &str) -> Self {
+        Self {
+            id: id.into(),
+            name: name.into(),
+            role: role.into(),
+            tier: 2,
+            status: "online".into(),
+            token: None,
+            peers: Vec::new(),
+            parent_id: None,
+            removed_at: None,
+        }
+    }
+
+    fn agent_url(&self, base: &str) -> String {
+        format!("{base}/agents/{}", self.id)
+    }
+}
+
+/// Which API route a fault applies to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Route {
+    /// `GET /registry/discover/{id}`.
+    Discover,
+    /// `GET /registry/{ws}/peers`.
+    Peers,
+    /// `GET /workspaces/{ws}`.
+    Workspace,
+    /// `POST /workspaces/{peer}/a2a`.
+    A2a,
+    /// Every route.
+    Any,
+}
+
+impl Route {
+    fn of(method: &Method, segments: &[&str]) -> Option<Route> {
+        match (method, segments) {
+            (&Method::GET, ["registry", "discover", _]) => Some(Route::Discover),
+            (&Method::GET, ["registry", _, "peers"]) => Some(Route::Peers),
+            (&Method::GET, ["workspaces", _]) => Some(Route::Workspace),
+            (&Method::POST, ["workspaces", _, "a2a"]) => Some(Route::A2a),
+            _ => None,
+        }
+    }
+}
+
+/// What a faulted route does instead of its normal answer.
+#[derive(Clone, Debug)]
+pub enum Fault {
+    /// Answer this status, content type and body.
+    Respond {
+        /// Status code.
+        status: u16,
+        /// `Content-Type`.
+        content_type: &'static str,
+        /// Body.
+        body: Vec<u8>,
+    },
+    /// Wait, then answer normally.
+    Delay(Duration),
+    /// Close the connection without answering.
+    Drop,
+    /// Answer 200 with a body of this many bytes (`[` then spaces), sent in 64 KiB chunks.
+    Huge(usize),
+    /// Answer 200, send the headers and the first `chunk` bytes of the normal body, then
+    /// one chunk every `every` (a trickling peer).
+    Trickle {
+        /// Bytes per chunk.
+        chunk: usize,
+        /// Pause between chunks.
+        every: Duration,
+    },
+}
+
+impl Fault {
+    /// A JSON answer.
+    pub fn json(status: u16, body: Value) -> Self {
+        Fault::Respond { status, content_type: "application/json", body: body.to_string().into_bytes() }
+    }
+
+    /// A raw answer with a content type.
+    pub fn raw(status: u16, content_type: &'static str, body: &str) -> Self {
+        Fault::Respond { status, content_type, body: body.as_bytes().to_vec() }
+    }
+}
+
+struct RouteFault {
+    route: Route,
+    fault: Fault,
+    remaining: Option<usize>,
+}
+
+/// A request the platform received.
+#[derive(Clone, Debug)]
+pub struct LoggedRequest {
+    /// Method.
+    pub method: String,
+    /// Path with query.
+    pub path: String,
+    /// Headers (names lower-case), in arrival order.
+    pub headers: Vec<(String, String)>,
+    /// Body as text.
+    pub body: String,
+}
+
+impl LoggedRequest {
+    /// The value of a header, if sent.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+}
+
+#[derive(Default)]
+struct State {
+    workspaces: HashMap<String, Workspace>,
+    faults: Vec<RouteFault>,
+    log: Vec<LoggedRequest>,
+}
+
+/// A running platform. Stops when dropped.
+pub struct Platform {
+    addr: SocketAddr,
+    state: Arc<Mutex<State>>,
+    server: JoinHandle<()>,
+}
+
+impl Drop for Platform {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+type Body = BoxBody<Bytes, Infallible>;
+
+fn full(bytes: impl Into<Bytes>) -> Body {
+    Full::new(bytes.into()).boxed()
+}
+
+fn json_response(status: u16, body: Value) -> Response<Body> {
+    Response::builder()
+        .status(status)
+        .header("content-type", "application/json")
+        .body(full(body.to_string()))
+        .unwrap()
+}
+
+/// Marker error: makes hyper close the connection without a response.
+#[derive(Debug)]
+struct DropConnection;
+impl std::fmt::Display for DropConnection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("fault: connection dropped")
+    }
+}
+impl std::error::Error for DropConnection {}
+
+impl Platform {
+    /// Starts a platform with these workspaces on a free loopback port.
+    pub async fn start(workspaces: Vec<Workspace>) -> std::io::Result<Platform> {
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let state = Arc::new(Mutex::new(State {
+            workspaces: workspaces.into_iter().map(|w| (w.id.clone(), w)).collect(),
+            ..Default::default()
+        }));
+        let base = format!("http://{addr}");
+        let shared = state.clone();
+        let server = tokio::spawn(async move {
+            loop {
+                let Ok((stream, _)) = listener.accept().await else { continue };
+                let state = shared.clone();
+                let base = base.clone();
+                tokio::spawn(async move {
+                    let service = service_fn(move |req| handle(state.clone(), base.clone(), req));
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+        });
+        Ok(Platform { addr, state, server })
+    }
+
+    /// `http://127.0.0.1:<port>`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Applies `fault` to the next `times` requests of `route` (`None`: all).
+    pub fn fault(&self, route: Route, fault: Fault, times: Option<usize>) {
+        self.state.lock().unwrap().faults.push(RouteFault { route, fault, remaining: times });
+    }
+
+    /// Removes every fault.
+    pub fn clear_faults(&self) {
+        self.state.lock().unwrap().faults.clear();
+    }
+
+    /// Every request received so far.
+    pub fn log(&self) -> Vec<LoggedRequest> {
+        self.state.lock().unwrap().log.clone()
+    }
+
+    /// Forgets the requests received so far.
+    pub fn clear_log(&self) {
+        self.state.lock().unwrap().log.clear();
+    }
+
+    /// Changes a workspace (its status, token, removal, peers...).
+    pub fn update(&self, id: &str, change: impl FnOnce(&mut Workspace)) {
+        if let Some(w) = self.state.lock().unwrap().workspaces.get_mut(id) {
+            change(w);
+        }
+    }
+}
+
+async fn handle(state: Arc<Mutex<State>>, base: String, req: Request<Incoming>) -> Result<Response<Body>, DropConnection> {
+    let (parts, body) = req.into_parts();
+    let body = body.collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+    let path = parts.uri.path_and_query().map(|p| p.as_str().to_owned()).unwrap_or_default();
+    let segments: Vec<&str> = parts.uri.path().trim_matches('/').split('/').collect();
+    let route = Route::of(&parts.method, &segments);
+    let fault = {
+        let mut state = state.lock().unwrap();
+        state.log.push(LoggedRequest {
+            method: parts.method.to_string(),
+            path: path.clone(),
+            headers: parts
+                .headers
+                .iter()
+                .map(|(k, v)| (k.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+                .collect(),
+            body: String::from_utf8_lossy(&body).into_owned(),
+        });
+        take_fault(&mut state.faults, route)
+    };
+    let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let answer = |state: &State| answer(state, &base, &parts.method, &segments, header("x-workspace-id"), header("authorization"));
+    match fault {
+        None => Ok(answer(&state.lock().unwrap())),
+        Some(Fault::Respond { status, content_type, body }) => Ok(Response::builder()
+            .status(status)
+            .header("content-type", content_type)
+            .body(full(body))
+            .unwrap()),
+        Some(Fault::Delay(d)) => {
+            tokio::time::sleep(d).await;
+            Ok(answer(&state.lock().unwrap()))
+        }
+        Some(Fault::Drop) => Err(DropConnection),
+        Some(Fault::Huge(size)) => {
+            let chunks = (0..size.div_ceil(65536)).map(move |i| {
+                let len = (size - i * 65536).min(65536);
+                let mut chunk = vec![b' '; len];
+                if i == 0 {
+                    chunk[0] = b'[';
+                }
+                Ok::<_, Infallible>(Frame::data(Bytes::from(chunk)))
+            });
+            let body = StreamBody::new(futures_util::stream::iter(chunks)).boxed();
+            Ok(Response::builder().status(200).header("content-type", "application/json").body(body).unwrap())
+        }
+        Some(Fault::Trickle { chunk, every }) => {
+            let normal = answer(&state.lock().unwrap());
+            let (head, body) = normal.into_parts();
+            let bytes = body.collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+            let (tx, rx) = tokio::sync::mpsc::channel::<Result<Frame<Bytes>, Infallible>>(1);
+            tokio::spawn(async move {
+                for (i, piece) in bytes.chunks(chunk.max(1)).enumerate() {
+                    if i > 0 {
+                        tokio::time::sleep(every).await;
+                    }
+                    if tx.send(Ok(Frame::data(Bytes::copy_from_slice(piece)))).await.is_err() {
+                        return;
+                    }
+                }
+            });
+            let body = StreamBody::new(tokio_stream::wrappers::ReceiverStream::new(rx)).boxed();
+            let mut head = head;
+            head.headers.remove("content-length");
+            Ok(Response::from_parts(head, body))
+        }
+    }
+}
+
+fn take_fault(faults: &mut Vec<RouteFault>, route: Option<Route>) -> Option<Fault> {
+    let i = faults.iter().position(|f| f.route == Route::Any || Some(f.route) == route)?;
+    let fault = faults[i].fault.clone();
+    match &mut faults[i].remaining {
+        Some(1) => {
+            faults.remove(i);
+        }
+        Some(n) => *n -= 1,
+        None => {}
+    }
+    Some(fault)
+}
+
+/// The platform's own answer, following the handlers described in NOTES.md.
+fn answer(
+    state: &State,
+    base: &str,
+    method: &Method,
+    segments: &[&str],
+    caller: Option<String>,
+    authorization: Option<String>,
+) -> Response<Body> {
+    let not_found = || json_response(404, json!({"error": "workspace not found"}));
+    // The bearer token must be the one of the workspace the call acts as.
+    let authorized = |ws: &Workspace| match &ws.token {
+        None => true,
+        Some(token) => authorization.as_deref() == Some(&format!("Bearer {token}")),
+    };
+    match Route::of(method, segments) {
+        Some(Route::Discover) => {
+            let Some(caller_id) = caller else {
+                return json_response(400, json!({"error": "X-Workspace-ID header required"}));
+            };
+            let Some(caller) = state.workspaces.get(&caller_id.to_ascii_lowercase()) else {
+                return json_response(401, json!({"error": "unknown caller workspace"}));
+            };
+            if !authorized(caller) {
+                return json_response(401, json!({"error": "invalid token"}));
+            }
+            let Some(peer) = state.workspaces.get(segments[2]) else { return not_found() };
+            if !caller.peers.contains(&peer.id) {
+                return json_response(403, json!({"error": "not allowed to talk to that workspace"}));
+            }
+            if peer.status == "offline" || peer.removed_at.is_some() {
+                return json_response(503, json!({"error": "workspace not available", "status": peer.status}));
+            }
+            json_response(
+                200,
+                json!({"id": peer.id, "url": peer.agent_url(base), "name": peer.name, "status": peer.status}),
+            )
+        }
+        Some(Route::Peers) => {
+            let Some(ws) = state.workspaces.get(segments[1]) else { return not_found() };
+            if !authorized(ws) {
+                return json_response(401, json!({"error": "invalid token"}));
+            }
+            let list: Vec<Value> = ws
+                .peers
+                .iter()
+                .filter_map(|id| state.workspaces.get(id))
+                .map(|p| {
+                    json!({
+                        "id": p.id, "name": p.name, "role": p.role, "tier": p.tier, "status": p.status,
+                        "agent_card": {"name": p.name, "url": p.agent_url(base)},
+                        "url": p.agent_url(base), "parent_id": p.parent_id, "active_tasks": 0,
+                    })
+                })
+                .collect();
+            json_response(200, Value::Array(list))
+        }
+        Some(Route::Workspace) => {
+            let Some(ws) = state.workspaces.get(segments[1]) else { return not_found() };
+            if !authorized(ws) {
+                return json_response(401, json!({"error": "invalid token"}));
+            }
+            if let Some(at) = &ws.removed_at {
+                return json_response(
+                    410,
+                    json!({"id": ws.id, "removed_at": at, "hint": "Workspace was removed. Re-onboard it from the canvas."}),
+                );
+            }
+            json_response(
+                200,
+                json!({"id": ws.id, "name": ws.name, "role": ws.role, "tier": ws.tier, "status": ws.status,
+                       "parent_id": ws.parent_id, "url": ws.agent_url(base)}),
+            )
+        }
+        Some(Route::A2a) => json_response(501, json!({"error": "A2A proxy not served by this platform yet"})),
+        Some(Route::Any) | None => json_response(404, json!({"error": "no such route"})),
+    }
+}

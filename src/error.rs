@@ -1,0 +1,446 @@
+//! Typed errors and the human text each call renders for them.
+//!
+//! Every error carries what happened ([`ErrorKind`], mirrored by the WIT
+//! `error-kind`) and the message the reference client printed in that
+//! situation, extended with where it happened. Messages are never empty and
+//! never contain a token ([`Error::redact`]).
+
+use serde_json::Value;
+use wasi::http::types::ErrorCode;
+
+use crate::ids::quote_input;
+
+/// How much of a response body an error quotes.
+pub const EXCERPT_CHARS: usize = 200;
+
+/// What went wrong. One case per WIT `error-kind` case.
+#[derive(Debug, Clone)]
+pub enum ErrorKind {
+    /// An id argument is not a UUID; no request was made.
+    InvalidId {
+        /// Which argument.
+        param: String,
+        /// The input, quoted and cut.
+        value: String,
+    },
+    /// The configuration is unusable.
+    InvalidConfig(String),
+    /// The transport could not complete the request.
+    Transport {
+        /// Requested URL.
+        url: String,
+        /// The host's `wasi:http` error code.
+        code: ErrorCode,
+        /// Attempt number, from 1.
+        attempt: u32,
+    },
+    /// The client's own deadline passed.
+    TimedOut {
+        /// Requested URL.
+        url: String,
+        /// The deadline, ms.
+        after_ms: u32,
+    },
+    /// A status the call does not accept.
+    HttpStatus {
+        /// Requested URL.
+        url: String,
+        /// Status code.
+        status: u16,
+        /// Start of the body.
+        excerpt: String,
+    },
+    /// A body that is not JSON.
+    BadJson {
+        /// Requested URL.
+        url: String,
+        /// Status code.
+        status: u16,
+        /// The parse error.
+        detail: String,
+        /// Start of the body.
+        excerpt: String,
+    },
+    /// JSON of the wrong shape.
+    UnexpectedShape {
+        /// Requested URL.
+        url: String,
+        /// Status code.
+        status: u16,
+        /// Expected and found shapes.
+        detail: String,
+        /// Start of the body.
+        excerpt: String,
+    },
+    /// A body over the size limit.
+    BodyTooLarge {
+        /// Requested URL.
+        url: String,
+        /// The limit, bytes.
+        limit: u32,
+    },
+    /// The workspace was removed (HTTP 410).
+    Removed {
+        /// Workspace id.
+        id: String,
+        /// When, as the platform wrote it.
+        removed_at: Option<String>,
+        /// What to do.
+        hint: String,
+    },
+}
+
+/// An error: what happened and the text to show for it.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{message}")]
+pub struct Error {
+    /// What happened.
+    pub kind: ErrorKind,
+    /// Human text; never empty, never a token.
+    pub message: String,
+}
+
+impl Error {
+    /// An error with its rendered message.
+    pub fn new(kind: ErrorKind, message: String) -> Self {
+        Self { kind, message }
+    }
+
+    /// An invalid id argument (`param` names it).
+    pub fn invalid_id(param: &str, value: &str) -> Self {
+        let value = quote_input(value, 80);
+        let message = format!("invalid {param} (expected a UUID): {value}");
+        Self::new(ErrorKind::InvalidId { param: param.into(), value }, message)
+    }
+
+    /// Replaces every occurrence of each secret in the message and the body
+    /// excerpts with `[redacted]` — a platform that echoes a request's
+    /// `Authorization` header must not leak it through us.
+    pub fn redact<'a>(mut self, secrets: impl IntoIterator<Item = &'a str>) -> Self {
+        for secret in secrets.into_iter().filter(|s| !s.is_empty()) {
+            let scrub = |text: &mut String| {
+                if text.contains(secret) {
+                    *text = text.replace(secret, "[redacted]");
+                }
+            };
+            scrub(&mut self.message);
+            match &mut self.kind {
+                ErrorKind::HttpStatus { excerpt, .. } => scrub(excerpt),
+                ErrorKind::BadJson { excerpt, detail, .. }
+                | ErrorKind::UnexpectedShape { excerpt, detail, .. } => {
+                    scrub(excerpt);
+                    scrub(detail);
+                }
+                ErrorKind::Removed { hint, removed_at, .. } => {
+                    scrub(hint);
+                    if let Some(at) = removed_at {
+                        scrub(at);
+                    }
+                }
+                _ => {}
+            }
+        }
+        self
+    }
+}
+
+/// The first [`EXCERPT_CHARS`] characters of a body, lossily decoded, with
+/// control characters escaped so it stays on one line.
+pub fn excerpt(body: &[u8]) -> String {
+    let head = &body[..body.len().min(EXCERPT_CHARS * 4)];
+    let text = String::from_utf8_lossy(head);
+    let mut out = String::new();
+    for (n, c) in text.chars().enumerate() {
+        if n == EXCERPT_CHARS {
+            out.push('…');
+            break;
+        }
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The Python type name of a JSON value, as the reference's diagnostics print it.
+pub fn json_type_name(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "NoneType",
+        Value::Bool(_) => "bool",
+        Value::Number(n) if n.is_f64() => "float",
+        Value::Number(_) => "int",
+        Value::String(_) => "str",
+        Value::Array(_) => "list",
+        Value::Object(_) => "dict",
+    }
+}
+
+/// A readable, never empty, description of a `wasi:http` error code: what it
+/// means, then its WIT name.
+pub fn describe_code(code: &ErrorCode) -> String {
+    use ErrorCode as E;
+    let opt = |v: &Option<String>| v.as_deref().map(|s| format!(": {}", quote_input(s, 80))).unwrap_or_default();
+    let (text, name) = match code {
+        E::DnsTimeout => ("DNS lookup timed out".into(), "dns-timeout"),
+        E::DnsError(p) => (format!("DNS lookup failed{}", opt(&p.rcode)), "dns-error"),
+        E::DestinationNotFound => ("destination not found".into(), "destination-not-found"),
+        E::DestinationUnavailable => ("destination unavailable".into(), "destination-unavailable"),
+        E::DestinationIpProhibited => ("destination IP prohibited".into(), "destination-ip-prohibited"),
+        E::DestinationIpUnroutable => ("destination IP unroutable".into(), "destination-ip-unroutable"),
+        E::ConnectionRefused => ("connection refused".into(), "connection-refused"),
+        E::ConnectionTerminated => ("connection terminated before the response was complete".into(), "connection-terminated"),
+        E::ConnectionTimeout => ("connect timed out".into(), "connection-timeout"),
+        E::ConnectionReadTimeout => ("read timed out (no bytes within the timeout)".into(), "connection-read-timeout"),
+        E::ConnectionWriteTimeout => ("write timed out".into(), "connection-write-timeout"),
+        E::ConnectionLimitReached => ("connection limit reached".into(), "connection-limit-reached"),
+        E::TlsProtocolError => ("TLS protocol error".into(), "TLS-protocol-error"),
+        E::TlsCertificateError => ("TLS certificate error".into(), "TLS-certificate-error"),
+        E::TlsAlertReceived(p) => (format!("TLS alert received{}", opt(&p.alert_message)), "TLS-alert-received"),
+        E::HttpRequestDenied => ("request denied by the host".into(), "HTTP-request-denied"),
+        E::HttpRequestLengthRequired => ("request length required".into(), "HTTP-request-length-required"),
+        E::HttpRequestBodySize(_) => ("request body size mismatch".into(), "HTTP-request-body-size"),
+        E::HttpRequestMethodInvalid => ("request method invalid".into(), "HTTP-request-method-invalid"),
+        E::HttpRequestUriInvalid => ("request URI invalid".into(), "HTTP-request-URI-invalid"),
+        E::HttpRequestUriTooLong => ("request URI too long".into(), "HTTP-request-URI-too-long"),
+        E::HttpRequestHeaderSectionSize(_) => ("request headers too large".into(), "HTTP-request-header-section-size"),
+        E::HttpRequestHeaderSize(_) => ("a request header is too large".into(), "HTTP-request-header-size"),
+        E::HttpRequestTrailerSectionSize(_) => ("request trailers too large".into(), "HTTP-request-trailer-section-size"),
+        E::HttpRequestTrailerSize(_) => ("a request trailer is too large".into(), "HTTP-request-trailer-size"),
+        E::HttpResponseIncomplete => ("response incomplete (connection closed early)".into(), "HTTP-response-incomplete"),
+        E::HttpResponseHeaderSectionSize(_) => ("response headers too large".into(), "HTTP-response-header-section-size"),
+        E::HttpResponseHeaderSize(_) => ("a response header is too large".into(), "HTTP-response-header-size"),
+        E::HttpResponseBodySize(_) => ("response body size mismatch".into(), "HTTP-response-body-size"),
+        E::HttpResponseTrailerSectionSize(_) => ("response trailers too large".into(), "HTTP-response-trailer-section-size"),
+        E::HttpResponseTrailerSize(_) => ("a response trailer is too large".into(), "HTTP-response-trailer-size"),
+        E::HttpResponseTransferCoding(v) => (format!("bad response transfer coding{}", opt(v)), "HTTP-response-transfer-coding"),
+        E::HttpResponseContentCoding(v) => (format!("bad response content coding{}", opt(v)), "HTTP-response-content-coding"),
+        E::HttpResponseTimeout => ("no response within the first-byte timeout".into(), "HTTP-response-timeout"),
+        E::HttpUpgradeFailed => ("HTTP upgrade failed".into(), "HTTP-upgrade-failed"),
+        E::HttpProtocolError => ("HTTP protocol error (malformed response or connection reset)".into(), "HTTP-protocol-error"),
+        E::LoopDetected => ("loop detected".into(), "loop-detected"),
+        E::ConfigurationError => ("host configuration error".into(), "configuration-error"),
+        E::InternalError(v) => (format!("internal error{}", opt(v)), "internal-error"),
+    };
+    format!("{text} (wasi:http error-code {name})")
+}
+
+/// The generic detail of a kind, for messages of calls that have no
+/// reference wording of their own.
+pub fn detail(kind: &ErrorKind) -> String {
+    match kind {
+        ErrorKind::InvalidId { param, value } => format!("invalid {param} (expected a UUID): {value}"),
+        ErrorKind::InvalidConfig(msg) => format!("invalid config: {msg}"),
+        ErrorKind::Transport { url, code, attempt } => {
+            format!("{} [target={url}, attempt {attempt}]", describe_code(code))
+        }
+        ErrorKind::TimedOut { url, after_ms } => {
+            format!("no complete response within {after_ms} ms [target={url}]")
+        }
+        ErrorKind::HttpStatus { url, status, excerpt } => {
+            format!("HTTP {status}{} [target={url}]", quoted_excerpt(excerpt))
+        }
+        ErrorKind::BadJson { url, status, detail, excerpt } => {
+            format!("HTTP {status} body was not JSON: {detail}{} [target={url}]", quoted_excerpt(excerpt))
+        }
+        ErrorKind::UnexpectedShape { url, status, detail, .. } => {
+            format!("HTTP {status} body has the wrong shape: {detail} [target={url}]")
+        }
+        ErrorKind::BodyTooLarge { url, limit } => {
+            format!("response body exceeds the {limit}-byte limit [target={url}]")
+        }
+        ErrorKind::Removed { id, hint, .. } => format!("workspace {id} was removed: {hint}"),
+    }
+}
+
+fn quoted_excerpt(excerpt: &str) -> String {
+    if excerpt.is_empty() {
+        String::new()
+    } else {
+        format!(": {excerpt}")
+    }
+}
+
+/// The reference's `get_peers_with_diagnostic` text for a failed `peers`
+/// call, naming the workspace actually queried (defect 6) and never empty
+/// (defect 15), followed by the target.
+pub fn peers_diagnostic(kind: &ErrorKind, platform: &str, source: &str) -> String {
+    let target = |url: &str| format!(" [target={url}]");
+    match kind {
+        ErrorKind::Transport { url, code, .. } => {
+            format!("Cannot reach platform at {platform}: {}{}", describe_code(code), target(url))
+        }
+        ErrorKind::TimedOut { url, after_ms } => format!(
+            "Cannot reach platform at {platform}: no complete response within {after_ms} ms{}",
+            target(url)
+        ),
+        ErrorKind::BadJson { url, status, detail, .. } => {
+            format!("Platform returned {status} but body was not JSON: {detail}{}", target(url))
+        }
+        ErrorKind::UnexpectedShape { url, status, detail, .. } => {
+            format!("Platform returned {status} but body was not a list: {detail}{}", target(url))
+        }
+        ErrorKind::HttpStatus { url, status: status @ (401 | 403), .. } => format!(
+            "Authentication to platform failed (HTTP {status}). The workspace bearer token may be invalid — restarting the workspace usually re-mints it.{}",
+            target(url)
+        ),
+        ErrorKind::HttpStatus { url, status: 404, .. } => format!(
+            "Workspace ID {source} is not registered with the platform (HTTP 404). Re-registration via the platform's /registry/register endpoint is needed.{}",
+            target(url)
+        ),
+        ErrorKind::HttpStatus { url, status: status @ 500..=599, .. } => {
+            format!("Platform error: HTTP {status}.{}", target(url))
+        }
+        ErrorKind::HttpStatus { url, status, .. } => {
+            format!("Unexpected platform response: HTTP {status}.{}", target(url))
+        }
+        ErrorKind::BodyTooLarge { url, limit } => format!(
+            "Platform response was larger than the {limit}-byte limit.{}",
+            target(url)
+        ),
+        other => detail(other),
+    }
+}
+
+/// Text of a failed `workspace-info`: the reference's words ("not found",
+/// "removed" with its hint), with 401/403 and 5xx told apart from "not
+/// found" (defect 10).
+pub fn workspace_info_message(kind: &ErrorKind, source: &str) -> String {
+    match kind {
+        ErrorKind::HttpStatus { url, status: 404, .. } => {
+            format!("not found: workspace {source} (HTTP 404) [target={url}]")
+        }
+        ErrorKind::HttpStatus { url, status: status @ (401 | 403), .. } => format!(
+            "authentication failed (HTTP {status}) reading workspace {source}: the bearer token may be invalid — restarting the workspace usually re-mints it [target={url}]"
+        ),
+        ErrorKind::HttpStatus { url, status: status @ 500..=599, .. } => {
+            format!("platform error (HTTP {status}) reading workspace {source} [target={url}]")
+        }
+        ErrorKind::Removed { id, removed_at, hint } => match removed_at {
+            Some(at) => format!("removed: workspace {id} was removed at {at}. {hint}"),
+            None => format!("removed: workspace {id} was removed. {hint}"),
+        },
+        other => format!("workspace info for {source} failed: {}", detail(other)),
+    }
+}
+
+/// Text of a failed `discover-peer`, in the words of the reference's log line.
+pub fn discover_message(kind: &ErrorKind, peer: &str) -> String {
+    match kind {
+        ErrorKind::HttpStatus { url, status: 404, .. } => {
+            format!("Discovery failed for {peer}: not found in the registry (HTTP 404) [target={url}]")
+        }
+        ErrorKind::HttpStatus { url, status: status @ (401 | 403), excerpt } => format!(
+            "Discovery failed for {peer}: not allowed (HTTP {status}): the token is invalid or this workspace may not talk to that peer{} [target={url}]",
+            quoted_excerpt(excerpt)
+        ),
+        other => format!("Discovery failed for {peer}: {}", detail(other)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const URL: &str = "http://p/registry/s/peers";
+
+    fn status(status: u16) -> ErrorKind {
+        ErrorKind::HttpStatus { url: URL.into(), status, excerpt: String::new() }
+    }
+
+    #[test]
+    fn peers_diagnostics_cover_every_branch() {
+        let d = |k: &ErrorKind| peers_diagnostic(k, "http://p", "src-id");
+        assert_eq!(
+            d(&status(401)),
+            "Authentication to platform failed (HTTP 401). The workspace bearer token may be invalid — restarting the workspace usually re-mints it. [target=http://p/registry/s/peers]"
+        );
+        assert!(d(&status(403)).starts_with("Authentication to platform failed (HTTP 403)."));
+        assert_eq!(
+            d(&status(404)),
+            "Workspace ID src-id is not registered with the platform (HTTP 404). Re-registration via the platform's /registry/register endpoint is needed. [target=http://p/registry/s/peers]"
+        );
+        assert_eq!(d(&status(500)), "Platform error: HTTP 500. [target=http://p/registry/s/peers]");
+        assert_eq!(d(&status(503)), "Platform error: HTTP 503. [target=http://p/registry/s/peers]");
+        assert_eq!(d(&status(418)), "Unexpected platform response: HTTP 418. [target=http://p/registry/s/peers]");
+        assert_eq!(d(&status(302)), "Unexpected platform response: HTTP 302. [target=http://p/registry/s/peers]");
+        let refused = ErrorKind::Transport { url: URL.into(), code: ErrorCode::ConnectionRefused, attempt: 1 };
+        assert_eq!(
+            d(&refused),
+            "Cannot reach platform at http://p: connection refused (wasi:http error-code connection-refused) [target=http://p/registry/s/peers]"
+        );
+        let timeout = ErrorKind::TimedOut { url: URL.into(), after_ms: 30 };
+        assert_eq!(
+            d(&timeout),
+            "Cannot reach platform at http://p: no complete response within 30 ms [target=http://p/registry/s/peers]"
+        );
+        let bad = ErrorKind::BadJson { url: URL.into(), status: 200, detail: "expected value at line 1 column 1".into(), excerpt: "<html>".into() };
+        assert_eq!(
+            d(&bad),
+            "Platform returned 200 but body was not JSON: expected value at line 1 column 1 [target=http://p/registry/s/peers]"
+        );
+        let shape = ErrorKind::UnexpectedShape { url: URL.into(), status: 200, detail: "dict".into(), excerpt: "{}".into() };
+        assert_eq!(d(&shape), "Platform returned 200 but body was not a list: dict [target=http://p/registry/s/peers]");
+        let big = ErrorKind::BodyTooLarge { url: URL.into(), limit: 1024 };
+        assert!(d(&big).contains("1024-byte limit"));
+    }
+
+    #[test]
+    fn every_code_is_described() {
+        // The reference printed "Cannot reach platform at <url>: " for a read
+        // timeout (defect 15); no code may render empty.
+        for code in [
+            ErrorCode::ConnectionReadTimeout,
+            ErrorCode::HttpResponseTimeout,
+            ErrorCode::HttpProtocolError,
+            ErrorCode::InternalError(None),
+            ErrorCode::InternalError(Some("boom\n".into())),
+        ] {
+            let text = describe_code(&code);
+            assert!(text.len() > 20, "{text}");
+            assert!(!text.contains('\n'));
+        }
+    }
+
+    #[test]
+    fn workspace_info_messages() {
+        let m = |k: &ErrorKind| workspace_info_message(k, "ws");
+        assert!(m(&status(404)).starts_with("not found: workspace ws (HTTP 404)"));
+        assert!(m(&status(401)).starts_with("authentication failed (HTTP 401)"));
+        assert!(m(&status(500)).starts_with("platform error (HTTP 500)"));
+        let removed = ErrorKind::Removed { id: "ws".into(), removed_at: Some("2026-04-30".into()), hint: "Regenerate.".into() };
+        assert_eq!(m(&removed), "removed: workspace ws was removed at 2026-04-30. Regenerate.");
+    }
+
+    #[test]
+    fn excerpts_are_short_and_single_line() {
+        let long = "x".repeat(1000);
+        let e = excerpt(long.as_bytes());
+        assert_eq!(e.chars().count(), EXCERPT_CHARS + 1);
+        assert_eq!(excerpt(b"a\nb\r\0"), "a\\nb\\r\\u{0}");
+        assert_eq!(excerpt(&[0xff, b'a']), "\u{fffd}a");
+    }
+
+    #[test]
+    fn redaction_scrubs_message_and_excerpt() {
+        let kind = ErrorKind::HttpStatus { url: URL.into(), status: 400, excerpt: "echo: Bearer tok-123".into() };
+        let e = Error::new(kind, "HTTP 400: echo: Bearer tok-123".into()).redact(["tok-123", ""]);
+        assert_eq!(e.message, "HTTP 400: echo: Bearer [redacted]");
+        match e.kind {
+            ErrorKind::HttpStatus { excerpt, .. } => assert_eq!(excerpt, "echo: Bearer [redacted]"),
+            _ => unreachable!(),
+        }
+    }
+
+    #[test]
+    fn python_type_names() {
+        use serde_json::json;
+        assert_eq!(json_type_name(&json!({})), "dict");
+        assert_eq!(json_type_name(&json!("s")), "str");
+        assert_eq!(json_type_name(&json!(1)), "int");
+        assert_eq!(json_type_name(&json!(1.5)), "float");
+        assert_eq!(json_type_name(&json!(null)), "NoneType");
+        assert_eq!(json_type_name(&json!([])), "list");
+    }
+}

@@ -1,0 +1,86 @@
+//! Workspace ids: the validation every id passes before it reaches a URL or a header.
+
+/// Returns the canonical form of a workspace id — trimmed, lower-case — or
+/// `None` when `id` is not a UUID (`8-4-4-4-12` hex digits).
+///
+/// Lenient on case and surrounding whitespace (ids are often hand-typed by
+/// agents), strict on everything else: no `/`, `..`, control bytes or
+/// anything that could change a URL path or break a header.
+pub fn validate_peer_id(id: &str) -> Option<String> {
+    let id = id.trim();
+    let bytes = id.as_bytes();
+    if bytes.len() != 36 {
+        return None;
+    }
+    for (i, b) in bytes.iter().enumerate() {
+        let ok = match i {
+            8 | 13 | 18 | 23 => *b == b'-',
+            _ => b.is_ascii_hexdigit(),
+        };
+        if !ok {
+            return None;
+        }
+    }
+    Some(id.to_ascii_lowercase())
+}
+
+/// Renders untrusted input for an error message: escaped (no raw control
+/// bytes or newlines) and cut to `max` characters, so a hostile argument
+/// cannot forge extra lines in a log.
+pub fn quote_input(input: &str, max: usize) -> String {
+    let mut out = String::with_capacity(input.len().min(max) + 2);
+    out.push('\'');
+    for (n, c) in input.chars().enumerate() {
+        if n == max {
+            out.push('…');
+            break;
+        }
+        out.extend(c.escape_debug());
+    }
+    out.push('\'');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ID: &str = "3f2a1b4c-0d5e-4f60-8a7b-9c8d7e6f5a4b";
+
+    #[test]
+    fn accepts_and_canonicalises() {
+        assert_eq!(validate_peer_id(ID).as_deref(), Some(ID));
+        assert_eq!(
+            validate_peer_id("  3F2A1B4C-0D5E-4F60-8A7B-9C8D7E6F5A4B\n").as_deref(),
+            Some(ID)
+        );
+    }
+
+    #[test]
+    fn rejects_everything_else() {
+        for bad in [
+            "",
+            "   ",
+            "not-a-uuid",
+            "../../etc/passwd",
+            "3f2a1b4c-0d5e-4f60-8a7b-9c8d7e6f5a4",
+            "3f2a1b4c-0d5e-4f60-8a7b-9c8d7e6f5a4bb",
+            "3f2a1b4c0d5e-4f60-8a7b-9c8d7e6f5a4b-",
+            "3f2a1b4c-0d5e-4f60-8a7b-9c8d7e6f5a4g",
+            "3f2a1b4c-0d5e-4f60-8a7b-9c8d7e6f/a4b",
+            "3f2a1b4c-0d5e-4f60-8a7b-9c8d7e6f5a4\u{0}",
+            "3f2a1b4c-0d5e-4f60-8a7b-9c8d7e6f\r\nX: y",
+            "3f2a1b4c-0d5e-4f60-8a7b-9c8d7e6f5a4é",
+            "{3f2a1b4c-0d5e-4f60-8a7b-9c8d7e6f5a4b}",
+        ] {
+            assert_eq!(validate_peer_id(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn quoting_escapes_and_truncates() {
+        assert_eq!(quote_input("a\r\nb", 80), "'a\\r\\nb'");
+        assert_eq!(quote_input("abcdef", 3), "'abc…'");
+        assert_eq!(quote_input("", 3), "''");
+    }
+}
