@@ -255,3 +255,229 @@ pub fn percent_encode(value: &str) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::VecDeque;
+
+    use serde_json::json;
+    use wasi::http::types::ErrorCode;
+
+    use super::*;
+    use crate::config::RawConfig;
+
+    const ME: &str = "11111111-2222-4333-8444-555555555555";
+    const OTHER: &str = "22222222-2222-4333-8444-555555555555";
+    const PEER: &str = "aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee";
+
+    /// Answers from a script and remembers every request.
+    #[derive(Default)]
+    struct Fake {
+        answers: VecDeque<Result<Response, TransportError>>,
+        sent: Vec<Request>,
+    }
+
+    impl Fake {
+        fn answering(status: u16, body: &str) -> Self {
+            let mut f = Fake::default();
+            f.answers.push_back(Ok(Response { status, body: body.as_bytes().to_vec() }));
+            f
+        }
+        fn failing(err: TransportError) -> Self {
+            let mut f = Fake::default();
+            f.answers.push_back(Err(err));
+            f
+        }
+        fn only_request(&self) -> &Request {
+            assert_eq!(self.sent.len(), 1, "{:?}", self.sent);
+            &self.sent[0]
+        }
+    }
+
+    impl Transport for Fake {
+        fn send(&mut self, _: &crate::config::PlatformUrl, req: &Request) -> Result<Response, TransportError> {
+            self.sent.push(req.clone());
+            self.answers.pop_front().expect("an unexpected request")
+        }
+    }
+
+    fn cfg() -> Config {
+        Config::from_raw(RawConfig {
+            workspace_id: ME.into(),
+            platform_url: Some("http://platform:8080".into()),
+            credentials: vec![(ME.into(), "tok-me".into()), (OTHER.into(), "tok-other".into())],
+            ..Default::default()
+        })
+        .unwrap()
+    }
+
+    fn headers(req: &Request) -> Vec<(&str, &str)> {
+        req.headers.iter().map(|(k, v)| (*k, v.as_str())).collect()
+    }
+
+    #[test]
+    fn discover_sends_the_reference_request() {
+        let mut t = Fake::answering(200, &json!({"id": PEER, "name": "Builder", "url": "http://x"}).to_string());
+        let peer = discover_peer(&mut t, &cfg(), &PEER.to_uppercase(), None).unwrap();
+        assert_eq!(peer.id, PEER);
+        assert_eq!(peer.name.as_deref(), Some("Builder"));
+        assert_eq!(peer.url.as_deref(), Some("http://x"));
+        let req = t.only_request();
+        assert_eq!(req.method, Method::Get);
+        assert_eq!(req.path, format!("/registry/discover/{PEER}"));
+        assert_eq!(headers(req), [("x-workspace-id", ME), ("authorization", "Bearer tok-me")]);
+        assert_eq!(req.timeout, std::time::Duration::from_secs(10));
+    }
+
+    #[test]
+    fn discover_as_another_source_uses_its_token() {
+        let mut t = Fake::answering(200, &json!({"id": PEER}).to_string());
+        discover_peer(&mut t, &cfg(), PEER, Some(&format!(" {OTHER} "))).unwrap();
+        assert_eq!(headers(t.only_request()), [("x-workspace-id", OTHER), ("authorization", "Bearer tok-other")]);
+    }
+
+    #[test]
+    fn a_source_without_token_sends_no_authorization() {
+        let third = "33333333-2222-4333-8444-555555555555";
+        let mut t = Fake::answering(200, "{}");
+        let peer = discover_peer(&mut t, &cfg(), PEER, Some(third)).unwrap();
+        assert_eq!(peer.id, PEER, "an object without id is the peer asked for");
+        assert_eq!(headers(t.only_request()), [("x-workspace-id", third)]);
+    }
+
+    #[test]
+    fn invalid_ids_make_no_request() {
+        let mut t = Fake::default();
+        let e = discover_peer(&mut t, &cfg(), "../../admin", None).unwrap_err();
+        assert!(matches!(e.kind, ErrorKind::InvalidId { ref param, .. } if param == "peer-id"));
+        let e = discover_peer(&mut t, &cfg(), PEER, Some("x\r\nInjected: 1")).unwrap_err();
+        assert_eq!(e.message, "invalid source (expected a UUID): 'x\\r\\nInjected: 1'");
+        assert!(peers(&mut t, &cfg(), None, Some("..")).is_err());
+        assert!(workspace_info(&mut t, &cfg(), Some("/")).is_err());
+        assert!(agent_card_url(&cfg(), "nope").is_err());
+        assert!(t.sent.is_empty());
+    }
+
+    #[test]
+    fn discover_accepts_only_objects() {
+        for (body, found) in [("[1]", "list"), ("\"x\"", "str"), ("null", "NoneType")] {
+            let mut t = Fake::answering(200, body);
+            let e = discover_peer(&mut t, &cfg(), PEER, None).unwrap_err();
+            assert!(matches!(e.kind, ErrorKind::UnexpectedShape { .. }), "{body}");
+            assert!(e.message.contains(&format!("expected an object, got {found}")), "{}", e.message);
+        }
+    }
+
+    #[test]
+    fn discover_failures() {
+        let mut t = Fake::answering(404, r#"{"error":"workspace not found"}"#);
+        let e = discover_peer(&mut t, &cfg(), PEER, None).unwrap_err();
+        assert_eq!(
+            e.message,
+            format!("Discovery failed for {PEER}: not found in the registry (HTTP 404) [target=http://platform:8080/registry/discover/{PEER}]")
+        );
+        let mut t = Fake::answering(503, r#"{"error":"workspace not available","status":"offline"}"#);
+        let e = discover_peer(&mut t, &cfg(), PEER, None).unwrap_err();
+        assert!(e.message.contains("HTTP 503: {\"error\":\"workspace not available\""), "{}", e.message);
+        let mut t = Fake::answering(200, "<html>");
+        let e = discover_peer(&mut t, &cfg(), PEER, None).unwrap_err();
+        assert!(matches!(e.kind, ErrorKind::BadJson { status: 200, .. }));
+    }
+
+    #[test]
+    fn peers_parse_the_registry_list() {
+        let body = json!([{"id": PEER, "name": "B", "role": "builder", "tier": 2, "status": "online",
+            "agent_card": {"name": "B"}, "url": "http://b", "parent_id": null, "active_tasks": 3, "extra": true}]);
+        let mut t = Fake::answering(200, &body.to_string());
+        let list = peers(&mut t, &cfg(), None, None).unwrap();
+        assert_eq!(list.len(), 1);
+        let p = &list[0];
+        assert_eq!((p.role.as_deref(), p.tier, p.active_tasks), (Some("builder"), Some(2), Some(3)));
+        assert_eq!(p.parent_id, None);
+        assert_eq!(p.agent_card.as_deref(), Some(r#"{"name":"B"}"#));
+        assert!(p.raw.contains("\"extra\":true"));
+        assert_eq!(t.only_request().path, format!("/registry/{ME}/peers"));
+    }
+
+    #[test]
+    fn peers_query_is_encoded() {
+        let mut t = Fake::answering(200, "[]");
+        peers(&mut t, &cfg(), Some("data eng/ü&x=1"), None).unwrap();
+        assert_eq!(t.only_request().path, format!("/registry/{ME}/peers?q=data%20eng%2F%C3%BC%26x%3D1"));
+    }
+
+    #[test]
+    fn peers_diagnostics_name_the_source_queried() {
+        let mut t = Fake::answering(404, "{}");
+        let e = peers(&mut t, &cfg(), None, Some(OTHER)).unwrap_err();
+        assert!(e.message.starts_with(&format!("Workspace ID {OTHER} is not registered")), "{}", e.message);
+        let mut t = Fake::answering(200, r#"{"peers": []}"#);
+        let e = peers(&mut t, &cfg(), None, None).unwrap_err();
+        assert!(e.message.starts_with("Platform returned 200 but body was not a list: dict"), "{}", e.message);
+        let mut t = Fake::answering(200, r#"[{"id": "x"}, "str"]"#);
+        let e = peers(&mut t, &cfg(), None, None).unwrap_err();
+        assert!(e.message.contains("list item 1 is a str, not a dict"), "{}", e.message);
+        let mut t = Fake::answering(200, r#"[{"name": "no id"}]"#);
+        assert!(peers(&mut t, &cfg(), None, None).unwrap_err().message.contains("list item 0 has no string \"id\""));
+        let mut t = Fake::failing(TransportError::Code(ErrorCode::ConnectionRefused));
+        let e = peers(&mut t, &cfg(), None, None).unwrap_err();
+        assert!(e.message.starts_with("Cannot reach platform at http://platform:8080: connection refused"));
+        let mut t = Fake::failing(TransportError::TooLarge(1024));
+        assert!(matches!(peers(&mut t, &cfg(), None, None).unwrap_err().kind, ErrorKind::BodyTooLarge { limit: 1024, .. }));
+    }
+
+    #[test]
+    fn workspace_info_sends_only_the_bearer() {
+        let mut t = Fake::answering(200, &json!({"id": ME, "name": "Me", "status": "online"}).to_string());
+        let w = workspace_info(&mut t, &cfg(), None).unwrap();
+        assert_eq!((w.id.as_str(), w.name.as_deref()), (ME, Some("Me")));
+        let req = t.only_request();
+        assert_eq!(req.path, format!("/workspaces/{ME}"));
+        assert_eq!(headers(req), [("authorization", "Bearer tok-me")]);
+    }
+
+    #[test]
+    fn workspace_info_removed_with_and_without_body() {
+        let body = json!({"id": ME, "removed_at": "2026-04-30T10:00:00Z", "hint": "Re-onboard."});
+        let mut t = Fake::answering(410, &body.to_string());
+        let e = workspace_info(&mut t, &cfg(), None).unwrap_err();
+        assert_eq!(e.message, format!("removed: workspace {ME} was removed at 2026-04-30T10:00:00Z. Re-onboard."));
+        for body in ["gone", "[]", ""] {
+            let mut t = Fake::answering(410, body);
+            let e = workspace_info(&mut t, &cfg(), None).unwrap_err();
+            match e.kind {
+                ErrorKind::Removed { id, removed_at, hint } => {
+                    assert_eq!((id.as_str(), removed_at, hint.as_str()), (ME, None, DEFAULT_REMOVED_HINT));
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn workspace_info_tells_failures_apart() {
+        for (status, start) in [(404, "not found"), (401, "authentication failed"), (403, "authentication failed"), (500, "platform error")] {
+            let mut t = Fake::answering(status, "{}");
+            let e = workspace_info(&mut t, &cfg(), None).unwrap_err();
+            assert!(e.message.starts_with(start), "{status}: {}", e.message);
+        }
+        let mut t = Fake::answering(200, "[]");
+        assert!(matches!(workspace_info(&mut t, &cfg(), None).unwrap_err().kind, ErrorKind::UnexpectedShape { .. }));
+    }
+
+    #[test]
+    fn echoed_tokens_are_redacted() {
+        let mut t = Fake::answering(400, r#"{"error":"bad header Authorization: Bearer tok-me"}"#);
+        let e = discover_peer(&mut t, &cfg(), PEER, None).unwrap_err();
+        assert!(!e.message.contains("tok-me"), "{}", e.message);
+        assert!(e.message.contains("Bearer [redacted]"));
+    }
+
+    #[test]
+    fn card_url() {
+        assert_eq!(
+            agent_card_url(&cfg(), &PEER.to_uppercase()).unwrap(),
+            format!("http://platform:8080/registry/discover/{PEER}")
+        );
+    }
+}

@@ -10,8 +10,6 @@ wasmtime::component::bindgen!({
         "wasi:clocks": wasmtime_wasi::p2::bindings::clocks,
         "wasi:random": wasmtime_wasi::p2::bindings::random,
         "wasi:cli": wasmtime_wasi::p2::bindings::cli,
-        "wasi:filesystem": wasmtime_wasi::p2::bindings::filesystem,
-        "wasi:sockets": wasmtime_wasi::p2::bindings::sockets,
         "wasi:http": wasmtime_wasi_http::p2::bindings::http,
     },
 });
