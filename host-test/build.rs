@@ -36,10 +36,7 @@ fn main() {
         .output()
         .expect("running cargo to build the guest");
     if !output.status.success() {
-        panic!(
-            "building the guest component failed:\n{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
+        panic!("building the guest component failed:\n{}", String::from_utf8_lossy(&output.stderr));
     }
     let wasm = target_dir.join(TARGET).join("release").join("a2a_client.wasm");
     assert!(wasm.exists(), "guest build produced no {}", wasm.display());

@@ -125,10 +125,7 @@ impl PlatformUrl {
         } else if let Some(rest) = url.strip_prefix("https://") {
             (Scheme::Https, rest)
         } else {
-            return Err(format!(
-                "platform-url {} must start with http:// or https://",
-                quote_input(url, 80)
-            ));
+            return Err(format!("platform-url {} must start with http:// or https://", quote_input(url, 80)));
         };
         if rest.contains(['?', '#']) {
             return Err("platform-url must not have a query or fragment".into());
@@ -141,30 +138,19 @@ impl PlatformUrl {
             // Credentials belong in `credentials`, where they are kept out of messages.
             return Err("platform-url must not contain user-info (user:password@)".into());
         }
-        let authority_ok = !authority.is_empty()
-            && authority
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b".-_:[]".contains(&b));
+        let authority_ok =
+            !authority.is_empty() && authority.bytes().all(|b| b.is_ascii_alphanumeric() || b".-_:[]".contains(&b));
         if !authority_ok {
             return Err(format!(
                 "platform-url host {} is empty or has characters a host cannot have",
                 quote_input(authority, 80)
             ));
         }
-        let path_ok = path
-            .bytes()
-            .all(|b| b.is_ascii_graphic() && !b"\\\"<>^`{|}".contains(&b));
+        let path_ok = path.bytes().all(|b| b.is_ascii_graphic() && !b"\\\"<>^`{|}".contains(&b));
         if !path_ok || path.split('/').any(|seg| seg == ".." || seg == ".") {
-            return Err(format!(
-                "platform-url path {} is not a plain path",
-                quote_input(path, 80)
-            ));
+            return Err(format!("platform-url path {} is not a plain path", quote_input(path, 80)));
         }
-        Ok(Self {
-            scheme,
-            authority: authority.to_string(),
-            prefix: path.trim_end_matches('/').to_string(),
-        })
+        Ok(Self { scheme, authority: authority.to_string(), prefix: path.trim_end_matches('/').to_string() })
     }
 
     /// The base URL as text (what messages call "the platform").
@@ -242,8 +228,8 @@ impl Config {
     /// Applies defaults and checks every field.
     pub fn from_raw(raw: RawConfig) -> Result<Self, Error> {
         let workspace_id = config_id("workspace-id", &raw.workspace_id)?;
-        let platform = PlatformUrl::parse(raw.platform_url.as_deref().unwrap_or(DEFAULT_PLATFORM_URL))
-            .map_err(invalid)?;
+        let platform =
+            PlatformUrl::parse(raw.platform_url.as_deref().unwrap_or(DEFAULT_PLATFORM_URL)).map_err(invalid)?;
         let mut tokens = HashMap::with_capacity(raw.credentials.len());
         for (ws, token) in &raw.credentials {
             let ws = config_id("credentials", ws)?;
@@ -289,16 +275,7 @@ impl Config {
         if retry.base_delay > retry.max_delay {
             return Err(invalid("retry.base-delay-ms must not exceed retry.max-delay-ms".into()));
         }
-        Ok(Self {
-            workspace_id,
-            platform,
-            tokens,
-            read_timeout,
-            read_total,
-            max_body_bytes,
-            cache,
-            retry,
-        })
+        Ok(Self { workspace_id, platform, tokens, read_timeout, read_total, max_body_bytes, cache, retry })
     }
 
     /// The source a call acts as: the given one (trimmed, validated) or, when

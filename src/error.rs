@@ -126,8 +126,7 @@ impl Error {
             scrub(&mut self.message);
             match &mut self.kind {
                 ErrorKind::HttpStatus { excerpt, .. } => scrub(excerpt),
-                ErrorKind::BadJson { excerpt, detail, .. }
-                | ErrorKind::UnexpectedShape { excerpt, detail, .. } => {
+                ErrorKind::BadJson { excerpt, detail, .. } | ErrorKind::UnexpectedShape { excerpt, detail, .. } => {
                     scrub(excerpt);
                     scrub(detail);
                 }
@@ -190,7 +189,9 @@ pub fn describe_code(code: &ErrorCode) -> String {
         E::DestinationIpProhibited => ("destination IP prohibited".into(), "destination-ip-prohibited"),
         E::DestinationIpUnroutable => ("destination IP unroutable".into(), "destination-ip-unroutable"),
         E::ConnectionRefused => ("connection refused".into(), "connection-refused"),
-        E::ConnectionTerminated => ("connection terminated before the response was complete".into(), "connection-terminated"),
+        E::ConnectionTerminated => {
+            ("connection terminated before the response was complete".into(), "connection-terminated")
+        }
         E::ConnectionTimeout => ("connect timed out".into(), "connection-timeout"),
         E::ConnectionReadTimeout => ("read timed out (no bytes within the timeout)".into(), "connection-read-timeout"),
         E::ConnectionWriteTimeout => ("write timed out".into(), "connection-write-timeout"),
@@ -206,19 +207,33 @@ pub fn describe_code(code: &ErrorCode) -> String {
         E::HttpRequestUriTooLong => ("request URI too long".into(), "HTTP-request-URI-too-long"),
         E::HttpRequestHeaderSectionSize(_) => ("request headers too large".into(), "HTTP-request-header-section-size"),
         E::HttpRequestHeaderSize(_) => ("a request header is too large".into(), "HTTP-request-header-size"),
-        E::HttpRequestTrailerSectionSize(_) => ("request trailers too large".into(), "HTTP-request-trailer-section-size"),
+        E::HttpRequestTrailerSectionSize(_) => {
+            ("request trailers too large".into(), "HTTP-request-trailer-section-size")
+        }
         E::HttpRequestTrailerSize(_) => ("a request trailer is too large".into(), "HTTP-request-trailer-size"),
-        E::HttpResponseIncomplete => ("response incomplete (connection closed early)".into(), "HTTP-response-incomplete"),
-        E::HttpResponseHeaderSectionSize(_) => ("response headers too large".into(), "HTTP-response-header-section-size"),
+        E::HttpResponseIncomplete => {
+            ("response incomplete (connection closed early)".into(), "HTTP-response-incomplete")
+        }
+        E::HttpResponseHeaderSectionSize(_) => {
+            ("response headers too large".into(), "HTTP-response-header-section-size")
+        }
         E::HttpResponseHeaderSize(_) => ("a response header is too large".into(), "HTTP-response-header-size"),
         E::HttpResponseBodySize(_) => ("response body size mismatch".into(), "HTTP-response-body-size"),
-        E::HttpResponseTrailerSectionSize(_) => ("response trailers too large".into(), "HTTP-response-trailer-section-size"),
+        E::HttpResponseTrailerSectionSize(_) => {
+            ("response trailers too large".into(), "HTTP-response-trailer-section-size")
+        }
         E::HttpResponseTrailerSize(_) => ("a response trailer is too large".into(), "HTTP-response-trailer-size"),
-        E::HttpResponseTransferCoding(v) => (format!("bad response transfer coding{}", opt(v)), "HTTP-response-transfer-coding"),
-        E::HttpResponseContentCoding(v) => (format!("bad response content coding{}", opt(v)), "HTTP-response-content-coding"),
+        E::HttpResponseTransferCoding(v) => {
+            (format!("bad response transfer coding{}", opt(v)), "HTTP-response-transfer-coding")
+        }
+        E::HttpResponseContentCoding(v) => {
+            (format!("bad response content coding{}", opt(v)), "HTTP-response-content-coding")
+        }
         E::HttpResponseTimeout => ("no response within the first-byte timeout".into(), "HTTP-response-timeout"),
         E::HttpUpgradeFailed => ("HTTP upgrade failed".into(), "HTTP-upgrade-failed"),
-        E::HttpProtocolError => ("HTTP protocol error (malformed response or connection reset)".into(), "HTTP-protocol-error"),
+        E::HttpProtocolError => {
+            ("HTTP protocol error (malformed response or connection reset)".into(), "HTTP-protocol-error")
+        }
         E::LoopDetected => ("loop detected".into(), "loop-detected"),
         E::ConfigurationError => ("host configuration error".into(), "configuration-error"),
         E::InternalError(v) => (format!("internal error{}", opt(v)), "internal-error"),
@@ -375,12 +390,18 @@ mod tests {
             d(&timeout),
             "Cannot reach platform at http://p: no complete response within 30 ms [target=http://p/registry/s/peers]"
         );
-        let bad = ErrorKind::BadJson { url: URL.into(), status: 200, detail: "expected value at line 1 column 1".into(), excerpt: "<html>".into() };
+        let bad = ErrorKind::BadJson {
+            url: URL.into(),
+            status: 200,
+            detail: "expected value at line 1 column 1".into(),
+            excerpt: "<html>".into(),
+        };
         assert_eq!(
             d(&bad),
             "Platform returned 200 but body was not JSON: expected value at line 1 column 1 [target=http://p/registry/s/peers]"
         );
-        let shape = ErrorKind::UnexpectedShape { url: URL.into(), status: 200, detail: "dict".into(), excerpt: "{}".into() };
+        let shape =
+            ErrorKind::UnexpectedShape { url: URL.into(), status: 200, detail: "dict".into(), excerpt: "{}".into() };
         assert_eq!(d(&shape), "Platform returned 200 but body was not a list: dict [target=http://p/registry/s/peers]");
         let big = ErrorKind::BodyTooLarge { url: URL.into(), limit: 1024 };
         assert!(d(&big).contains("1024-byte limit"));
@@ -409,7 +430,8 @@ mod tests {
         assert!(m(&status(404)).starts_with("not found: workspace ws (HTTP 404)"));
         assert!(m(&status(401)).starts_with("authentication failed (HTTP 401)"));
         assert!(m(&status(500)).starts_with("platform error (HTTP 500)"));
-        let removed = ErrorKind::Removed { id: "ws".into(), removed_at: Some("2026-04-30".into()), hint: "Regenerate.".into() };
+        let removed =
+            ErrorKind::Removed { id: "ws".into(), removed_at: Some("2026-04-30".into()), hint: "Regenerate.".into() };
         assert_eq!(m(&removed), "removed: workspace ws was removed at 2026-04-30. Regenerate.");
     }
 

@@ -50,10 +50,7 @@ mod tests {
     #[test]
     fn accepts_and_canonicalises() {
         assert_eq!(validate_peer_id(ID).as_deref(), Some(ID));
-        assert_eq!(
-            validate_peer_id("  3F2A1B4C-0D5E-4F60-8A7B-9C8D7E6F5A4B\n").as_deref(),
-            Some(ID)
-        );
+        assert_eq!(validate_peer_id("  3F2A1B4C-0D5E-4F60-8A7B-9C8D7E6F5A4B\n").as_deref(), Some(ID));
     }
 
     #[test]

@@ -106,10 +106,9 @@ fn get(cfg: &Config, path: String, headers: Vec<(&'static str, String)>) -> Requ
 fn transport_kind(err: TransportError, url: &str) -> ErrorKind {
     match err {
         TransportError::Code(code) => ErrorKind::Transport { url: url.into(), code, attempt: 1 },
-        TransportError::TimedOut(d) => ErrorKind::TimedOut {
-            url: url.into(),
-            after_ms: d.as_millis().min(u32::MAX as u128) as u32,
-        },
+        TransportError::TimedOut(d) => {
+            ErrorKind::TimedOut { url: url.into(), after_ms: d.as_millis().min(u32::MAX as u128) as u32 }
+        }
         TransportError::TooLarge(limit) => ErrorKind::BodyTooLarge { url: url.into(), limit: limit as u32 },
     }
 }
@@ -139,7 +138,11 @@ fn shape(url: &str, resp: &Response, detail: String) -> ErrorKind {
 }
 
 /// Renders a failed call's error with its call-specific text, scrubbed of tokens.
-fn finish<T>(cfg: &Config, result: Result<T, ErrorKind>, render: impl FnOnce(&ErrorKind) -> String) -> Result<T, Error> {
+fn finish<T>(
+    cfg: &Config,
+    result: Result<T, ErrorKind>,
+    render: impl FnOnce(&ErrorKind) -> String,
+) -> Result<T, Error> {
     result.map_err(|kind| {
         let message = render(&kind);
         Error::new(kind, message).redact(cfg.tokens.values().map(String::as_str))
@@ -169,7 +172,12 @@ pub fn discover_peer(t: &mut impl Transport, cfg: &Config, peer_id: &str, source
 }
 
 /// `GET /registry/{source}/peers[?q=…]`; failures carry the reference's diagnostics.
-pub fn peers(t: &mut impl Transport, cfg: &Config, query: Option<&str>, source: Option<&str>) -> Result<Vec<Peer>, Error> {
+pub fn peers(
+    t: &mut impl Transport,
+    cfg: &Config,
+    query: Option<&str>,
+    source: Option<&str>,
+) -> Result<Vec<Peer>, Error> {
     let source = cfg.source(source)?;
     let mut path = format!("/registry/{source}/peers");
     if let Some(q) = query.filter(|q| !q.is_empty()) {
@@ -423,7 +431,10 @@ mod tests {
         let e = peers(&mut t, &cfg(), None, None).unwrap_err();
         assert!(e.message.starts_with("Cannot reach platform at http://platform:8080: connection refused"));
         let mut t = Fake::failing(TransportError::TooLarge(1024));
-        assert!(matches!(peers(&mut t, &cfg(), None, None).unwrap_err().kind, ErrorKind::BodyTooLarge { limit: 1024, .. }));
+        assert!(matches!(
+            peers(&mut t, &cfg(), None, None).unwrap_err().kind,
+            ErrorKind::BodyTooLarge { limit: 1024, .. }
+        ));
     }
 
     #[test]
@@ -456,7 +467,12 @@ mod tests {
 
     #[test]
     fn workspace_info_tells_failures_apart() {
-        for (status, start) in [(404, "not found"), (401, "authentication failed"), (403, "authentication failed"), (500, "platform error")] {
+        for (status, start) in [
+            (404, "not found"),
+            (401, "authentication failed"),
+            (403, "authentication failed"),
+            (500, "platform error"),
+        ] {
             let mut t = Fake::answering(status, "{}");
             let e = workspace_info(&mut t, &cfg(), None).unwrap_err();
             assert!(e.message.starts_with(start), "{status}: {}", e.message);

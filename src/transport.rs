@@ -75,8 +75,8 @@ mod wasi_http {
     use wasi::clocks::monotonic_clock;
     use wasi::http::outgoing_handler;
     use wasi::http::types::{
-        Fields, IncomingBody, IncomingResponse, Method as WasiMethod, OutgoingBody, OutgoingRequest,
-        RequestOptions, Scheme as WasiScheme,
+        Fields, IncomingBody, IncomingResponse, Method as WasiMethod, OutgoingBody, OutgoingRequest, RequestOptions,
+        Scheme as WasiScheme,
     };
     use wasi::io::poll;
     use wasi::io::streams::StreamError;
@@ -95,11 +95,8 @@ mod wasi_http {
     impl Transport for WasiHttp {
         fn send(&mut self, platform: &PlatformUrl, req: &Request) -> Result<Response, TransportError> {
             let deadline = monotonic_clock::now().saturating_add(req.total.as_nanos() as u64);
-            let entries: Vec<(String, Vec<u8>)> = req
-                .headers
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.as_bytes().to_vec()))
-                .collect();
+            let entries: Vec<(String, Vec<u8>)> =
+                req.headers.iter().map(|(k, v)| (k.to_string(), v.as_bytes().to_vec())).collect();
             let headers = Fields::from_list(&entries)
                 .map_err(|e| internal(format!("request header rejected by the host: {e:?}")))?;
             let request = OutgoingRequest::new(headers);

@@ -26,7 +26,10 @@ async fn injected_transport_faults_are_typed_and_never_empty() {
     let mut s = setup().await;
     let cases = [
         (TransportFault::Refused, "connection refused (wasi:http error-code connection-refused)"),
-        (TransportFault::Reset, "connection terminated before the response was complete (wasi:http error-code connection-terminated)"),
+        (
+            TransportFault::Reset,
+            "connection terminated before the response was complete (wasi:http error-code connection-terminated)",
+        ),
         (TransportFault::ConnectTimeout, "connect timed out (wasi:http error-code connection-timeout)"),
         (TransportFault::Dns, "DNS lookup failed: 'NXDOMAIN' (wasi:http error-code dns-error)"),
     ];
@@ -40,7 +43,11 @@ async fn injected_transport_faults_are_typed_and_never_empty() {
         }
         assert_eq!(
             e.message,
-            format!("Cannot reach platform at {}: {text} [target={}/registry/{ME}/peers]", s.platform.url(), s.platform.url())
+            format!(
+                "Cannot reach platform at {}: {text} [target={}/registry/{ME}/peers]",
+                s.platform.url(),
+                s.platform.url()
+            )
         );
         s.faults.push(fault.clone());
         let e = s.instance.discover_peer(s.client, BUILDER, None).await.unwrap().unwrap_err();
@@ -65,7 +72,9 @@ async fn a_request_that_never_completes_ends_at_the_total_deadline() {
         ErrorKind::TimedOut(t) => assert_eq!(t.after_ms, 300),
         other => panic!("{other:?}"),
     }
-    assert!(e.message.starts_with(&format!("Cannot reach platform at {}: no complete response within 300 ms", s.platform.url())));
+    assert!(e
+        .message
+        .starts_with(&format!("Cannot reach platform at {}: no complete response within 300 ms", s.platform.url())));
     assert!(took < Duration::from_secs(5), "took {took:?}");
 }
 
@@ -87,7 +96,13 @@ async fn a_dropped_connection_is_a_transport_error() {
     let e = s.instance.discover_peer(s.client, BUILDER, None).await.unwrap().unwrap_err();
     // wasmtime-wasi-http reports a connection closed before any response as a protocol error.
     assert!(matches!(transport_code(&e.kind), ErrorCode::HttpProtocolError), "{:?}", e.kind);
-    assert!(e.message.contains("HTTP protocol error (malformed response or connection reset) (wasi:http error-code HTTP-protocol-error)"), "{}", e.message);
+    assert!(
+        e.message.contains(
+            "HTTP protocol error (malformed response or connection reset) (wasi:http error-code HTTP-protocol-error)"
+        ),
+        "{}",
+        e.message
+    );
     assert_eq!(s.platform.log().len(), 1);
 }
 
@@ -176,7 +191,10 @@ async fn invalid_ids_never_reach_the_network() {
     assert!(s.faults.sent().is_empty(), "{:?}", s.faults.sent());
     assert!(s.platform.log().is_empty());
     assert_eq!(s.instance.validate_peer_id("../../admin").await.unwrap(), None);
-    assert_eq!(s.instance.validate_peer_id(&format!(" {} ", BUILDER.to_uppercase())).await.unwrap().as_deref(), Some(BUILDER));
+    assert_eq!(
+        s.instance.validate_peer_id(&format!(" {} ", BUILDER.to_uppercase())).await.unwrap().as_deref(),
+        Some(BUILDER)
+    );
 }
 
 #[tokio::test]
@@ -230,12 +248,18 @@ async fn hostile_platform_bodies_never_trap_the_guest() {
     ];
     for (status, body) in bodies {
         for route in [Route::Discover, Route::Peers, Route::Workspace] {
-            s.platform.fault(route, Fault::Respond { status, content_type: "application/json", body: body.clone() }, Some(1));
+            s.platform.fault(
+                route,
+                Fault::Respond { status, content_type: "application/json", body: body.clone() },
+                Some(1),
+            );
         }
         let a = s.instance.discover_peer(s.client, BUILDER, None).await.expect("no trap");
         let b = s.instance.peers(s.client, None, None).await.expect("no trap");
         let c = s.instance.workspace_info(s.client, None).await.expect("no trap");
-        for message in [a.err().map(|e| e.message), b.err().map(|e| e.message), c.err().map(|e| e.message)].into_iter().flatten() {
+        for message in
+            [a.err().map(|e| e.message), b.err().map(|e| e.message), c.err().map(|e| e.message)].into_iter().flatten()
+        {
             assert!(!message.is_empty());
             assert!(message.chars().count() < 600, "{message}");
             assert!(!message.contains('\n') && !message.contains('\u{1b}'), "{message:?}");

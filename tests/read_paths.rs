@@ -98,7 +98,10 @@ async fn peers_lists_the_registry_with_every_field() {
     let names: Vec<_> = peers.iter().map(|p| p.name.clone().unwrap()).collect();
     assert_eq!(names, ["Builder", "Reviewer", "Sleeper"]);
     let b = &peers[0];
-    assert_eq!((b.id.as_str(), b.role.as_deref(), b.tier, b.active_tasks), (BUILDER, Some("builder"), Some(2), Some(0)));
+    assert_eq!(
+        (b.id.as_str(), b.role.as_deref(), b.tier, b.active_tasks),
+        (BUILDER, Some("builder"), Some(2), Some(0))
+    );
     assert_eq!(b.parent_id, None);
     let card: Value = serde_json::from_str(b.agent_card.as_deref().unwrap()).unwrap();
     assert_eq!(card["name"], "Builder");

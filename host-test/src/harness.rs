@@ -9,9 +9,9 @@
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
+use wasmtime::component::{Component, Linker, ResourceAny, ResourceTable};
 use wasmtime::error::Context;
 use wasmtime::Result;
-use wasmtime::component::{Component, Linker, ResourceAny, ResourceTable};
 use wasmtime::{Engine, Store};
 use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
@@ -23,9 +23,7 @@ use crate::faults::TransportFaults;
 /// Where the guest `.wasm` is: `A2A_COMPONENT` when set, else the one the
 /// build script just built from this checkout.
 pub fn component_path() -> PathBuf {
-    std::env::var_os("A2A_COMPONENT")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("A2A_GUEST_WASM")))
+    std::env::var_os("A2A_COMPONENT").map(PathBuf::from).unwrap_or_else(|| PathBuf::from(env!("A2A_GUEST_WASM")))
 }
 
 /// The `wit/` directory the component and these bindings come from.
@@ -72,8 +70,8 @@ impl Harness {
     /// Compiles the component at `path` and links it.
     pub fn load(path: &Path) -> Result<Self> {
         let engine = Engine::new(&wasmtime::Config::new())?;
-        let component = Component::from_file(&engine, path)
-            .with_context(|| format!("loading the component {}", path.display()))?;
+        let component =
+            Component::from_file(&engine, path).with_context(|| format!("loading the component {}", path.display()))?;
         let mut linker = Linker::<Host>::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
         wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;

@@ -11,6 +11,7 @@ pub mod bindings;
 pub mod clock;
 pub mod faults;
 pub mod harness;
+pub mod json;
 pub mod platform;
 pub mod world;
 

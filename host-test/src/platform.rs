@@ -8,7 +8,6 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-
 use bytes::Bytes;
 use http::{Method, Request, Response};
 use http_body_util::{combinators::BoxBody, BodyExt, Full, StreamBody};
@@ -183,11 +182,7 @@ fn full(bytes: impl Into<Bytes>) -> Body {
 }
 
 fn json_response(status: u16, body: Value) -> Response<Body> {
-    Response::builder()
-        .status(status)
-        .header("content-type", "application/json")
-        .body(full(body.to_string()))
-        .unwrap()
+    Response::builder().status(status).header("content-type", "application/json").body(full(body.to_string())).unwrap()
 }
 
 /// Marker error: makes hyper close the connection without a response.
@@ -260,7 +255,11 @@ impl Platform {
     }
 }
 
-async fn handle(state: Arc<Mutex<State>>, base: String, req: Request<Incoming>) -> Result<Response<Body>, DropConnection> {
+async fn handle(
+    state: Arc<Mutex<State>>,
+    base: String,
+    req: Request<Incoming>,
+) -> Result<Response<Body>, DropConnection> {
     let (parts, body) = req.into_parts();
     let body = body.collect().await.map(|b| b.to_bytes()).unwrap_or_default();
     let path = parts.uri.path_and_query().map(|p| p.as_str().to_owned()).unwrap_or_default();
@@ -281,14 +280,14 @@ async fn handle(state: Arc<Mutex<State>>, base: String, req: Request<Incoming>) 
         take_fault(&mut state.faults, route)
     };
     let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
-    let answer = |state: &State| answer(state, &base, &parts.method, &segments, header("x-workspace-id"), header("authorization"));
+    let query = parts.uri.query().and_then(|q| q.strip_prefix("q=")).map(percent_decode);
+    let caller = Caller { id: header("x-workspace-id"), authorization: header("authorization"), query };
+    let answer = |state: &State| answer(state, &base, &parts.method, &segments, &caller);
     match fault {
         None => Ok(answer(&state.lock().unwrap())),
-        Some(Fault::Respond { status, content_type, body }) => Ok(Response::builder()
-            .status(status)
-            .header("content-type", content_type)
-            .body(full(body))
-            .unwrap()),
+        Some(Fault::Respond { status, content_type, body }) => {
+            Ok(Response::builder().status(status).header("content-type", content_type).body(full(body)).unwrap())
+        }
         Some(Fault::Delay(d)) => {
             tokio::time::sleep(d).await;
             Ok(answer(&state.lock().unwrap()))
@@ -342,15 +341,40 @@ fn take_fault(faults: &mut Vec<RouteFault>, route: Option<Route>) -> Option<Faul
     Some(fault)
 }
 
-/// The platform's own answer, following the handlers described in NOTES.md.
-fn answer(
-    state: &State,
-    base: &str,
-    method: &Method,
-    segments: &[&str],
-    caller: Option<String>,
+/// What a request says about its caller.
+struct Caller {
+    /// `X-Workspace-ID`.
+    id: Option<String>,
+    /// `Authorization`.
     authorization: Option<String>,
-) -> Response<Body> {
+    /// The decoded `?q=` filter.
+    query: Option<String>,
+}
+
+/// Decodes `%XX` escapes (and `+` as a space) of a query value.
+fn percent_decode(value: &str) -> String {
+    let bytes = value.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
+        match (bytes[i], hex.and_then(|h| u8::from_str_radix(h, 16).ok())) {
+            (b'%', Some(b)) => {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+            (b'+', _) => out.push(b' '),
+            (b, _) => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The platform's own answer, following the handlers described in NOTES.md.
+fn answer(state: &State, base: &str, method: &Method, segments: &[&str], caller: &Caller) -> Response<Body> {
+    let authorization = &caller.authorization;
     let not_found = || json_response(404, json!({"error": "workspace not found"}));
     // The bearer token must be the one of the workspace the call acts as.
     let authorized = |ws: &Workspace| match &ws.token {
@@ -359,7 +383,7 @@ fn answer(
     };
     match Route::of(method, segments) {
         Some(Route::Discover) => {
-            let Some(caller_id) = caller else {
+            let Some(caller_id) = caller.id.clone() else {
                 return json_response(400, json!({"error": "X-Workspace-ID header required"}));
             };
             let Some(caller) = state.workspaces.get(&caller_id.to_ascii_lowercase()) else {
@@ -389,6 +413,14 @@ fn answer(
                 .peers
                 .iter()
                 .filter_map(|id| state.workspaces.get(id))
+                .filter(|p| match &caller.query {
+                    // The platform's `?q=`: a case-insensitive substring of name or role.
+                    Some(q) => {
+                        let q = q.to_lowercase();
+                        p.name.to_lowercase().contains(&q) || p.role.to_lowercase().contains(&q)
+                    }
+                    None => true,
+                })
                 .map(|p| {
                     json!({
                         "id": p.id, "name": p.name, "role": p.role, "tier": p.tier, "status": p.status,

@@ -3,8 +3,8 @@
 
 use std::path::Path;
 
-use wasmtime::Result;
 use wasmtime::error::format_err;
+use wasmtime::Result;
 use wit_parser::{Resolve, WorldItem, WorldKey};
 
 /// The interfaces a component imports and exports, as `ns:pkg/iface@version`.

@@ -74,10 +74,8 @@ pub async fn setup() -> Setup {
 pub async fn setup_with(change: impl FnOnce(&mut Config)) -> Setup {
     let platform = Platform::start(workspaces()).await.unwrap();
     let faults = TransportFaults::default();
-    let mut instance = Harness::shared()
-        .instantiate(InstanceOptions { faults: faults.clone(), ..Default::default() })
-        .await
-        .unwrap();
+    let mut instance =
+        Harness::shared().instantiate(InstanceOptions { faults: faults.clone(), ..Default::default() }).await.unwrap();
     let mut cfg = config(&platform.url());
     change(&mut cfg);
     let client = instance.client(&cfg).await.unwrap().expect("config accepted");

@@ -1,0 +1,324 @@
+//! `a2a`: the a2a-client component from the command line.
+//!
+//! Every command loads the component into wasmtime and calls it; the host
+//! reads the configuration (flags or the reference's environment variables)
+//! and passes it in through the `client` constructor — the guest itself has
+//! no environment.
+
+use std::io::{BufRead, Write};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+use host_test::bindings::{self, Credential, Timeouts};
+use host_test::clock::ManualClock;
+use host_test::{json, Client, Harness, Instance, InstanceOptions};
+use serde_json::{json, Value};
+
+mod demo;
+
+/// A2A client (WebAssembly component) — peer discovery and workspace info through an agent platform.
+#[derive(Parser)]
+#[command(name = "a2a", version, about)]
+struct Cli {
+    #[command(flatten)]
+    conn: Conn,
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// How to reach the platform, and as whom.
+#[derive(Args, Clone)]
+struct Conn {
+    /// This workspace's id.
+    #[arg(long, env = "WORKSPACE_ID", global = true)]
+    workspace_id: Option<String>,
+    /// Platform base URL [default: http://localhost:8080].
+    #[arg(long, env = "PLATFORM_URL", global = true)]
+    platform_url: Option<String>,
+    /// Bearer token of --workspace-id.
+    #[arg(long, env = "WORKSPACE_TOKEN", hide_env_values = true, global = true)]
+    token: Option<String>,
+    /// Token of another registered workspace, as ID=TOKEN (repeatable).
+    #[arg(long = "credential", value_name = "ID=TOKEN", global = true)]
+    credentials: Vec<String>,
+    /// Act as this registered workspace instead of --workspace-id.
+    #[arg(long, global = true)]
+    source: Option<String>,
+    /// Connect / first-byte / between-bytes timeout, ms [default: 10000].
+    #[arg(long, global = true)]
+    read_timeout_ms: Option<u32>,
+    /// Largest response body, bytes [default: 4 MiB].
+    #[arg(long, global = true)]
+    max_body_bytes: Option<u32>,
+    /// Print JSON instead of text.
+    #[arg(long, global = true)]
+    json: bool,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// List this workspace's peers.
+    Peers {
+        /// Only peers whose name or role contains this text.
+        #[arg(long, short)]
+        query: Option<String>,
+    },
+    /// Look a peer up in the registry.
+    Discover {
+        /// The peer's workspace id.
+        id: String,
+    },
+    /// This workspace's own record.
+    Info,
+    /// The URL of a peer's registry record (no request).
+    CardUrl {
+        /// The peer's workspace id.
+        id: String,
+    },
+    /// Check a workspace id and print it canonical.
+    Validate {
+        /// The id to check.
+        id: String,
+    },
+    /// Read JSON-line calls on stdin, answer one JSON line each, on one long-lived instance.
+    Batch {
+        /// Give the guest a clock that only `advance-clock` calls move.
+        #[arg(long)]
+        manual_clock: bool,
+    },
+    /// Start an embedded platform with a few peers and run a short session against it.
+    Demo,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match &cli.command {
+        Command::Demo => demo::run().await,
+        Command::Validate { id } => validate(id, cli.conn.json).await,
+        Command::Batch { manual_clock } => batch(&cli.conn, *manual_clock).await,
+        command => one_call(&cli.conn, command).await,
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("a2a: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// The client config from flags and environment.
+fn config(conn: &Conn) -> wasmtime::Result<bindings::Config> {
+    let workspace_id = conn.workspace_id.clone().ok_or_else(|| {
+        wasmtime::format_err!("no workspace id: set WORKSPACE_ID or pass --workspace-id (or run `a2a demo`)")
+    })?;
+    let mut credentials = Vec::new();
+    if let Some(token) = &conn.token {
+        credentials.push(Credential { workspace_id: workspace_id.clone(), token: token.clone() });
+    }
+    for pair in &conn.credentials {
+        let (ws, token) = pair
+            .split_once('=')
+            .ok_or_else(|| wasmtime::format_err!("--credential takes ID=TOKEN, got {:?}", pair.split('=').next()))?;
+        credentials.push(Credential { workspace_id: ws.into(), token: token.into() });
+    }
+    Ok(bindings::Config {
+        workspace_id,
+        platform_url: conn.platform_url.clone(),
+        credentials,
+        timeouts: Some(Timeouts { read_ms: conn.read_timeout_ms, read_total_ms: None }),
+        max_body_bytes: conn.max_body_bytes,
+        cache: None,
+        retry: None,
+    })
+}
+
+/// Loads the component, showing a spinner while it compiles.
+pub(crate) fn load_harness() -> wasmtime::Result<&'static Harness> {
+    let spinner = indicatif::ProgressBar::new_spinner();
+    spinner.set_message("compiling the a2a-client component…");
+    spinner.enable_steady_tick(Duration::from_millis(100));
+    let harness = Harness::shared();
+    spinner.finish_and_clear();
+    Ok(harness)
+}
+
+async fn instance_and_client(
+    conn: &Conn,
+    options: InstanceOptions,
+) -> wasmtime::Result<(Instance, Result<Client, bindings::Error>)> {
+    let cfg = config(conn)?;
+    let mut instance = load_harness()?.instantiate(options).await?;
+    let client = instance.client(&cfg).await?;
+    Ok((instance, client))
+}
+
+async fn validate(id: &str, as_json: bool) -> wasmtime::Result<ExitCode> {
+    let mut instance = load_harness()?.instantiate(InstanceOptions::default()).await?;
+    let canonical = instance.validate_peer_id(id).await?;
+    match (&canonical, as_json) {
+        (_, true) => println!("{}", json!(canonical)),
+        (Some(id), false) => println!("{id}"),
+        (None, false) => eprintln!("not a workspace id (UUID): {id:?}"),
+    }
+    Ok(if canonical.is_some() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+/// Prints an error the component returned and gives the exit code.
+fn report(e: &bindings::Error, as_json: bool) -> ExitCode {
+    if as_json {
+        println!("{}", json::error(e));
+    } else {
+        eprintln!("{}", e.message);
+    }
+    ExitCode::FAILURE
+}
+
+async fn one_call(conn: &Conn, command: &Command) -> wasmtime::Result<ExitCode> {
+    let (mut instance, client) = instance_and_client(conn, InstanceOptions::default()).await?;
+    let client = match client {
+        Ok(c) => c,
+        Err(e) => return Ok(report(&e, conn.json)),
+    };
+    let source = conn.source.as_deref();
+    let out = match command {
+        Command::Peers { query } => instance.peers(client, query.as_deref(), source).await?.map(|peers| {
+            if conn.json {
+                Value::Array(peers.iter().map(json::peer).collect()).to_string()
+            } else {
+                demo::peer_table(&peers)
+            }
+        }),
+        Command::Discover { id } => instance.discover_peer(client, id, source).await?.map(|p| {
+            if conn.json {
+                json::peer(&p).to_string()
+            } else {
+                demo::peer_lines(&p)
+            }
+        }),
+        Command::Info => instance.workspace_info(client, source).await?.map(|w| {
+            if conn.json {
+                json::workspace(&w).to_string()
+            } else {
+                let opt = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
+                format!(
+                    "id:     {}\nname:   {}\nrole:   {}\nstatus: {}",
+                    w.id,
+                    opt(&w.name),
+                    opt(&w.role),
+                    opt(&w.status)
+                )
+            }
+        }),
+        Command::CardUrl { id } => {
+            instance.agent_card_url(client, id).await?.map(|url| if conn.json { json!(url).to_string() } else { url })
+        }
+        Command::Validate { .. } | Command::Batch { .. } | Command::Demo => unreachable!("dispatched in main"),
+    };
+    Ok(match out {
+        Ok(text) => {
+            println!("{text}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => report(&e, conn.json),
+    })
+}
+
+fn arg<'a>(args: &'a Value, name: &str) -> Option<&'a str> {
+    args.get(name).and_then(Value::as_str)
+}
+
+fn need<'a>(args: &'a Value, name: &str) -> Result<&'a str, Value> {
+    arg(args, name).ok_or_else(|| bad_call(format!("missing string argument \"{name}\"")))
+}
+
+fn bad_call(message: String) -> Value {
+    json!({"kind": "bad-call", "message": message})
+}
+
+/// Runs one batch call: `Ok(value)` or `Err(error object)`.
+async fn batch_call(
+    instance: &mut Instance,
+    client: Client,
+    clock: Option<&ManualClock>,
+    call: &str,
+    args: &Value,
+) -> wasmtime::Result<Result<Value, Value>> {
+    let wit = |r: Result<Value, bindings::Error>| r.map_err(|e| json::error(&e));
+    Ok(match call {
+        "validate-peer-id" => match need(args, "id") {
+            Ok(id) => Ok(json!(instance.validate_peer_id(id).await?)),
+            Err(e) => Err(e),
+        },
+        "discover-peer" => match need(args, "peer-id") {
+            Ok(peer) => wit(instance.discover_peer(client, peer, arg(args, "source")).await?.map(|p| json::peer(&p))),
+            Err(e) => Err(e),
+        },
+        "peers" => wit(
+            instance
+                .peers(client, arg(args, "query"), arg(args, "source"))
+                .await?
+                .map(|ps| Value::Array(ps.iter().map(json::peer).collect())),
+        ),
+        "workspace-info" => wit(instance.workspace_info(client, arg(args, "source")).await?.map(|w| json::workspace(&w))),
+        "agent-card-url" => match need(args, "peer-id") {
+            Ok(peer) => wit(instance.agent_card_url(client, peer).await?.map(Value::String)),
+            Err(e) => Err(e),
+        },
+        "set-token" => match need(args, "workspace-id") {
+            Ok(ws) => wit(instance.set_token(client, ws, arg(args, "token")).await?.map(|()| Value::Null)),
+            Err(e) => Err(e),
+        },
+        "advance-clock" => match (clock, args.get("ms").and_then(Value::as_u64)) {
+            (None, _) => Err(bad_call("advance-clock needs `a2a batch --manual-clock`".into())),
+            (Some(_), None) => Err(bad_call("advance-clock takes {\"ms\": <non-negative integer>}".into())),
+            (Some(clock), Some(ms)) => {
+                clock.advance(Duration::from_millis(ms));
+                Ok(json!({"elapsed-ms": clock.elapsed().as_millis() as u64}))
+            }
+        },
+        other => Err(bad_call(format!(
+            "unknown call {other:?}; calls: validate-peer-id, discover-peer, peers, workspace-info, agent-card-url, set-token, advance-clock"
+        ))),
+    })
+}
+
+async fn batch(conn: &Conn, manual_clock: bool) -> wasmtime::Result<ExitCode> {
+    let clock = manual_clock.then(ManualClock::new);
+    let options = InstanceOptions { clock: clock.clone(), ..Default::default() };
+    let (mut instance, client) = instance_and_client(conn, options).await?;
+    let client = match client {
+        Ok(c) => c,
+        Err(e) => {
+            println!("{}", json!({"id": null, "err": json::error(&e)}));
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    let stdin = std::io::stdin();
+    let mut stdout = std::io::stdout().lock();
+    for line in stdin.lock().lines() {
+        let line = line?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let answer = match serde_json::from_str::<Value>(&line) {
+            Err(e) => json!({"id": null, "err": bad_call(format!("not a JSON line: {e}"))}),
+            Ok(request) => {
+                let id = request.get("id").cloned().unwrap_or(Value::Null);
+                let args = request.get("args").cloned().unwrap_or_else(|| json!({}));
+                match request.get("call").and_then(Value::as_str) {
+                    None => json!({"id": id, "err": bad_call("missing \"call\"".into())}),
+                    Some(call) => match batch_call(&mut instance, client, clock.as_ref(), call, &args).await? {
+                        Ok(ok) => json!({"id": id, "ok": ok}),
+                        Err(err) => json!({"id": id, "err": err}),
+                    },
+                }
+            }
+        };
+        writeln!(stdout, "{answer}")?;
+        stdout.flush()?;
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,109 @@
+//! WIT values as JSON, for the CLI's `--json` output and its batch mode.
+//!
+//! Field names are the WIT names (kebab-case). `raw` and `agent-card` hold
+//! JSON text in WIT; here they are embedded as JSON values.
+
+use serde_json::{json, Value};
+use wasmtime_wasi_http::p2::bindings::http::types::ErrorCode;
+
+use crate::bindings::{Error, ErrorKind, Peer, Workspace};
+
+fn embedded(text: &str) -> Value {
+    serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.to_owned()))
+}
+
+/// A peer record.
+pub fn peer(p: &Peer) -> Value {
+    json!({
+        "id": p.id, "name": p.name, "role": p.role, "tier": p.tier, "status": p.status, "url": p.url,
+        "parent-id": p.parent_id, "active-tasks": p.active_tasks,
+        "agent-card": p.agent_card.as_deref().map(embedded), "raw": embedded(&p.raw),
+    })
+}
+
+/// A workspace record.
+pub fn workspace(w: &Workspace) -> Value {
+    json!({"id": w.id, "name": w.name, "role": w.role, "status": w.status, "raw": embedded(&w.raw)})
+}
+
+/// The WIT case name of a `wasi:http` error code, and its payload if any.
+pub fn error_code(code: &ErrorCode) -> Value {
+    let name = format!("{code:?}");
+    let case = name.trim_start_matches("ErrorCode::");
+    let (case, payload) = match case.split_once('(') {
+        Some((case, rest)) => (case, Some(rest.trim_end_matches(')'))),
+        None => (case, None),
+    };
+    json!({"case": kebab(case), "detail": payload})
+}
+
+/// `HttpRequestUriInvalid` → `HTTP-request-URI-invalid`, as the WIT spells it.
+fn kebab(camel: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in camel.chars().enumerate() {
+        if c.is_ascii_uppercase() {
+            if i > 0 {
+                out.push('-');
+            }
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    for (from, to) in [("http-", "HTTP-"), ("tls-", "TLS-"), ("-uri-", "-URI-")] {
+        if out.starts_with(from) || from.starts_with('-') {
+            out = out.replacen(from, to, 1);
+        }
+    }
+    out
+}
+
+/// An error: `{"kind": <case>, "message": …, <case fields>}`.
+pub fn error(e: &Error) -> Value {
+    let (kind, fields) = match &e.kind {
+        ErrorKind::InvalidId(i) => ("invalid-id", json!({"param": i.param, "value": i.value})),
+        ErrorKind::InvalidConfig(m) => ("invalid-config", json!({"detail": m})),
+        ErrorKind::Transport(t) => {
+            ("transport", json!({"url": t.url, "code": error_code(&t.code), "attempt": t.attempt}))
+        }
+        ErrorKind::TimedOut(t) => ("timed-out", json!({"url": t.url, "after-ms": t.after_ms})),
+        ErrorKind::HttpStatus(h) => {
+            ("http-status", json!({"url": h.url, "status": h.status, "body-excerpt": h.body_excerpt}))
+        }
+        ErrorKind::BadJson(b) => ("bad-json", bad_body(b)),
+        ErrorKind::UnexpectedShape(b) => ("unexpected-shape", bad_body(b)),
+        ErrorKind::BodyTooLarge(t) => ("body-too-large", json!({"url": t.url, "limit": t.limit})),
+        ErrorKind::Removed(r) => ("removed", json!({"id": r.id, "removed-at": r.removed_at, "hint": r.hint})),
+    };
+    let mut out = json!({"kind": kind, "message": e.message});
+    if let (Value::Object(out), Value::Object(fields)) = (&mut out, fields) {
+        out.extend(fields);
+    }
+    out
+}
+
+fn bad_body(b: &crate::bindings::BadBody) -> Value {
+    json!({"url": b.url, "status": b.status, "detail": b.detail, "body-excerpt": b.body_excerpt})
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_codes_use_wit_case_names() {
+        assert_eq!(error_code(&ErrorCode::ConnectionRefused), json!({"case": "connection-refused", "detail": null}));
+        assert_eq!(error_code(&ErrorCode::HttpProtocolError)["case"], "HTTP-protocol-error");
+        assert_eq!(error_code(&ErrorCode::HttpRequestUriTooLong)["case"], "HTTP-request-URI-too-long");
+        assert_eq!(
+            error_code(&ErrorCode::TlsAlertReceived(
+                wasmtime_wasi_http::p2::bindings::http::types::TlsAlertReceivedPayload {
+                    alert_id: None,
+                    alert_message: None
+                }
+            ))["case"],
+            "TLS-alert-received"
+        );
+        assert_eq!(error_code(&ErrorCode::InternalError(Some("x".into())))["case"], "internal-error");
+    }
+}

@@ -1,0 +1,143 @@
+//! The `a2a` binary end to end: demo, one-shot commands and the batch mode,
+//! against the embedded platform.
+
+use std::process::Stdio;
+
+use host_test::platform::{Platform, Workspace};
+use serde_json::{json, Value};
+use tokio::io::AsyncWriteExt;
+use tokio::process::Command;
+
+const ME: &str = "11111111-2222-4333-8444-555555555555";
+const PEER: &str = "aaaaaaaa-0000-4000-8000-000000000001";
+const TOKEN: &str = "cli-token-123";
+
+async fn platform() -> Platform {
+    let mut me = Workspace::new(ME, "Planner", "planner");
+    me.token = Some(TOKEN.into());
+    me.peers = vec![PEER.into()];
+    Platform::start(vec![me, Workspace::new(PEER, "Builder", "builder")]).await.unwrap()
+}
+
+fn a2a(platform: Option<&Platform>) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_a2a"));
+    cmd.env_remove("WORKSPACE_ID").env_remove("PLATFORM_URL").env_remove("WORKSPACE_TOKEN");
+    if let Some(p) = platform {
+        cmd.env("WORKSPACE_ID", ME).env("PLATFORM_URL", p.url()).env("WORKSPACE_TOKEN", TOKEN);
+    }
+    cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    cmd
+}
+
+async fn run(mut cmd: Command, args: &[&str]) -> (i32, String, String) {
+    let out = cmd.args(args).output().await.unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn demo_runs_with_no_platform_around() {
+    let (code, out, err) = run(a2a(None), &["demo"]).await;
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains(" 2. peers"), "{out}");
+    assert!(out.contains("Builder"), "{out}");
+    assert!(out.contains("error [invalid-id]: invalid peer-id (expected a UUID): '../../etc/passwd'"), "{out}");
+    assert!(out.contains("error [removed]: removed: workspace"), "{out}");
+    assert!(out.contains("What the platform received (10 requests"), "{out}");
+    assert!(!out.contains("planner-token"), "tokens are masked: {out}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn one_shot_commands_text_and_json() {
+    let p = platform().await;
+    let (code, out, _) = run(a2a(Some(&p)), &["peers"]).await;
+    assert_eq!(code, 0);
+    assert!(out.starts_with("ID "), "{out}");
+    assert!(out.contains(&format!("{PEER}  Builder  builder  online")), "{out}");
+    let (code, out, _) = run(a2a(Some(&p)), &["discover", PEER, "--json"]).await;
+    assert_eq!(code, 0);
+    let peer: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(peer["name"], "Builder");
+    assert_eq!(peer["raw"]["id"], PEER);
+    let (code, out, _) = run(a2a(Some(&p)), &["info"]).await;
+    assert_eq!(code, 0);
+    assert!(out.contains("name:   Planner"), "{out}");
+    let (code, out, _) = run(a2a(Some(&p)), &["card-url", &PEER.to_uppercase()]).await;
+    assert_eq!((code, out.trim()), (0, format!("{}/registry/discover/{PEER}", p.url()).as_str()));
+    let log = p.log();
+    assert_eq!(log.len(), 3);
+    assert!(log.iter().all(|r| r.header("authorization") == Some(&format!("Bearer {TOKEN}"))));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn failures_exit_non_zero_with_the_message() {
+    let p = platform().await;
+    let (code, out, err) = run(a2a(Some(&p)), &["discover", "bbbbbbbb-0000-4000-8000-000000000009"]).await;
+    assert_eq!(code, 1);
+    assert!(out.is_empty());
+    assert!(err.contains("not found in the registry (HTTP 404)"), "{err}");
+    let (code, out, _) = run(a2a(Some(&p)), &["discover", "../x", "--json"]).await;
+    assert_eq!(code, 1);
+    let e: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!((e["kind"].as_str(), e["param"].as_str()), (Some("invalid-id"), Some("peer-id")));
+    let (code, _, err) = run(a2a(None), &["peers"]).await;
+    assert_eq!(code, 2);
+    assert!(err.contains("no workspace id: set WORKSPACE_ID"), "{err}");
+    let (code, out, _) = run(a2a(None), &["validate", " AAAAAAAA-0000-4000-8000-000000000001 "]).await;
+    assert_eq!((code, out.trim()), (0, PEER));
+    let (code, _, _) = run(a2a(None), &["validate", "nope"]).await;
+    assert_eq!(code, 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn batch_keeps_one_instance_and_answers_every_line() {
+    let p = platform().await;
+    let mut child = a2a(Some(&p)).args(["batch", "--manual-clock"]).spawn().unwrap();
+    let lines = [
+        json!({"id": 1, "call": "peers", "args": {}}).to_string(),
+        json!({"id": 2, "call": "set-token", "args": {"workspace-id": ME, "token": "rotated"}}).to_string(),
+        json!({"id": 3, "call": "discover-peer", "args": {"peer-id": PEER}}).to_string(),
+        json!({"id": 4, "call": "advance-clock", "args": {"ms": 1500}}).to_string(),
+        json!({"id": 5, "call": "advance-clock", "args": {"ms": 500}}).to_string(),
+        json!({"id": 6, "call": "validate-peer-id", "args": {"id": "x"}}).to_string(),
+        json!({"id": 7, "call": "nope"}).to_string(),
+        "this is not json".to_string(),
+        json!({"id": "eight", "call": "agent-card-url", "args": {"peer-id": PEER}}).to_string(),
+    ];
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all((lines.join("\n") + "\n").as_bytes()).await.unwrap();
+    drop(stdin);
+    let out = child.wait_with_output().await.unwrap();
+    assert!(out.status.success());
+    let answers: Vec<Value> =
+        String::from_utf8(out.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(answers.len(), 9);
+    assert_eq!(answers[0]["ok"][0]["id"], PEER);
+    assert_eq!(answers[1], json!({"id": 2, "ok": null}));
+    // The token set by call 2 is used by call 3: the platform now refuses it.
+    assert_eq!(answers[2]["err"]["kind"], "http-status");
+    assert_eq!(answers[2]["err"]["status"], 401);
+    assert_eq!(p.log()[1].header("authorization"), Some("Bearer rotated"));
+    assert_eq!(answers[3], json!({"id": 4, "ok": {"elapsed-ms": 1500}}));
+    assert_eq!(answers[4], json!({"id": 5, "ok": {"elapsed-ms": 2000}}));
+    assert_eq!(answers[5], json!({"id": 6, "ok": null}));
+    assert_eq!(answers[6]["err"]["kind"], "bad-call");
+    assert_eq!(answers[7]["id"], Value::Null);
+    assert_eq!(answers[7]["err"]["kind"], "bad-call");
+    assert_eq!(answers[8], json!({"id": "eight", "ok": format!("{}/registry/discover/{PEER}", p.url())}));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn batch_without_manual_clock_refuses_advance() {
+    let p = platform().await;
+    let mut child = a2a(Some(&p)).arg("batch").spawn().unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(b"{\"id\":1,\"call\":\"advance-clock\",\"args\":{\"ms\":5}}\n").await.unwrap();
+    drop(stdin);
+    let out = child.wait_with_output().await.unwrap();
+    let answer: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(answer["err"]["kind"], "bad-call");
+}
