@@ -16,6 +16,8 @@ pub const DEFAULT_PLATFORM_URL: &str = "http://localhost:8080";
 pub const DEFAULT_READ_MS: u32 = 10_000;
 /// Bound on a whole registry read.
 pub const DEFAULT_READ_TOTAL_MS: u32 = 30_000;
+/// Bound on a metadata-enrichment lookup (the reference's 2 s).
+pub const DEFAULT_ENRICH_MS: u32 = 2_000;
 /// Largest response body read.
 pub const DEFAULT_MAX_BODY_BYTES: u32 = 4 * 1024 * 1024;
 
@@ -32,6 +34,8 @@ pub struct RawConfig {
     pub read_ms: Option<u32>,
     /// Whole-read bound, ms.
     pub read_total_ms: Option<u32>,
+    /// Enrichment lookup bound, ms.
+    pub enrich_ms: Option<u32>,
     /// Response body cap, bytes.
     pub max_body_bytes: Option<u32>,
     /// Cache policy fields, see [`CachePolicy`].
@@ -51,6 +55,8 @@ pub struct RawCachePolicy {
     pub negative_ttl_ms: Option<u32>,
     /// Freshness of a transport failure, ms.
     pub transient_negative_ttl_ms: Option<u32>,
+    /// Most enrichment requests in flight at once.
+    pub max_in_flight: Option<u32>,
 }
 
 /// Retry policy as passed by the host.
@@ -68,7 +74,7 @@ pub struct RawRetryPolicy {
     pub total_budget_ms: Option<u32>,
 }
 
-/// Peer-metadata cache policy (validated now, used by enrichment).
+/// Peer-metadata cache policy.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CachePolicy {
     /// Most entries kept.
@@ -79,6 +85,8 @@ pub struct CachePolicy {
     pub negative_ttl: Duration,
     /// Freshness of a transport failure.
     pub transient_negative_ttl: Duration,
+    /// Most enrichment requests in flight at once.
+    pub max_in_flight: u32,
 }
 
 /// Messaging retry policy (validated now, used by `message/send`).
@@ -186,6 +194,8 @@ pub struct Config {
     pub read_timeout: Duration,
     /// Bound on a whole read.
     pub read_total: Duration,
+    /// Bound on an enrichment lookup.
+    pub enrich_timeout: Duration,
     /// Response body cap, bytes.
     pub max_body_bytes: usize,
     /// Cache policy.
@@ -240,6 +250,7 @@ impl Config {
         }
         let read_timeout = positive_ms("timeouts.read-ms", raw.read_ms, DEFAULT_READ_MS)?;
         let read_total = positive_ms("timeouts.read-total-ms", raw.read_total_ms, DEFAULT_READ_TOTAL_MS)?;
+        let enrich_timeout = positive_ms("timeouts.enrich-ms", raw.enrich_ms, DEFAULT_ENRICH_MS)?;
         let max_body_bytes = match raw.max_body_bytes.unwrap_or(DEFAULT_MAX_BODY_BYTES) {
             n if n < 1024 => return Err(invalid(format!("max-body-bytes must be at least 1024, got {n}"))),
             n => n as usize,
@@ -257,6 +268,10 @@ impl Config {
                 c.transient_negative_ttl_ms,
                 30_000,
             )?,
+            max_in_flight: match c.max_in_flight.unwrap_or(64) {
+                n @ 1..=4096 => n,
+                n => return Err(invalid(format!("cache.max-in-flight must be 1 to 4096, got {n}"))),
+            },
         };
         let r = raw.retry.unwrap_or_default();
         let retry = RetryPolicy {
@@ -275,7 +290,17 @@ impl Config {
         if retry.base_delay > retry.max_delay {
             return Err(invalid("retry.base-delay-ms must not exceed retry.max-delay-ms".into()));
         }
-        Ok(Self { workspace_id, platform, tokens, read_timeout, read_total, max_body_bytes, cache, retry })
+        Ok(Self {
+            workspace_id,
+            platform,
+            tokens,
+            read_timeout,
+            read_total,
+            enrich_timeout,
+            max_body_bytes,
+            cache,
+            retry,
+        })
     }
 
     /// The source a call acts as: the given one (trimmed, validated) or, when
@@ -327,6 +352,10 @@ mod tests {
         assert_eq!(c.max_body_bytes, 4 << 20);
         assert_eq!(c.cache.max_entries, 1024);
         assert_eq!(c.cache.ttl, Duration::from_secs(300));
+        assert_eq!(c.cache.negative_ttl, Duration::from_secs(300));
+        assert_eq!(c.cache.transient_negative_ttl, Duration::from_secs(30));
+        assert_eq!(c.cache.max_in_flight, 64);
+        assert_eq!(c.enrich_timeout, Duration::from_secs(2));
         assert_eq!(c.retry.max_attempts, 5);
         assert_eq!(c.retry.total_budget, Duration::from_secs(600));
     }

@@ -24,6 +24,18 @@ pub fn validate_peer_id(id: &str) -> Option<String> {
     Some(id.to_ascii_lowercase())
 }
 
+/// The 128 bits of a canonical id (as returned by [`validate_peer_id`]):
+/// a compact, allocation-free cache key.
+pub fn id_bits(canonical: &str) -> Option<u128> {
+    let mut bits: u128 = 0;
+    let mut digits = 0;
+    for b in canonical.bytes().filter(|b| *b != b'-') {
+        bits = (bits << 4) | (b as char).to_digit(16)? as u128;
+        digits += 1;
+    }
+    (digits == 32).then_some(bits)
+}
+
 /// Renders untrusted input for an error message: escaped (no raw control
 /// bytes or newlines) and cut to `max` characters, so a hostile argument
 /// cannot forge extra lines in a log.
@@ -72,6 +84,13 @@ mod tests {
         ] {
             assert_eq!(validate_peer_id(bad), None, "{bad:?}");
         }
+    }
+
+    #[test]
+    fn id_bits_are_the_uuid() {
+        assert_eq!(id_bits(ID), Some(0x3f2a1b4c_0d5e_4f60_8a7b_9c8d7e6f5a4b));
+        assert_eq!(id_bits("zz"), None);
+        assert_eq!(id_bits("3f2a1b4c"), None);
     }
 
     #[test]

@@ -4,17 +4,24 @@
 //! bindings and the plain-Rust modules, which hold all behaviour and unit-test
 //! natively (`cargo test`).
 
+pub mod cache;
+pub mod client;
 pub mod config;
+pub mod directory;
 pub mod error;
 pub mod ids;
 pub mod platform;
+#[cfg(test)]
+mod testing;
 pub mod transport;
 
 #[cfg(target_arch = "wasm32")]
 mod component {
     use std::cell::RefCell;
+    use std::time::Duration;
 
-    use crate::config::{Config, RawCachePolicy, RawConfig, RawRetryPolicy};
+    use crate::client;
+    use crate::config::{RawCachePolicy, RawConfig, RawRetryPolicy};
     use crate::error::{Error, ErrorKind};
     use crate::platform;
     use crate::transport::WasiHttp;
@@ -47,58 +54,98 @@ mod component {
         }
     }
 
-    /// The `client` resource: a checked config and the transport.
+    /// The `client` resource: the plain-Rust client over `wasi:http`.
     struct Client {
-        config: RefCell<Config>,
+        core: RefCell<client::Client<WasiHttp>>,
+    }
+
+    fn now() -> u64 {
+        ::wasi::clocks::monotonic_clock::now()
     }
 
     impl wit::GuestClient for Client {
         fn new(config: wit::Config) -> Result<Self, wit::Error> {
-            let config = Config::from_raw(raw_config(config)).map_err(to_wit)?;
-            Ok(Client { config: RefCell::new(config) })
+            let core = client::Client::new(raw_config(config), WasiHttp).map_err(to_wit)?;
+            Ok(Client { core: RefCell::new(core) })
         }
 
         fn set_token(&self, workspace_id: String, token: Option<String>) -> Result<(), wit::Error> {
-            self.config.borrow_mut().set_token(&workspace_id, token).map_err(to_wit)
+            self.core.borrow_mut().set_token(&workspace_id, token).map_err(to_wit)
         }
 
         fn discover_peer(&self, peer_id: String, source: Option<String>) -> Result<wit::Peer, wit::Error> {
-            platform::discover_peer(&mut WasiHttp, &self.config.borrow(), &peer_id, source.as_deref())
-                .map(to_wit_peer)
-                .map_err(to_wit)
+            self.core.borrow_mut().discover_peer(&peer_id, source.as_deref(), now()).map(to_wit_peer).map_err(to_wit)
         }
 
         fn peers(&self, query: Option<String>, source: Option<String>) -> Result<Vec<wit::Peer>, wit::Error> {
-            platform::peers(&mut WasiHttp, &self.config.borrow(), query.as_deref(), source.as_deref())
-                .map(|peers| peers.into_iter().map(to_wit_peer).collect())
-                .map_err(to_wit)
+            let peers = self.core.borrow_mut().peers(query.as_deref(), source.as_deref(), now()).map_err(to_wit)?;
+            Ok(peers.into_iter().map(to_wit_peer).collect())
         }
 
         fn workspace_info(&self, source: Option<String>) -> Result<wit::Workspace, wit::Error> {
-            platform::workspace_info(&mut WasiHttp, &self.config.borrow(), source.as_deref())
-                .map(|w| wit::Workspace { id: w.id, name: w.name, role: w.role, status: w.status, raw: w.raw })
-                .map_err(to_wit)
+            let w = self.core.borrow_mut().workspace_info(source.as_deref(), now()).map_err(to_wit)?;
+            Ok(wit::Workspace { id: w.id, name: w.name, role: w.role, status: w.status, raw: w.raw })
         }
 
         fn agent_card_url(&self, peer_id: String) -> Result<String, wit::Error> {
-            platform::agent_card_url(&self.config.borrow(), &peer_id).map_err(to_wit)
+            self.core.borrow().agent_card_url(&peer_id).map_err(to_wit)
+        }
+
+        fn enrich_peer_metadata(&self, peer_id: String, source: Option<String>) -> Option<wit::Peer> {
+            self.core.borrow_mut().enrich(&peer_id, source.as_deref(), now()).map(to_wit_peer)
+        }
+
+        fn enrich_peer_metadata_nonblocking(&self, peer_id: String, source: Option<String>) -> Option<wit::Peer> {
+            self.core.borrow_mut().enrich_nonblocking(&peer_id, source.as_deref(), now()).map(to_wit_peer)
+        }
+
+        fn await_enrichment(&self, timeout_ms: u32) -> u32 {
+            self.core.borrow_mut().await_enrichment(Duration::from_millis(timeout_ms.into()), now)
+        }
+
+        fn peer_name(&self, peer_id: String, source: Option<String>) -> Option<String> {
+            let mut core = self.core.borrow_mut();
+            core.harvest(now());
+            core.peer_name(&peer_id, source.as_deref())
+        }
+
+        fn routed_source(&self, peer_id: String) -> Option<String> {
+            self.core.borrow().routed_source(&peer_id)
+        }
+
+        fn stats(&self) -> wit::CacheStats {
+            let mut core = self.core.borrow_mut();
+            core.harvest(now());
+            let s = core.stats();
+            wit::CacheStats {
+                entries: s.entries,
+                hits: s.hits,
+                negative_hits: s.negative_hits,
+                misses: s.misses,
+                evictions: s.evictions,
+                in_flight: s.in_flight,
+                names: s.names,
+                routes: s.routes,
+            }
         }
     }
 
     fn raw_config(c: wit::Config) -> RawConfig {
-        let timeouts = c.timeouts.unwrap_or(wit::Timeouts { read_ms: None, read_total_ms: None });
+        let timeouts = c.timeouts.unwrap_or(wit::Timeouts { read_ms: None, read_total_ms: None, enrich_ms: None });
         RawConfig {
             workspace_id: c.workspace_id,
             platform_url: c.platform_url,
             credentials: c.credentials.into_iter().map(|c| (c.workspace_id, c.token)).collect(),
             read_ms: timeouts.read_ms,
             read_total_ms: timeouts.read_total_ms,
+            enrich_ms: timeouts.enrich_ms,
             max_body_bytes: c.max_body_bytes,
             cache: c.cache.map(|p| RawCachePolicy {
                 max_entries: p.max_entries,
                 ttl_ms: p.ttl_ms,
                 negative_ttl_ms: p.negative_ttl_ms,
                 transient_negative_ttl_ms: p.transient_negative_ttl_ms,
+                max_in_flight: p.max_in_flight,
             }),
             retry: c.retry.map(|p| RawRetryPolicy {
                 max_attempts: p.max_attempts,

@@ -2,13 +2,14 @@
 //! handling and response parsing for `discover-peer`, `peers`,
 //! `workspace-info` and `agent-card-url`.
 
+use std::time::Duration;
+
 use serde_json::{Map, Value};
 
 use crate::config::Config;
 use crate::error::{
     discover_message, excerpt, json_type_name, peers_diagnostic, workspace_info_message, Error, ErrorKind,
 };
-use crate::ids::validate_peer_id;
 use crate::transport::{Method, Request, Response, Transport, TransportError};
 
 /// The reference's hint when a 410 body carries none.
@@ -149,36 +150,42 @@ fn finish<T>(
     })
 }
 
-/// `GET /registry/discover/{peer}` as `source`; only a JSON object is a peer (defect 7).
-pub fn discover_peer(t: &mut impl Transport, cfg: &Config, peer_id: &str, source: Option<&str>) -> Result<Peer, Error> {
-    let peer = validate_peer_id(peer_id).ok_or_else(|| Error::invalid_id("peer-id", peer_id))?;
-    let source = cfg.source(source)?;
-    let path = format!("/registry/discover/{peer}");
-    let url = cfg.platform.url(&path);
-    let result = (|| {
-        let resp = fetch(t, cfg, get(cfg, path, source_headers(cfg, &source)))?;
-        if resp.status != 200 {
-            return Err(status_kind(&url, &resp));
+/// The discovery request for `peer` (canonical) made as `source`.
+pub fn discover_request(cfg: &Config, peer: &str, source: &str, timeout: Duration) -> Request {
+    let mut req = get(cfg, format!("/registry/discover/{peer}"), source_headers(cfg, source));
+    req.timeout = timeout;
+    req
+}
+
+/// Reads a discovery outcome: only a 200 with a JSON object is a peer (defect 7).
+pub fn discover_outcome(
+    cfg: &Config,
+    peer: &str,
+    outcome: Result<Response, TransportError>,
+) -> Result<Peer, ErrorKind> {
+    let url = cfg.platform.url(&format!("/registry/discover/{peer}"));
+    let resp = outcome.map_err(|e| transport_kind(e, &url))?;
+    if resp.status != 200 {
+        return Err(status_kind(&url, &resp));
+    }
+    match parse_json(&url, &resp)? {
+        Value::Object(obj) => {
+            let id = str_field(&obj, "id").unwrap_or_else(|| peer.to_owned());
+            Ok(Peer::from_object(&obj, id))
         }
-        match parse_json(&url, &resp)? {
-            Value::Object(obj) => {
-                let id = str_field(&obj, "id").unwrap_or_else(|| peer.clone());
-                Ok(Peer::from_object(&obj, id))
-            }
-            other => Err(shape(&url, &resp, format!("expected an object, got {}", json_type_name(&other)))),
-        }
-    })();
-    finish(cfg, result, |kind| discover_message(kind, &peer))
+        other => Err(shape(&url, &resp, format!("expected an object, got {}", json_type_name(&other)))),
+    }
+}
+
+/// `GET /registry/discover/{peer}` as `source` (both canonical ids).
+pub fn discover_peer(t: &mut impl Transport, cfg: &Config, peer: &str, source: &str) -> Result<Peer, Error> {
+    let req = discover_request(cfg, peer, source, cfg.read_timeout);
+    let outcome = t.send(&cfg.platform, &req);
+    finish(cfg, discover_outcome(cfg, peer, outcome), |kind| discover_message(kind, peer))
 }
 
 /// `GET /registry/{source}/peers[?q=…]`; failures carry the reference's diagnostics.
-pub fn peers(
-    t: &mut impl Transport,
-    cfg: &Config,
-    query: Option<&str>,
-    source: Option<&str>,
-) -> Result<Vec<Peer>, Error> {
-    let source = cfg.source(source)?;
+pub fn peers(t: &mut impl Transport, cfg: &Config, query: Option<&str>, source: &str) -> Result<Vec<Peer>, Error> {
     let mut path = format!("/registry/{source}/peers");
     if let Some(q) = query.filter(|q| !q.is_empty()) {
         path.push_str("?q=");
@@ -212,8 +219,7 @@ pub fn peers(
 /// `GET /workspaces/{source}` with the source's bearer token; 410 is
 /// `removed` with the platform's hint, even when the 410 body is not an
 /// object (defect 10).
-pub fn workspace_info(t: &mut impl Transport, cfg: &Config, source: Option<&str>) -> Result<Workspace, Error> {
-    let source = cfg.source(source)?;
+pub fn workspace_info(t: &mut impl Transport, cfg: &Config, source: &str) -> Result<Workspace, Error> {
     let path = format!("/workspaces/{source}");
     let url = cfg.platform.url(&path);
     let result = (|| {
@@ -221,7 +227,7 @@ pub fn workspace_info(t: &mut impl Transport, cfg: &Config, source: Option<&str>
         match resp.status {
             200 => match parse_json(&url, &resp)? {
                 Value::Object(obj) => Ok(Workspace {
-                    id: str_field(&obj, "id").unwrap_or_else(|| source.clone()),
+                    id: str_field(&obj, "id").unwrap_or_else(|| source.to_owned()),
                     name: str_field(&obj, "name"),
                     role: str_field(&obj, "role"),
                     status: str_field(&obj, "status"),
@@ -234,7 +240,7 @@ pub fn workspace_info(t: &mut impl Transport, cfg: &Config, source: Option<&str>
                 let obj = body.as_ref().and_then(Value::as_object);
                 let field = |k: &str| obj.and_then(|o| str_field(o, k));
                 Err(ErrorKind::Removed {
-                    id: field("id").unwrap_or_else(|| source.clone()),
+                    id: field("id").unwrap_or_else(|| source.to_owned()),
                     removed_at: field("removed_at"),
                     hint: field("hint").unwrap_or_else(|| DEFAULT_REMOVED_HINT.to_owned()),
                 })
@@ -246,9 +252,8 @@ pub fn workspace_info(t: &mut impl Transport, cfg: &Config, source: Option<&str>
 }
 
 /// The URL of a peer's registry record (the reference's `_agent_card_url_for`).
-pub fn agent_card_url(cfg: &Config, peer_id: &str) -> Result<String, Error> {
-    let peer = validate_peer_id(peer_id).ok_or_else(|| Error::invalid_id("peer-id", peer_id))?;
-    Ok(cfg.platform.url(&format!("/registry/discover/{peer}")))
+pub fn agent_card_url(cfg: &Config, peer: &str) -> String {
+    cfg.platform.url(&format!("/registry/discover/{peer}"))
 }
 
 /// Percent-encodes a query value (RFC 3986 unreserved characters pass).
@@ -266,48 +271,16 @@ pub fn percent_encode(value: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::VecDeque;
-
     use serde_json::json;
     use wasi::http::types::ErrorCode;
 
     use super::*;
     use crate::config::RawConfig;
+    use crate::testing::FakeTransport as Fake;
 
     const ME: &str = "11111111-2222-4333-8444-555555555555";
     const OTHER: &str = "22222222-2222-4333-8444-555555555555";
     const PEER: &str = "aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee";
-
-    /// Answers from a script and remembers every request.
-    #[derive(Default)]
-    struct Fake {
-        answers: VecDeque<Result<Response, TransportError>>,
-        sent: Vec<Request>,
-    }
-
-    impl Fake {
-        fn answering(status: u16, body: &str) -> Self {
-            let mut f = Fake::default();
-            f.answers.push_back(Ok(Response { status, body: body.as_bytes().to_vec() }));
-            f
-        }
-        fn failing(err: TransportError) -> Self {
-            let mut f = Fake::default();
-            f.answers.push_back(Err(err));
-            f
-        }
-        fn only_request(&self) -> &Request {
-            assert_eq!(self.sent.len(), 1, "{:?}", self.sent);
-            &self.sent[0]
-        }
-    }
-
-    impl Transport for Fake {
-        fn send(&mut self, _: &crate::config::PlatformUrl, req: &Request) -> Result<Response, TransportError> {
-            self.sent.push(req.clone());
-            self.answers.pop_front().expect("an unexpected request")
-        }
-    }
 
     fn cfg() -> Config {
         Config::from_raw(RawConfig {
@@ -326,7 +299,7 @@ mod tests {
     #[test]
     fn discover_sends_the_reference_request() {
         let mut t = Fake::answering(200, &json!({"id": PEER, "name": "Builder", "url": "http://x"}).to_string());
-        let peer = discover_peer(&mut t, &cfg(), &PEER.to_uppercase(), None).unwrap();
+        let peer = discover_peer(&mut t, &cfg(), PEER, ME).unwrap();
         assert_eq!(peer.id, PEER);
         assert_eq!(peer.name.as_deref(), Some("Builder"));
         assert_eq!(peer.url.as_deref(), Some("http://x"));
@@ -340,7 +313,7 @@ mod tests {
     #[test]
     fn discover_as_another_source_uses_its_token() {
         let mut t = Fake::answering(200, &json!({"id": PEER}).to_string());
-        discover_peer(&mut t, &cfg(), PEER, Some(&format!(" {OTHER} "))).unwrap();
+        discover_peer(&mut t, &cfg(), PEER, OTHER).unwrap();
         assert_eq!(headers(t.only_request()), [("x-workspace-id", OTHER), ("authorization", "Bearer tok-other")]);
     }
 
@@ -348,29 +321,16 @@ mod tests {
     fn a_source_without_token_sends_no_authorization() {
         let third = "33333333-2222-4333-8444-555555555555";
         let mut t = Fake::answering(200, "{}");
-        let peer = discover_peer(&mut t, &cfg(), PEER, Some(third)).unwrap();
+        let peer = discover_peer(&mut t, &cfg(), PEER, third).unwrap();
         assert_eq!(peer.id, PEER, "an object without id is the peer asked for");
         assert_eq!(headers(t.only_request()), [("x-workspace-id", third)]);
-    }
-
-    #[test]
-    fn invalid_ids_make_no_request() {
-        let mut t = Fake::default();
-        let e = discover_peer(&mut t, &cfg(), "../../admin", None).unwrap_err();
-        assert!(matches!(e.kind, ErrorKind::InvalidId { ref param, .. } if param == "peer-id"));
-        let e = discover_peer(&mut t, &cfg(), PEER, Some("x\r\nInjected: 1")).unwrap_err();
-        assert_eq!(e.message, "invalid source (expected a UUID): 'x\\r\\nInjected: 1'");
-        assert!(peers(&mut t, &cfg(), None, Some("..")).is_err());
-        assert!(workspace_info(&mut t, &cfg(), Some("/")).is_err());
-        assert!(agent_card_url(&cfg(), "nope").is_err());
-        assert!(t.sent.is_empty());
     }
 
     #[test]
     fn discover_accepts_only_objects() {
         for (body, found) in [("[1]", "list"), ("\"x\"", "str"), ("null", "NoneType")] {
             let mut t = Fake::answering(200, body);
-            let e = discover_peer(&mut t, &cfg(), PEER, None).unwrap_err();
+            let e = discover_peer(&mut t, &cfg(), PEER, ME).unwrap_err();
             assert!(matches!(e.kind, ErrorKind::UnexpectedShape { .. }), "{body}");
             assert!(e.message.contains(&format!("expected an object, got {found}")), "{}", e.message);
         }
@@ -379,16 +339,16 @@ mod tests {
     #[test]
     fn discover_failures() {
         let mut t = Fake::answering(404, r#"{"error":"workspace not found"}"#);
-        let e = discover_peer(&mut t, &cfg(), PEER, None).unwrap_err();
+        let e = discover_peer(&mut t, &cfg(), PEER, ME).unwrap_err();
         assert_eq!(
             e.message,
             format!("Discovery failed for {PEER}: not found in the registry (HTTP 404) [target=http://platform:8080/registry/discover/{PEER}]")
         );
         let mut t = Fake::answering(503, r#"{"error":"workspace not available","status":"offline"}"#);
-        let e = discover_peer(&mut t, &cfg(), PEER, None).unwrap_err();
+        let e = discover_peer(&mut t, &cfg(), PEER, ME).unwrap_err();
         assert!(e.message.contains("HTTP 503: {\"error\":\"workspace not available\""), "{}", e.message);
         let mut t = Fake::answering(200, "<html>");
-        let e = discover_peer(&mut t, &cfg(), PEER, None).unwrap_err();
+        let e = discover_peer(&mut t, &cfg(), PEER, ME).unwrap_err();
         assert!(matches!(e.kind, ErrorKind::BadJson { status: 200, .. }));
     }
 
@@ -397,7 +357,7 @@ mod tests {
         let body = json!([{"id": PEER, "name": "B", "role": "builder", "tier": 2, "status": "online",
             "agent_card": {"name": "B"}, "url": "http://b", "parent_id": null, "active_tasks": 3, "extra": true}]);
         let mut t = Fake::answering(200, &body.to_string());
-        let list = peers(&mut t, &cfg(), None, None).unwrap();
+        let list = peers(&mut t, &cfg(), None, ME).unwrap();
         assert_eq!(list.len(), 1);
         let p = &list[0];
         assert_eq!((p.role.as_deref(), p.tier, p.active_tasks), (Some("builder"), Some(2), Some(3)));
@@ -410,29 +370,29 @@ mod tests {
     #[test]
     fn peers_query_is_encoded() {
         let mut t = Fake::answering(200, "[]");
-        peers(&mut t, &cfg(), Some("data eng/ü&x=1"), None).unwrap();
+        peers(&mut t, &cfg(), Some("data eng/ü&x=1"), ME).unwrap();
         assert_eq!(t.only_request().path, format!("/registry/{ME}/peers?q=data%20eng%2F%C3%BC%26x%3D1"));
     }
 
     #[test]
     fn peers_diagnostics_name_the_source_queried() {
         let mut t = Fake::answering(404, "{}");
-        let e = peers(&mut t, &cfg(), None, Some(OTHER)).unwrap_err();
+        let e = peers(&mut t, &cfg(), None, OTHER).unwrap_err();
         assert!(e.message.starts_with(&format!("Workspace ID {OTHER} is not registered")), "{}", e.message);
         let mut t = Fake::answering(200, r#"{"peers": []}"#);
-        let e = peers(&mut t, &cfg(), None, None).unwrap_err();
+        let e = peers(&mut t, &cfg(), None, ME).unwrap_err();
         assert!(e.message.starts_with("Platform returned 200 but body was not a list: dict"), "{}", e.message);
         let mut t = Fake::answering(200, r#"[{"id": "x"}, "str"]"#);
-        let e = peers(&mut t, &cfg(), None, None).unwrap_err();
+        let e = peers(&mut t, &cfg(), None, ME).unwrap_err();
         assert!(e.message.contains("list item 1 is a str, not a dict"), "{}", e.message);
         let mut t = Fake::answering(200, r#"[{"name": "no id"}]"#);
-        assert!(peers(&mut t, &cfg(), None, None).unwrap_err().message.contains("list item 0 has no string \"id\""));
+        assert!(peers(&mut t, &cfg(), None, ME).unwrap_err().message.contains("list item 0 has no string \"id\""));
         let mut t = Fake::failing(TransportError::Code(ErrorCode::ConnectionRefused));
-        let e = peers(&mut t, &cfg(), None, None).unwrap_err();
+        let e = peers(&mut t, &cfg(), None, ME).unwrap_err();
         assert!(e.message.starts_with("Cannot reach platform at http://platform:8080: connection refused"));
         let mut t = Fake::failing(TransportError::TooLarge(1024));
         assert!(matches!(
-            peers(&mut t, &cfg(), None, None).unwrap_err().kind,
+            peers(&mut t, &cfg(), None, ME).unwrap_err().kind,
             ErrorKind::BodyTooLarge { limit: 1024, .. }
         ));
     }
@@ -440,7 +400,7 @@ mod tests {
     #[test]
     fn workspace_info_sends_only_the_bearer() {
         let mut t = Fake::answering(200, &json!({"id": ME, "name": "Me", "status": "online"}).to_string());
-        let w = workspace_info(&mut t, &cfg(), None).unwrap();
+        let w = workspace_info(&mut t, &cfg(), ME).unwrap();
         assert_eq!((w.id.as_str(), w.name.as_deref()), (ME, Some("Me")));
         let req = t.only_request();
         assert_eq!(req.path, format!("/workspaces/{ME}"));
@@ -451,11 +411,11 @@ mod tests {
     fn workspace_info_removed_with_and_without_body() {
         let body = json!({"id": ME, "removed_at": "2026-04-30T10:00:00Z", "hint": "Re-onboard."});
         let mut t = Fake::answering(410, &body.to_string());
-        let e = workspace_info(&mut t, &cfg(), None).unwrap_err();
+        let e = workspace_info(&mut t, &cfg(), ME).unwrap_err();
         assert_eq!(e.message, format!("removed: workspace {ME} was removed at 2026-04-30T10:00:00Z. Re-onboard."));
         for body in ["gone", "[]", ""] {
             let mut t = Fake::answering(410, body);
-            let e = workspace_info(&mut t, &cfg(), None).unwrap_err();
+            let e = workspace_info(&mut t, &cfg(), ME).unwrap_err();
             match e.kind {
                 ErrorKind::Removed { id, removed_at, hint } => {
                     assert_eq!((id.as_str(), removed_at, hint.as_str()), (ME, None, DEFAULT_REMOVED_HINT));
@@ -474,26 +434,23 @@ mod tests {
             (500, "platform error"),
         ] {
             let mut t = Fake::answering(status, "{}");
-            let e = workspace_info(&mut t, &cfg(), None).unwrap_err();
+            let e = workspace_info(&mut t, &cfg(), ME).unwrap_err();
             assert!(e.message.starts_with(start), "{status}: {}", e.message);
         }
         let mut t = Fake::answering(200, "[]");
-        assert!(matches!(workspace_info(&mut t, &cfg(), None).unwrap_err().kind, ErrorKind::UnexpectedShape { .. }));
+        assert!(matches!(workspace_info(&mut t, &cfg(), ME).unwrap_err().kind, ErrorKind::UnexpectedShape { .. }));
     }
 
     #[test]
     fn echoed_tokens_are_redacted() {
         let mut t = Fake::answering(400, r#"{"error":"bad header Authorization: Bearer tok-me"}"#);
-        let e = discover_peer(&mut t, &cfg(), PEER, None).unwrap_err();
+        let e = discover_peer(&mut t, &cfg(), PEER, ME).unwrap_err();
         assert!(!e.message.contains("tok-me"), "{}", e.message);
         assert!(e.message.contains("Bearer [redacted]"));
     }
 
     #[test]
     fn card_url() {
-        assert_eq!(
-            agent_card_url(&cfg(), &PEER.to_uppercase()).unwrap(),
-            format!("http://platform:8080/registry/discover/{PEER}")
-        );
+        assert_eq!(agent_card_url(&cfg(), PEER), format!("http://platform:8080/registry/discover/{PEER}"));
     }
 }

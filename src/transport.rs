@@ -59,14 +59,48 @@ pub enum TransportError {
     TooLarge(usize),
 }
 
+/// A request in flight.
+pub trait Pending {
+    /// Makes whatever progress is possible without blocking; the outcome once
+    /// complete (after which the pending request must not be polled again).
+    fn poll(&mut self) -> Option<Result<Response, TransportError>>;
+}
+
 /// Sends requests to the platform.
 pub trait Transport {
-    /// Sends `req` to `platform` and returns the complete response.
-    fn send(&mut self, platform: &PlatformUrl, req: &Request) -> Result<Response, TransportError>;
+    /// A request in flight on this transport.
+    type Pending: Pending;
+    /// A point in time to wait for.
+    type Timer;
+
+    /// Starts `req` without waiting for any of its response.
+    fn start(&mut self, platform: &PlatformUrl, req: &Request) -> Result<Self::Pending, TransportError>;
+
+    /// A timer that expires `after` from now.
+    fn timer(&mut self, after: Duration) -> Self::Timer;
+
+    /// Whether `timer` has expired (never blocks).
+    fn expired(&mut self, timer: &Self::Timer) -> bool;
+
+    /// Blocks until one of `pending` can make progress or reaches its
+    /// deadline, or `until` expires. Returns at once when there is nothing
+    /// to wait for.
+    fn wait(&mut self, pending: &[&Self::Pending], until: Option<&Self::Timer>);
+
+    /// Sends `req` and returns the complete response.
+    fn send(&mut self, platform: &PlatformUrl, req: &Request) -> Result<Response, TransportError> {
+        let mut pending = self.start(platform, req)?;
+        loop {
+            if let Some(outcome) = pending.poll() {
+                return outcome;
+            }
+            self.wait(&[&pending], None);
+        }
+    }
 }
 
 #[cfg(target_arch = "wasm32")]
-pub use wasi_http::WasiHttp;
+pub use wasi_http::{WasiHttp, WasiPending};
 
 #[cfg(target_arch = "wasm32")]
 mod wasi_http {
@@ -75,13 +109,13 @@ mod wasi_http {
     use wasi::clocks::monotonic_clock;
     use wasi::http::outgoing_handler;
     use wasi::http::types::{
-        Fields, IncomingBody, IncomingResponse, Method as WasiMethod, OutgoingBody, OutgoingRequest, RequestOptions,
-        Scheme as WasiScheme,
+        Fields, FutureIncomingResponse, IncomingBody, IncomingResponse, Method as WasiMethod, OutgoingBody,
+        OutgoingRequest, RequestOptions, Scheme as WasiScheme,
     };
-    use wasi::io::poll;
-    use wasi::io::streams::StreamError;
+    use wasi::io::poll::{self, Pollable};
+    use wasi::io::streams::{InputStream, StreamError};
 
-    /// Largest read asked of the body stream at once.
+    /// Largest read asked of a body stream at once.
     const READ_CHUNK: u64 = 64 * 1024;
 
     /// The `wasi:http/outgoing-handler` transport.
@@ -92,9 +126,155 @@ mod wasi_http {
         TransportError::Code(ErrorCode::InternalError(Some(msg.into())))
     }
 
+    fn stream_error(e: StreamError, doing: &str) -> TransportError {
+        match e {
+            StreamError::LastOperationFailed(err) => wasi::http::types::http_error_code(&err)
+                .map(TransportError::Code)
+                .unwrap_or_else(|| internal(format!("{doing}: {}", err.to_debug_string()))),
+            StreamError::Closed => internal(format!("{doing}: stream closed")),
+        }
+    }
+
+    /// A response body being read. Drops its resources children first — the
+    /// stream, then the body (finished, so no host is left holding a
+    /// half-read body), then the response.
+    struct BodyReader {
+        status: u16,
+        stream: Option<InputStream>,
+        body: Option<IncomingBody>,
+        response: Option<IncomingResponse>,
+        buf: Vec<u8>,
+    }
+
+    impl Drop for BodyReader {
+        fn drop(&mut self) {
+            drop(self.stream.take());
+            if let Some(body) = self.body.take() {
+                drop(IncomingBody::finish(body));
+            }
+            drop(self.response.take());
+        }
+    }
+
+    enum Stage {
+        Waiting(FutureIncomingResponse),
+        Reading(BodyReader),
+        Done,
+    }
+
+    /// A `wasi:http` request in flight, bounded by its own deadline.
+    pub struct WasiPending {
+        stage: Stage,
+        deadline: Pollable,
+        total: Duration,
+        max_body_bytes: usize,
+    }
+
+    impl WasiPending {
+        fn fail(&mut self, err: TransportError) -> Option<Result<Response, TransportError>> {
+            self.stage = Stage::Done;
+            Some(Err(err))
+        }
+
+        /// `None` while the deadline has not passed, else the time-out.
+        fn unless_late(&mut self) -> Option<Result<Response, TransportError>> {
+            if self.deadline.ready() {
+                self.fail(TransportError::TimedOut(self.total))
+            } else {
+                None
+            }
+        }
+
+        fn subscribe(&self) -> Option<Pollable> {
+            match &self.stage {
+                Stage::Waiting(future) => Some(future.subscribe()),
+                Stage::Reading(reader) => reader.stream.as_ref().map(InputStream::subscribe),
+                Stage::Done => None,
+            }
+        }
+    }
+
+    impl Pending for WasiPending {
+        fn poll(&mut self) -> Option<Result<Response, TransportError>> {
+            loop {
+                match &mut self.stage {
+                    Stage::Done => return Some(Err(internal("request polled after it completed"))),
+                    Stage::Waiting(future) => {
+                        // `get` answers none until the pollable has been checked.
+                        if !future.subscribe().ready() {
+                            return self.unless_late();
+                        }
+                        let response = match future.get() {
+                            None => return self.unless_late(),
+                            Some(Err(())) => return self.fail(internal("response already taken")),
+                            Some(Ok(Err(code))) => return self.fail(TransportError::Code(code)),
+                            Some(Ok(Ok(response))) => response,
+                        };
+                        let status = response.status();
+                        let Ok(body) = response.consume() else {
+                            return self.fail(internal("response body already taken"));
+                        };
+                        let Ok(stream) = body.stream() else {
+                            return self.fail(internal("response body stream unavailable"));
+                        };
+                        self.stage = Stage::Reading(BodyReader {
+                            status,
+                            stream: Some(stream),
+                            body: Some(body),
+                            response: Some(response),
+                            buf: Vec::new(),
+                        });
+                    }
+                    Stage::Reading(reader) => {
+                        let Some(stream) = &reader.stream else { return self.fail(internal("no body stream")) };
+                        match stream.read(READ_CHUNK) {
+                            Ok(chunk) if chunk.is_empty() => {
+                                if !stream.subscribe().ready() {
+                                    return self.unless_late();
+                                }
+                                // Ready: the next read returns data or the end.
+                                match stream.read(READ_CHUNK) {
+                                    Ok(chunk) if chunk.is_empty() => return self.unless_late(),
+                                    Ok(chunk) => reader.buf.extend_from_slice(&chunk),
+                                    Err(StreamError::Closed) => {}
+                                    Err(e) => return self.fail(stream_error(e, "reading the response body")),
+                                }
+                            }
+                            Ok(chunk) => reader.buf.extend_from_slice(&chunk),
+                            Err(StreamError::Closed) => {
+                                let Stage::Reading(mut reader) = std::mem::replace(&mut self.stage, Stage::Done) else {
+                                    unreachable!("in the reading stage")
+                                };
+                                let body = std::mem::take(&mut reader.buf);
+                                return Some(Ok(Response { status: reader.status, body }));
+                            }
+                            Err(e) => return self.fail(stream_error(e, "reading the response body")),
+                        }
+                        if let Stage::Reading(reader) = &self.stage {
+                            if reader.buf.len() > self.max_body_bytes {
+                                return self.fail(TransportError::TooLarge(self.max_body_bytes));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     impl Transport for WasiHttp {
-        fn send(&mut self, platform: &PlatformUrl, req: &Request) -> Result<Response, TransportError> {
-            let deadline = monotonic_clock::now().saturating_add(req.total.as_nanos() as u64);
+        type Pending = WasiPending;
+        type Timer = Pollable;
+
+        fn timer(&mut self, after: Duration) -> Pollable {
+            monotonic_clock::subscribe_duration(after.as_nanos() as u64)
+        }
+
+        fn expired(&mut self, timer: &Pollable) -> bool {
+            timer.ready()
+        }
+
+        fn start(&mut self, platform: &PlatformUrl, req: &Request) -> Result<WasiPending, TransportError> {
+            let deadline = monotonic_clock::subscribe_duration(req.total.as_nanos() as u64);
             let entries: Vec<(String, Vec<u8>)> =
                 req.headers.iter().map(|(k, v)| (k.to_string(), v.as_bytes().to_vec())).collect();
             let headers = Fields::from_list(&entries)
@@ -108,99 +288,44 @@ mod wasi_http {
                 Scheme::Http => WasiScheme::Http,
                 Scheme::Https => WasiScheme::Https,
             };
-            let set = request
+            request
                 .set_method(&method)
                 .and(request.set_scheme(Some(&scheme)))
                 .and(request.set_authority(Some(&platform.authority)))
-                .and(request.set_path_with_query(Some(&platform.path(&req.path))));
-            set.map_err(|()| internal("the host rejected the request line"))?;
+                .and(request.set_path_with_query(Some(&platform.path(&req.path))))
+                .map_err(|()| internal("the host rejected the request line"))?;
 
             let options = RequestOptions::new();
             let t = req.timeout.as_nanos() as u64;
-            // Hosts may refuse some options (not supported); the total
-            // deadline below still bounds the call.
+            // A host may not support every option; the deadline still bounds the call.
             let _ = options.set_connect_timeout(Some(t));
             let _ = options.set_first_byte_timeout(Some(t));
             let _ = options.set_between_bytes_timeout(Some(t));
 
             let body = request.body().map_err(|()| internal("request body unavailable"))?;
             if let Some(bytes) = &req.body {
-                write_body(&body, bytes)?;
+                let stream = body.write().map_err(|()| internal("request body stream unavailable"))?;
+                for chunk in bytes.chunks(4096) {
+                    stream.blocking_write_and_flush(chunk).map_err(|e| stream_error(e, "writing the request body"))?;
+                }
             }
             OutgoingBody::finish(body, None).map_err(TransportError::Code)?;
-
             let future = outgoing_handler::handle(request, Some(options)).map_err(TransportError::Code)?;
-            let response = {
-                let ready = future.subscribe();
-                let timer = monotonic_clock::subscribe_instant(deadline);
-                loop {
-                    if let Some(result) = future.get() {
-                        break result
-                            .map_err(|()| internal("response already taken"))?
-                            .map_err(TransportError::Code)?;
-                    }
-                    if timer.ready() {
-                        return Err(TransportError::TimedOut(req.total));
-                    }
-                    poll::poll(&[&ready, &timer]);
-                }
-            };
-            read_response(response, deadline, req)
+            Ok(WasiPending {
+                stage: Stage::Waiting(future),
+                deadline,
+                total: req.total,
+                max_body_bytes: req.max_body_bytes,
+            })
         }
-    }
 
-    fn write_body(body: &OutgoingBody, bytes: &[u8]) -> Result<(), TransportError> {
-        let stream = body.write().map_err(|()| internal("request body stream unavailable"))?;
-        for chunk in bytes.chunks(4096) {
-            stream.blocking_write_and_flush(chunk).map_err(|e| match e {
-                StreamError::LastOperationFailed(err) => wasi::http::types::http_error_code(&err)
-                    .map(TransportError::Code)
-                    .unwrap_or_else(|| internal(format!("writing the request body: {}", err.to_debug_string()))),
-                StreamError::Closed => internal("request body stream closed"),
-            })?;
-        }
-        Ok(())
-    }
-
-    /// Reads the body to its end (or the cap, or the deadline) and finishes
-    /// it, so no host — wasmCloud's provider included — is left holding a
-    /// half-read stream.
-    fn read_response(response: IncomingResponse, deadline: u64, req: &Request) -> Result<Response, TransportError> {
-        let status = response.status();
-        let body = response.consume().map_err(|()| internal("response body already taken"))?;
-        let bytes = read_stream(&body, deadline, req);
-        // The stream (a child of `body`) was dropped inside read_stream; the
-        // trailers are not used, only the body's completion matters.
-        drop(IncomingBody::finish(body));
-        drop(response);
-        Ok(Response { status, body: bytes? })
-    }
-
-    fn read_stream(body: &IncomingBody, deadline: u64, req: &Request) -> Result<Vec<u8>, TransportError> {
-        let stream = body.stream().map_err(|()| internal("response body stream unavailable"))?;
-        let mut out = Vec::new();
-        let ready = stream.subscribe();
-        let timer = monotonic_clock::subscribe_instant(deadline);
-        loop {
-            match stream.read(READ_CHUNK) {
-                Ok(chunk) if chunk.is_empty() => {
-                    if timer.ready() {
-                        return Err(TransportError::TimedOut(req.total));
-                    }
-                    poll::poll(&[&ready, &timer]);
-                }
-                Ok(chunk) => {
-                    if out.len() + chunk.len() > req.max_body_bytes {
-                        return Err(TransportError::TooLarge(req.max_body_bytes));
-                    }
-                    out.extend_from_slice(&chunk);
-                }
-                Err(StreamError::Closed) => return Ok(out),
-                Err(StreamError::LastOperationFailed(err)) => {
-                    return Err(wasi::http::types::http_error_code(&err)
-                        .map(TransportError::Code)
-                        .unwrap_or_else(|| internal(format!("reading the response body: {}", err.to_debug_string()))));
-                }
+        fn wait(&mut self, pending: &[&WasiPending], until: Option<&Pollable>) {
+            let progress: Vec<Pollable> = pending.iter().filter_map(|p| p.subscribe()).collect();
+            let mut all: Vec<&Pollable> = progress.iter().collect();
+            all.extend(pending.iter().map(|p| &p.deadline));
+            all.extend(until);
+            if !all.is_empty() {
+                poll::poll(&all);
             }
         }
     }

@@ -1,0 +1,401 @@
+//! The `client` resource in plain Rust: configuration, the peer directory
+//! and a transport, and one method per WIT method. Time (`now`, monotonic
+//! nanoseconds) is passed in by the glue, so every path unit-tests natively.
+
+use std::time::Duration;
+
+use crate::config::{Config, RawConfig};
+use crate::directory::{Directory, Key, Stats};
+use crate::error::Error;
+use crate::ids::{id_bits, validate_peer_id};
+use crate::platform::{self, Peer, Workspace};
+use crate::transport::Transport;
+
+/// A configured client over transport `T`.
+pub struct Client<T: Transport> {
+    config: Config,
+    directory: Directory<T::Pending>,
+    transport: T,
+}
+
+fn key(source: &str, peer: &str) -> Option<Key> {
+    Some((id_bits(source)?, id_bits(peer)?))
+}
+
+impl<T: Transport> Client<T> {
+    /// Checks `raw` and builds a client; makes no request.
+    pub fn new(raw: RawConfig, transport: T) -> Result<Self, Error> {
+        let config = Config::from_raw(raw)?;
+        Ok(Self { directory: Directory::new(config.cache.clone()), config, transport })
+    }
+
+    /// The checked configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Replaces or removes a workspace's token.
+    pub fn set_token(&mut self, workspace_id: &str, token: Option<String>) -> Result<(), Error> {
+        self.config.set_token(workspace_id, token)
+    }
+
+    /// The source a call about `peer` acts as: the explicit one, else the
+    /// source whose `peers` listing last included the peer, else this
+    /// workspace (the reference's multi-workspace auto-routing).
+    pub fn source_for(&self, peer: &str, explicit: Option<&str>) -> Result<String, Error> {
+        if explicit.is_some_and(|s| !s.trim().is_empty()) {
+            return self.config.source(explicit);
+        }
+        let routed = id_bits(peer).and_then(|bits| self.directory.route(bits));
+        Ok(routed.map(str::to_owned).unwrap_or_else(|| self.config.workspace_id.clone()))
+    }
+
+    /// Stores finished enrichment lookups; never blocks. Every call starts with it.
+    pub fn harvest(&mut self, now: u64) {
+        let config = &self.config;
+        self.directory.harvest(now, |peer, outcome| platform::discover_outcome(config, peer, outcome));
+    }
+
+    /// `discover-peer`: a fresh registry lookup (which also refreshes the cache).
+    pub fn discover_peer(&mut self, peer_id: &str, source: Option<&str>, now: u64) -> Result<Peer, Error> {
+        self.harvest(now);
+        let peer = validate_peer_id(peer_id).ok_or_else(|| Error::invalid_id("peer-id", peer_id))?;
+        let source = self.source_for(&peer, source)?;
+        let result = platform::discover_peer(&mut self.transport, &self.config, &peer, &source);
+        if let (Ok(found), Some(key)) = (&result, key(&source, &peer)) {
+            self.directory.store(key, &Ok(found.clone()), now);
+        }
+        result
+    }
+
+    /// `peers`: the source's registry listing, which also warms the cache
+    /// and the routing map.
+    pub fn peers(&mut self, query: Option<&str>, source: Option<&str>, now: u64) -> Result<Vec<Peer>, Error> {
+        self.harvest(now);
+        let source = self.config.source(source)?;
+        let peers = platform::peers(&mut self.transport, &self.config, query, &source)?;
+        if let Some(bits) = id_bits(&source) {
+            self.directory.record_listing((bits, &source), &peers, now);
+        }
+        Ok(peers)
+    }
+
+    /// `workspace-info`.
+    pub fn workspace_info(&mut self, source: Option<&str>, now: u64) -> Result<Workspace, Error> {
+        self.harvest(now);
+        let source = self.config.source(source)?;
+        platform::workspace_info(&mut self.transport, &self.config, &source)
+    }
+
+    /// `agent-card-url`.
+    pub fn agent_card_url(&self, peer_id: &str) -> Result<String, Error> {
+        let peer = validate_peer_id(peer_id).ok_or_else(|| Error::invalid_id("peer-id", peer_id))?;
+        Ok(platform::agent_card_url(&self.config, &peer))
+    }
+
+    /// Validated peer, resolved source and their cache key; `None` for any
+    /// invalid input (enrichment degrades to the bare id, never errs).
+    fn enrich_target(&self, peer_id: &str, source: Option<&str>) -> Option<(String, String, Key)> {
+        let peer = validate_peer_id(peer_id)?;
+        let source = self.source_for(&peer, source).ok()?;
+        let key = key(&source, &peer)?;
+        Some((peer, source, key))
+    }
+
+    /// `enrich-peer-metadata`: the cached record, else a registry lookup
+    /// bounded by the enrichment timeout; failures are remembered and give none.
+    pub fn enrich(&mut self, peer_id: &str, source: Option<&str>, now: u64) -> Option<Peer> {
+        self.harvest(now);
+        let (peer, source, key) = self.enrich_target(peer_id, source)?;
+        if let Some(cached) = self.directory.cached(key, now) {
+            return cached;
+        }
+        let req = self.request(&peer, &source);
+        let outcome = self.transport.send(&self.config.platform, &req);
+        let result = platform::discover_outcome(&self.config, &peer, outcome);
+        self.directory.store(key, &result, now);
+        result.ok()
+    }
+
+    /// `enrich-peer-metadata-nonblocking`: the cached record if fresh, else
+    /// none at once — after starting a lookup unless one is in flight for
+    /// this peer and source (or too many are).
+    pub fn enrich_nonblocking(&mut self, peer_id: &str, source: Option<&str>, now: u64) -> Option<Peer> {
+        self.harvest(now);
+        let (peer, source, key) = self.enrich_target(peer_id, source)?;
+        if let Some(cached) = self.directory.cached(key, now) {
+            return cached;
+        }
+        if self.directory.is_in_flight(key) || !self.directory.has_room() {
+            return None;
+        }
+        let req = self.request(&peer, &source);
+        match self.transport.start(&self.config.platform, &req) {
+            Ok(pending) => self.directory.track(key, peer, pending),
+            Err(e) => {
+                let result = platform::discover_outcome(&self.config, &peer, Err(e));
+                self.directory.store(key, &result, now);
+            }
+        }
+        None
+    }
+
+    fn request(&self, peer: &str, source: &str) -> crate::transport::Request {
+        let mut req = platform::discover_request(&self.config, peer, source, self.config.enrich_timeout);
+        req.total = self.config.enrich_timeout;
+        req
+    }
+
+    /// `await-enrichment`: waits up to `timeout` for the lookups in flight,
+    /// storing each as it completes; returns how many are still in flight.
+    pub fn await_enrichment(&mut self, timeout: Duration, now: impl Fn() -> u64) -> u32 {
+        let timer = self.transport.timer(timeout);
+        loop {
+            self.harvest(now());
+            if self.directory.in_flight() == 0 || self.transport.expired(&timer) {
+                return self.directory.in_flight() as u32;
+            }
+            let pending = self.directory.pending();
+            self.transport.wait(&pending, Some(&timer));
+        }
+    }
+
+    /// The display name last seen for `peer` by the source a call would use.
+    pub fn peer_name(&self, peer_id: &str, source: Option<&str>) -> Option<String> {
+        let (_, _, key) = self.enrich_target(peer_id, source)?;
+        self.directory.name(key).map(str::to_owned)
+    }
+
+    /// The source whose listing last included `peer`.
+    pub fn routed_source(&self, peer_id: &str) -> Option<String> {
+        let bits = id_bits(&validate_peer_id(peer_id)?)?;
+        self.directory.route(bits).map(str::to_owned)
+    }
+
+    /// The cache counters.
+    pub fn stats(&self) -> Stats {
+        self.directory.stats()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+    use wasi::http::types::ErrorCode;
+
+    use super::*;
+    use crate::config::RawCachePolicy;
+    use crate::error::ErrorKind;
+    use crate::testing::FakeTransport;
+    use crate::transport::TransportError;
+
+    const ME: &str = "11111111-2222-4333-8444-555555555555";
+    const ALT: &str = "22222222-2222-4333-8444-555555555555";
+    const PEER: &str = "aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee";
+    const S: u64 = 1_000_000_000;
+
+    fn client(t: FakeTransport) -> Client<FakeTransport> {
+        Client::new(
+            RawConfig {
+                workspace_id: ME.into(),
+                platform_url: Some("http://p".into()),
+                credentials: vec![(ME.into(), "tok-me".into()), (ALT.into(), "tok-alt".into())],
+                cache: Some(RawCachePolicy { max_entries: Some(2), ..Default::default() }),
+                ..Default::default()
+            },
+            t,
+        )
+        .unwrap()
+    }
+
+    fn record(id: &str, name: &str) -> String {
+        json!({"id": id, "name": name}).to_string()
+    }
+
+    fn header<'a>(req: &'a crate::transport::Request, name: &str) -> Option<&'a str> {
+        req.headers.iter().find(|(k, _)| *k == name).map(|(_, v)| v.as_str())
+    }
+
+    #[test]
+    fn invalid_ids_make_no_request() {
+        let mut c = client(FakeTransport::default());
+        let e = c.discover_peer("../../admin", None, 0).unwrap_err();
+        assert!(matches!(e.kind, ErrorKind::InvalidId { ref param, .. } if param == "peer-id"));
+        let e = c.discover_peer(PEER, Some("x\r\nInjected: 1"), 0).unwrap_err();
+        assert_eq!(e.message, "invalid source (expected a UUID): 'x\\r\\nInjected: 1'");
+        assert!(c.peers(None, Some(".."), 0).is_err());
+        assert!(c.workspace_info(Some("/"), 0).is_err());
+        assert!(c.agent_card_url("nope").is_err());
+        assert_eq!(c.enrich("nope", None, 0), None);
+        assert_eq!(c.enrich(PEER, Some("../x"), 0), None);
+        assert_eq!(c.enrich_nonblocking("nope", None, 0), None);
+        assert!(c.transport.sent.is_empty());
+    }
+
+    #[test]
+    fn enrich_hits_the_cache_within_the_ttl() {
+        let mut t = FakeTransport::answering(200, &record(PEER, "Builder"));
+        t.then_answer(200, &record(PEER, "Builder v2"));
+        let mut c = client(t);
+        assert_eq!(c.enrich(PEER, None, 0).unwrap().name.as_deref(), Some("Builder"));
+        assert_eq!(c.enrich(&PEER.to_uppercase(), None, 299 * S).unwrap().name.as_deref(), Some("Builder"));
+        assert_eq!(c.transport.sent.len(), 1);
+        assert_eq!(c.transport.sent[0].timeout, Duration::from_secs(2), "the reference's short timeout");
+        // At exactly the TTL the entry is stale and refetched.
+        assert_eq!(c.enrich(PEER, None, 300 * S).unwrap().name.as_deref(), Some("Builder v2"));
+        assert_eq!(c.transport.sent.len(), 2);
+        let s = c.stats();
+        assert_eq!((s.hits, s.misses, s.entries, s.names), (1, 2, 1, 1));
+        assert_eq!(c.peer_name(PEER, None).as_deref(), Some("Builder v2"));
+    }
+
+    #[test]
+    fn failures_are_cached_by_kind() {
+        let mut t = FakeTransport::answering(404, "{}");
+        t.then_fail(TransportError::Code(ErrorCode::ConnectionRefused));
+        let mut c = client(t);
+        // 404: remembered for the full negative TTL (300 s).
+        assert_eq!(c.enrich(PEER, None, 0), None);
+        assert_eq!(c.enrich(PEER, None, 299 * S), None);
+        assert_eq!(c.transport.sent.len(), 1);
+        assert_eq!(c.stats().negative_hits, 1);
+        // Refused (as ALT): remembered for the transient TTL (30 s) only.
+        assert_eq!(c.enrich(PEER, Some(ALT), 0), None);
+        assert_eq!(c.enrich(PEER, Some(ALT), 29 * S), None);
+        assert_eq!(c.transport.sent.len(), 2);
+        c.transport.then_answer(200, &record(PEER, "Back"));
+        assert_eq!(c.enrich(PEER, Some(ALT), 30 * S).unwrap().name.as_deref(), Some("Back"));
+    }
+
+    #[test]
+    fn negative_ttl_classes() {
+        let c = client(FakeTransport::default());
+        let status = |status| ErrorKind::HttpStatus { url: String::new(), status, excerpt: String::new() };
+        for s in [400, 403, 404, 410] {
+            assert_eq!(c.directory.negative_ttl(&status(s)), Duration::from_secs(300), "{s}");
+        }
+        for s in [401, 429, 500, 502, 503] {
+            assert_eq!(c.directory.negative_ttl(&status(s)), Duration::from_secs(30), "{s}");
+        }
+        let refused = ErrorKind::Transport { url: String::new(), code: ErrorCode::ConnectionRefused, attempt: 1 };
+        assert_eq!(c.directory.negative_ttl(&refused), Duration::from_secs(30));
+        let late = ErrorKind::TimedOut { url: String::new(), after_ms: 1 };
+        assert_eq!(c.directory.negative_ttl(&late), Duration::from_secs(30));
+    }
+
+    #[test]
+    fn one_workspace_never_sees_what_only_another_may() {
+        let mut t = FakeTransport::answering(403, r#"{"error":"not allowed"}"#);
+        t.then_answer(200, &record(PEER, "Secret"));
+        let mut c = client(t);
+        assert_eq!(c.enrich(PEER, None, 0), None); // ME is refused
+        assert_eq!(c.enrich(PEER, Some(ALT), 0).unwrap().name.as_deref(), Some("Secret"));
+        assert_eq!(c.enrich(PEER, None, 1), None, "ALT's record is not served to ME");
+        assert_eq!(c.peer_name(PEER, None), None);
+        assert_eq!(c.transport.sent.len(), 2);
+        assert_eq!(header(&c.transport.sent[1], "authorization"), Some("Bearer tok-alt"));
+    }
+
+    #[test]
+    fn listing_routes_peers_through_their_source() {
+        let mut t = FakeTransport::answering(200, &json!([{"id": PEER, "name": "Via Alt"}]).to_string());
+        t.then_answer(200, &record(PEER, "fresh"));
+        let mut c = client(t);
+        c.peers(None, Some(ALT), 0).unwrap();
+        assert_eq!(c.routed_source(PEER).as_deref(), Some(ALT));
+        // The listing warmed the cache for ALT, and later calls route through ALT.
+        assert_eq!(c.enrich(PEER, None, 1).unwrap().name.as_deref(), Some("Via Alt"));
+        assert_eq!(c.transport.sent.len(), 1);
+        c.discover_peer(PEER, None, 2).unwrap();
+        assert_eq!(header(&c.transport.sent[1], "x-workspace-id"), Some(ALT));
+        // An explicit source overrides the route.
+        assert_eq!(c.source_for(PEER, Some(ME)).unwrap(), ME);
+    }
+
+    #[test]
+    fn the_last_listing_wins() {
+        let list = json!([{"id": PEER, "name": "P"}]).to_string();
+        let mut t = FakeTransport::answering(200, &list);
+        t.then_answer(200, &list);
+        let mut c = client(t);
+        c.peers(None, Some(ALT), 0).unwrap();
+        c.peers(None, None, 1).unwrap();
+        assert_eq!(c.routed_source(PEER).as_deref(), Some(ME));
+    }
+
+    #[test]
+    fn nonblocking_returns_none_then_the_record() {
+        let mut t = FakeTransport::default();
+        let release = t.then_hold();
+        let mut c = client(t);
+        assert_eq!(c.enrich_nonblocking(PEER, None, 0), None);
+        assert_eq!(c.enrich_nonblocking(PEER, None, 0), None, "still in flight");
+        assert_eq!(c.transport.sent.len(), 1, "no second request while one is in flight");
+        assert_eq!(c.stats().in_flight, 1);
+        release.answer(200, &record(PEER, "Builder"));
+        assert_eq!(c.enrich_nonblocking(PEER, None, 1).unwrap().name.as_deref(), Some("Builder"));
+        assert_eq!(c.stats().in_flight, 0);
+    }
+
+    #[test]
+    fn harvest_happens_on_any_call() {
+        let mut t = FakeTransport::default();
+        let release = t.then_hold();
+        t.then_answer(200, "[]");
+        let mut c = client(t);
+        c.enrich_nonblocking(PEER, None, 0);
+        release.fail(TransportError::TimedOut(Duration::from_secs(2)));
+        c.peers(None, None, 1).unwrap();
+        let s = c.stats();
+        assert_eq!((s.in_flight, s.entries), (0, 1));
+        assert_eq!(c.enrich_nonblocking(PEER, None, 2), None);
+        assert_eq!(c.stats().negative_hits, 1, "the time-out was remembered");
+    }
+
+    #[test]
+    fn in_flight_is_bounded() {
+        let mut t = FakeTransport::default();
+        let _held: Vec<_> = (0..3).map(|_| t.then_hold()).collect();
+        let mut c = Client::new(
+            RawConfig {
+                workspace_id: ME.into(),
+                cache: Some(RawCachePolicy { max_in_flight: Some(2), ..Default::default() }),
+                ..Default::default()
+            },
+            t,
+        )
+        .unwrap();
+        for i in 0..5 {
+            let peer = format!("aaaaaaaa-bbbb-4ccc-8ddd-00000000000{i}");
+            assert_eq!(c.enrich_nonblocking(&peer, None, 0), None);
+        }
+        assert_eq!(c.transport.sent.len(), 2);
+        assert_eq!(c.stats().in_flight, 2);
+    }
+
+    #[test]
+    fn await_enrichment_stores_what_completed() {
+        let mut t = FakeTransport::default();
+        let release = t.then_hold();
+        let mut c = client(t);
+        c.enrich_nonblocking(PEER, None, 0);
+        assert_eq!(c.await_enrichment(Duration::from_millis(1), || 0), 1, "still held");
+        release.answer(200, &record(PEER, "B"));
+        assert_eq!(c.await_enrichment(Duration::from_millis(1), || 0), 0);
+        assert_eq!(c.stats().entries, 1);
+    }
+
+    #[test]
+    fn every_map_is_bounded() {
+        let mut t = FakeTransport::default();
+        for i in 0..10 {
+            t.then_answer(200, &record(&format!("aaaaaaaa-bbbb-4ccc-8ddd-00000000000{i}"), "n"));
+        }
+        let mut c = client(t);
+        for i in 0..10 {
+            c.enrich(&format!("aaaaaaaa-bbbb-4ccc-8ddd-00000000000{i}"), None, 0);
+        }
+        let s = c.stats();
+        assert_eq!((s.entries, s.names, s.evictions), (2, 2, 8));
+    }
+}

@@ -1,0 +1,212 @@
+//! What the client knows about peers between calls: the peer-metadata cache
+//! (LRU + TTL, negative entries included), display names, the peer → source
+//! routing of multi-workspace mode, and the enrichment requests in flight.
+//!
+//! Everything is keyed by the workspace that asked as well as the peer, so
+//! one workspace never sees what only another may see (defect 14), and every
+//! map is bounded (defect 2).
+
+use std::time::Duration;
+
+use crate::cache::{Lookup, TtlLru};
+use crate::config::CachePolicy;
+use crate::error::ErrorKind;
+use crate::platform::Peer;
+use crate::transport::Pending;
+
+/// `(source, peer)` as 128-bit ids.
+pub type Key = (u128, u128);
+
+/// Counters of the cache, for the `stats` call.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Cached records, positive and negative.
+    pub entries: u32,
+    /// Lookups answered by a fresh record.
+    pub hits: u64,
+    /// Lookups answered by a fresh negative entry.
+    pub negative_hits: u64,
+    /// Lookups that found nothing fresh.
+    pub misses: u64,
+    /// Records evicted to make room.
+    pub evictions: u64,
+    /// Enrichment requests in flight.
+    pub in_flight: u32,
+    /// Display names known.
+    pub names: u32,
+    /// Peers with a known source.
+    pub routes: u32,
+}
+
+/// An enrichment request in flight.
+struct InFlight<P> {
+    key: Key,
+    peer: String,
+    pending: P,
+}
+
+/// The client's knowledge of peers.
+pub struct Directory<P> {
+    policy: CachePolicy,
+    records: TtlLru<Key, Option<Peer>>,
+    names: TtlLru<Key, String>,
+    routes: TtlLru<u128, String>,
+    in_flight: Vec<InFlight<P>>,
+    hits: u64,
+    negative_hits: u64,
+    misses: u64,
+}
+
+const FOREVER: u64 = u64::MAX;
+
+fn nanos(d: Duration) -> u64 {
+    d.as_nanos().min(u64::MAX as u128) as u64
+}
+
+impl<P: Pending> Directory<P> {
+    /// An empty directory following `policy`.
+    pub fn new(policy: CachePolicy) -> Self {
+        let cap = policy.max_entries as usize;
+        Self {
+            records: TtlLru::new(cap),
+            names: TtlLru::new(cap),
+            routes: TtlLru::new(cap),
+            in_flight: Vec::new(),
+            policy,
+            hits: 0,
+            negative_hits: 0,
+            misses: 0,
+        }
+    }
+
+    /// The fresh cached answer for `key`: `Some(Some(peer))` a record,
+    /// `Some(None)` a remembered failure, `None` nothing fresh.
+    pub fn cached(&mut self, key: Key, now: u64) -> Option<Option<Peer>> {
+        match self.records.get(&key, now) {
+            Lookup::Fresh(Some(peer)) => {
+                self.hits += 1;
+                Some(Some(peer.clone()))
+            }
+            Lookup::Fresh(None) => {
+                self.negative_hits += 1;
+                Some(None)
+            }
+            Lookup::Expired | Lookup::Missing => {
+                self.misses += 1;
+                None
+            }
+        }
+    }
+
+    /// How long a failed lookup is remembered: a definite answer (404, 403,
+    /// a body that is not a peer) as long as a record, a transient one
+    /// (transport failure, time-out, 401, 429, 5xx) briefly (defect 8).
+    pub fn negative_ttl(&self, kind: &ErrorKind) -> Duration {
+        match kind {
+            ErrorKind::HttpStatus { status: 400 | 403 | 404 | 410, .. }
+            | ErrorKind::BadJson { .. }
+            | ErrorKind::UnexpectedShape { .. }
+            | ErrorKind::BodyTooLarge { .. } => self.policy.negative_ttl,
+            _ => self.policy.transient_negative_ttl,
+        }
+    }
+
+    /// Stores the outcome of a lookup of `key`.
+    pub fn store(&mut self, key: Key, outcome: &Result<Peer, ErrorKind>, now: u64) {
+        match outcome {
+            Ok(peer) => self.store_peer(key, peer.clone(), now),
+            Err(kind) => {
+                let ttl = nanos(self.negative_ttl(kind));
+                self.records.insert(key, None, ttl, now);
+            }
+        }
+    }
+
+    fn store_peer(&mut self, key: Key, peer: Peer, now: u64) {
+        if let Some(name) = &peer.name {
+            self.names.insert(key, name.clone(), FOREVER, now);
+        }
+        self.records.insert(key, Some(peer), nanos(self.policy.ttl), now);
+    }
+
+    /// Records a `peers` listing made as `source`: caches each record and
+    /// routes each peer through `source` (the last listing wins).
+    pub fn record_listing(&mut self, source: (u128, &str), peers: &[Peer], now: u64) {
+        for peer in peers {
+            let Some(bits) = crate::ids::validate_peer_id(&peer.id).and_then(|id| crate::ids::id_bits(&id)) else {
+                continue;
+            };
+            self.store_peer((source.0, bits), peer.clone(), now);
+            self.routes.insert(bits, source.1.to_owned(), FOREVER, now);
+        }
+    }
+
+    /// The source whose listing last included `peer`.
+    pub fn route(&self, peer: u128) -> Option<&str> {
+        self.routes.peek(&peer, 0).map(String::as_str)
+    }
+
+    /// The display name of `key`'s peer, as last seen by that source.
+    pub fn name(&self, key: Key) -> Option<&str> {
+        self.names.peek(&key, 0).map(String::as_str)
+    }
+
+    /// Whether a lookup of `key` is in flight.
+    pub fn is_in_flight(&self, key: Key) -> bool {
+        self.in_flight.iter().any(|f| f.key == key)
+    }
+
+    /// Whether another request may be started.
+    pub fn has_room(&self) -> bool {
+        self.in_flight.len() < self.policy.max_in_flight as usize
+    }
+
+    /// Keeps a started lookup of `key` until it completes.
+    pub fn track(&mut self, key: Key, peer: String, pending: P) {
+        self.in_flight.push(InFlight { key, peer, pending });
+    }
+
+    /// Stores whatever lookups in flight have completed, without blocking.
+    /// `read` turns a transport outcome into a peer (the discovery parser).
+    pub fn harvest(
+        &mut self,
+        now: u64,
+        read: impl Fn(&str, Result<crate::transport::Response, crate::transport::TransportError>) -> Result<Peer, ErrorKind>,
+    ) {
+        let mut i = 0;
+        while i < self.in_flight.len() {
+            match self.in_flight[i].pending.poll() {
+                None => i += 1,
+                Some(outcome) => {
+                    let done = self.in_flight.swap_remove(i);
+                    let result = read(&done.peer, outcome);
+                    self.store(done.key, &result, now);
+                }
+            }
+        }
+    }
+
+    /// The requests in flight, to wait on.
+    pub fn pending(&self) -> Vec<&P> {
+        self.in_flight.iter().map(|f| &f.pending).collect()
+    }
+
+    /// Lookups in flight.
+    pub fn in_flight(&self) -> usize {
+        self.in_flight.len()
+    }
+
+    /// The counters.
+    pub fn stats(&self) -> Stats {
+        Stats {
+            entries: self.records.len() as u32,
+            hits: self.hits,
+            negative_hits: self.negative_hits,
+            misses: self.misses,
+            evictions: self.records.evictions(),
+            in_flight: self.in_flight.len() as u32,
+            names: self.names.len() as u32,
+            routes: self.routes.len() as u32,
+        }
+    }
+}
