@@ -353,6 +353,19 @@ mod tests {
     }
 
     #[test]
+    fn a_late_failure_does_not_replace_a_fresher_record() {
+        let mut t = FakeTransport::default();
+        let release = t.then_hold();
+        t.then_answer(200, &json!([{"id": PEER, "name": "Listed"}]).to_string());
+        let mut c = client(t);
+        c.enrich_nonblocking(PEER, None, 0);
+        c.peers(None, None, 1).unwrap();
+        release.fail(TransportError::TimedOut(Duration::from_secs(2)));
+        c.harvest(2);
+        assert_eq!(c.enrich_nonblocking(PEER, None, 3).unwrap().name.as_deref(), Some("Listed"));
+    }
+
+    #[test]
     fn in_flight_is_bounded() {
         let mut t = FakeTransport::default();
         let _held: Vec<_> = (0..3).map(|_| t.then_hold()).collect();

@@ -111,10 +111,12 @@ impl<P: Pending> Directory<P> {
         }
     }
 
-    /// Stores the outcome of a lookup of `key`.
+    /// Stores the outcome of a lookup of `key`. A failure never replaces a
+    /// fresh record (one a `peers` listing stored while the lookup was in flight).
     pub fn store(&mut self, key: Key, outcome: &Result<Peer, ErrorKind>, now: u64) {
         match outcome {
             Ok(peer) => self.store_peer(key, peer.clone(), now),
+            Err(_) if matches!(self.records.peek(&key, now), Some(Some(_))) => {}
             Err(kind) => {
                 let ttl = nanos(self.negative_ttl(kind));
                 self.records.insert(key, None, ttl, now);

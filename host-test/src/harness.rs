@@ -37,6 +37,25 @@ pub struct Host {
     http: WasiHttpCtx,
     table: ResourceTable,
     hooks: TransportFaults,
+    memory: MemoryWatch,
+}
+
+/// Watches the guest's linear memory grow (a store limiter that allows
+/// everything and remembers the sizes).
+#[derive(Default)]
+struct MemoryWatch {
+    bytes: usize,
+}
+
+impl wasmtime::ResourceLimiter for MemoryWatch {
+    fn memory_growing(&mut self, _current: usize, desired: usize, _max: Option<usize>) -> Result<bool> {
+        self.bytes = self.bytes.max(desired);
+        Ok(true)
+    }
+
+    fn table_growing(&mut self, _current: usize, _desired: usize, _max: Option<usize>) -> Result<bool> {
+        Ok(true)
+    }
 }
 
 impl WasiView for Host {
@@ -96,8 +115,10 @@ impl Harness {
             http: WasiHttpCtx::new(),
             table: ResourceTable::new(),
             hooks: options.faults.clone(),
+            memory: MemoryWatch::default(),
         };
         let mut store = Store::new(&self.engine, host);
+        store.limiter(|host| &mut host.memory);
         let bindings = self.pre.instantiate_async(&mut store).await?;
         Ok(Instance { store, bindings, options })
     }
@@ -161,6 +182,53 @@ impl Instance {
     pub async fn agent_card_url(&mut self, c: Client, peer_id: &str) -> Call<String> {
         let api = self.bindings.a2a_client_api();
         api.client().call_agent_card_url(&mut self.store, c.0, peer_id).await
+    }
+
+    /// `client.enrich-peer-metadata`.
+    pub async fn enrich(&mut self, c: Client, peer_id: &str, source: Option<&str>) -> Result<Option<bindings::Peer>> {
+        let api = self.bindings.a2a_client_api();
+        api.client().call_enrich_peer_metadata(&mut self.store, c.0, peer_id, source).await
+    }
+
+    /// `client.enrich-peer-metadata-nonblocking`.
+    pub async fn enrich_nonblocking(
+        &mut self,
+        c: Client,
+        peer_id: &str,
+        source: Option<&str>,
+    ) -> Result<Option<bindings::Peer>> {
+        let api = self.bindings.a2a_client_api();
+        api.client().call_enrich_peer_metadata_nonblocking(&mut self.store, c.0, peer_id, source).await
+    }
+
+    /// `client.await-enrichment`.
+    pub async fn await_enrichment(&mut self, c: Client, timeout_ms: u32) -> Result<u32> {
+        let api = self.bindings.a2a_client_api();
+        api.client().call_await_enrichment(&mut self.store, c.0, timeout_ms).await
+    }
+
+    /// `client.peer-name`.
+    pub async fn peer_name(&mut self, c: Client, peer_id: &str, source: Option<&str>) -> Result<Option<String>> {
+        let api = self.bindings.a2a_client_api();
+        api.client().call_peer_name(&mut self.store, c.0, peer_id, source).await
+    }
+
+    /// `client.routed-source`.
+    pub async fn routed_source(&mut self, c: Client, peer_id: &str) -> Result<Option<String>> {
+        let api = self.bindings.a2a_client_api();
+        api.client().call_routed_source(&mut self.store, c.0, peer_id).await
+    }
+
+    /// `client.stats`.
+    pub async fn stats(&mut self, c: Client) -> Result<bindings::CacheStats> {
+        let api = self.bindings.a2a_client_api();
+        api.client().call_stats(&mut self.store, c.0).await
+    }
+
+    /// The guest's linear memory, in bytes (its largest size so far; wasm
+    /// memory never shrinks).
+    pub fn memory_bytes(&self) -> usize {
+        self.store.data().memory.bytes
     }
 
     /// Drops a client resource.

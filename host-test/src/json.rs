@@ -6,7 +6,7 @@
 use serde_json::{json, Value};
 use wasmtime_wasi_http::p2::bindings::http::types::ErrorCode;
 
-use crate::bindings::{Error, ErrorKind, Peer, Workspace};
+use crate::bindings::{CacheStats, Error, ErrorKind, Peer, Workspace};
 
 fn embedded(text: &str) -> Value {
     serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.to_owned()))
@@ -24,6 +24,14 @@ pub fn peer(p: &Peer) -> Value {
 /// A workspace record.
 pub fn workspace(w: &Workspace) -> Value {
     json!({"id": w.id, "name": w.name, "role": w.role, "status": w.status, "raw": embedded(&w.raw)})
+}
+
+/// Cache counters.
+pub fn stats(s: &CacheStats) -> Value {
+    json!({
+        "entries": s.entries, "hits": s.hits, "negative-hits": s.negative_hits, "misses": s.misses,
+        "evictions": s.evictions, "in-flight": s.in_flight, "names": s.names, "routes": s.routes,
+    })
 }
 
 /// The WIT case name of a `wasi:http` error code, and its payload if any.

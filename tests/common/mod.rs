@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 use host_test::bindings::{Config, Credential, ErrorKind, Timeouts};
+use host_test::clock::ManualClock;
 use host_test::faults::TransportFaults;
 use host_test::platform::{Platform, Workspace};
 use host_test::{Client, Harness, Instance, InstanceOptions};
@@ -51,7 +52,7 @@ pub fn config(platform_url: &str) -> Config {
             Credential { workspace_id: ME.into(), token: ME_TOKEN.into() },
             Credential { workspace_id: ALT.into(), token: ALT_TOKEN.into() },
         ],
-        timeouts: Some(Timeouts { read_ms: Some(2_000), read_total_ms: Some(5_000) }),
+        timeouts: Some(Timeouts { read_ms: Some(2_000), read_total_ms: Some(5_000), enrich_ms: None }),
         max_body_bytes: None,
         cache: None,
         retry: None,
@@ -72,10 +73,14 @@ pub async fn setup() -> Setup {
 
 /// As [`setup`], with a config change.
 pub async fn setup_with(change: impl FnOnce(&mut Config)) -> Setup {
+    setup_full(change, None).await
+}
+
+/// As [`setup`], with a config change and, optionally, a controllable clock.
+pub async fn setup_full(change: impl FnOnce(&mut Config), clock: Option<ManualClock>) -> Setup {
     let platform = Platform::start(workspaces()).await.unwrap();
     let faults = TransportFaults::default();
-    let mut instance =
-        Harness::shared().instantiate(InstanceOptions { faults: faults.clone(), ..Default::default() }).await.unwrap();
+    let mut instance = Harness::shared().instantiate(InstanceOptions { faults: faults.clone(), clock }).await.unwrap();
     let mut cfg = config(&platform.url());
     change(&mut cfg);
     let client = instance.client(&cfg).await.unwrap().expect("config accepted");

@@ -128,7 +128,7 @@ fn config(conn: &Conn) -> wasmtime::Result<bindings::Config> {
         workspace_id,
         platform_url: conn.platform_url.clone(),
         credentials,
-        timeouts: Some(Timeouts { read_ms: conn.read_timeout_ms, read_total_ms: None }),
+        timeouts: Some(Timeouts { read_ms: conn.read_timeout_ms, read_total_ms: None, enrich_ms: None }),
         max_body_bytes: conn.max_body_bytes,
         cache: None,
         retry: None,
