@@ -42,11 +42,12 @@ async fn run(mut cmd: Command, args: &[&str]) -> (i32, String, String) {
 async fn demo_runs_with_no_platform_around() {
     let (code, out, err) = run(a2a(None), &["demo"]).await;
     assert_eq!(code, 0, "{err}");
-    assert!(out.contains(" 2. peers"), "{out}");
+    assert!(out.contains(" 6. peers"), "{out}");
+    assert!(out.contains("entries 2  hits 1  negative hits 1  misses 2"), "{out}");
     assert!(out.contains("Builder"), "{out}");
     assert!(out.contains("error [invalid-id]: invalid peer-id (expected a UUID): '../../etc/passwd'"), "{out}");
     assert!(out.contains("error [removed]: removed: workspace"), "{out}");
-    assert!(out.contains("What the platform received (10 requests"), "{out}");
+    assert!(out.contains("What the platform received (12 requests"), "{out}");
     assert!(!out.contains("planner-token"), "tokens are masked: {out}");
 }
 
@@ -128,6 +129,52 @@ async fn batch_keeps_one_instance_and_answers_every_line() {
     assert_eq!(answers[7]["id"], Value::Null);
     assert_eq!(answers[7]["err"]["kind"], "bad-call");
     assert_eq!(answers[8], json!({"id": "eight", "ok": format!("{}/registry/discover/{PEER}", p.url())}));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn batch_enrichment_and_stats_follow_the_manual_clock() {
+    let p = platform().await;
+    let mut child = a2a(Some(&p)).args(["batch", "--manual-clock"]).spawn().unwrap();
+    let calls = [
+        json!({"id": 1, "call": "enrich-peer-metadata-nonblocking", "args": {"peer-id": PEER}}),
+        json!({"id": 2, "call": "await-enrichment", "args": {"timeout-ms": 5000}}),
+        json!({"id": 3, "call": "enrich-peer-metadata-nonblocking", "args": {"peer-id": PEER}}),
+        json!({"id": 4, "call": "peer-name", "args": {"peer-id": PEER}}),
+        json!({"id": 5, "call": "advance-clock", "args": {"ms": 300000}}),
+        json!({"id": 6, "call": "enrich-peer-metadata", "args": {"peer-id": PEER}}),
+        json!({"id": 7, "call": "stats"}),
+        json!({"id": 8, "call": "routed-source", "args": {"peer-id": PEER}}),
+    ];
+    let mut stdin = child.stdin.take().unwrap();
+    let text: String = calls.iter().map(|c| format!("{c}\n")).collect();
+    stdin.write_all(text.as_bytes()).await.unwrap();
+    drop(stdin);
+    let out = child.wait_with_output().await.unwrap();
+    let answers: Vec<Value> =
+        String::from_utf8(out.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(answers[0], json!({"id": 1, "ok": null}));
+    assert_eq!(answers[1], json!({"id": 2, "ok": 0}));
+    assert_eq!(answers[2]["ok"]["name"], "Builder");
+    assert_eq!(answers[3], json!({"id": 4, "ok": "Builder"}));
+    assert_eq!(answers[5]["ok"]["name"], "Builder", "refetched after the TTL");
+    assert_eq!(
+        answers[6]["ok"],
+        json!({"entries": 1, "hits": 1, "negative-hits": 0, "misses": 2, "evictions": 0, "in-flight": 0, "names": 1, "routes": 0})
+    );
+    assert_eq!(answers[7], json!({"id": 8, "ok": null}));
+    assert_eq!(p.log().len(), 2, "one lookup, and one more after the clock passed the TTL");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn enrich_command_nonblocking() {
+    let p = platform().await;
+    let (code, out, _) = run(a2a(Some(&p)), &["enrich", PEER, "--nonblocking"]).await;
+    assert_eq!(code, 0);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], format!("(no metadata for {PEER}: show the bare id)"));
+    assert_eq!(lines[1], "(waited for the lookup it started; 0 still in flight)");
+    assert_eq!(lines[2], format!("id:     {PEER}"));
+    assert_eq!(lines[3], "name:   Builder");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -134,6 +134,40 @@ pub async fn run() -> wasmtime::Result<ExitCode> {
     let v = s.instance.validate_peer_id(&format!("  {}  ", BUILDER.to_uppercase())).await?;
     show(Ok::<_, host_test::bindings::Error>(v), t, |v| v.unwrap_or_else(|| "none: not a UUID".into()));
 
+    println!("\nA push from a peer arrives: label it (metadata cached per source, LRU + TTL):");
+    s.step(&format!("enrich-peer-metadata-nonblocking {REVIEWER}   (cold: answers at once, lookup started)"));
+    let t = Instant::now();
+    let r = s.instance.enrich_nonblocking(c, REVIEWER, None).await?;
+    show(Ok::<_, host_test::bindings::Error>(r), t, |p| p.map(|p| peer_lines(&p)).unwrap_or_else(|| "none".into()));
+
+    s.step("await-enrichment 2000, then the same call again   (warm)");
+    let left = s.instance.await_enrichment(c, 2_000).await?;
+    let t = Instant::now();
+    let r = s.instance.enrich_nonblocking(c, REVIEWER, None).await?;
+    show(Ok::<_, host_test::bindings::Error>(r), t, |p| {
+        format!("{left} in flight after waiting\n{}", p.map(|p| peer_lines(&p)).unwrap_or_else(|| "none".into()))
+    });
+
+    s.step(&format!("enrich-peer-metadata {GHOST} twice   (a 404 is remembered: one registry call)"));
+    let t = Instant::now();
+    let first = s.instance.enrich(c, GHOST, None).await?;
+    let second = s.instance.enrich(c, GHOST, None).await?;
+    show(Ok::<_, host_test::bindings::Error>((first, second)), t, |(a, b)| {
+        format!(
+            "{} then {}",
+            if a.is_some() { "a record" } else { "none" },
+            if b.is_some() { "a record" } else { "none" }
+        )
+    });
+
+    s.step("stats");
+    let st = s.instance.stats(c).await?;
+    println!(
+        "     entries {}  hits {}  negative hits {}  misses {}  evictions {}  in flight {}  names {}  routes {}",
+        st.entries, st.hits, st.negative_hits, st.misses, st.evictions, st.in_flight, st.names, st.routes
+    );
+
+    println!("\nThe registry:");
     s.step("peers");
     let t = Instant::now();
     let r = s.instance.peers(c, None, None).await?;

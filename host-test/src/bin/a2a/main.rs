@@ -76,6 +76,15 @@ enum Command {
         /// The peer's workspace id.
         id: String,
     },
+    /// A peer's metadata through the cache (as an inbound push would be labelled).
+    Enrich {
+        /// The peer's workspace id.
+        id: String,
+        /// Use the non-blocking call: print its answer (none on a cold
+        /// cache), wait for the lookup it started, then ask again.
+        #[arg(long)]
+        nonblocking: bool,
+    },
     /// Check a workspace id and print it canonical.
     Validate {
         /// The id to check.
@@ -215,6 +224,26 @@ async fn one_call(conn: &Conn, command: &Command) -> wasmtime::Result<ExitCode> 
         Command::CardUrl { id } => {
             instance.agent_card_url(client, id).await?.map(|url| if conn.json { json!(url).to_string() } else { url })
         }
+        Command::Enrich { id, nonblocking } => {
+            let show = |p: Option<bindings::Peer>| match (p, conn.json) {
+                (Some(p), true) => json::peer(&p).to_string(),
+                (None, true) => "null".to_string(),
+                (Some(p), false) => demo::peer_lines(&p),
+                (None, false) => format!("(no metadata for {id}: show the bare id)"),
+            };
+            let mut lines = Vec::new();
+            if *nonblocking {
+                lines.push(show(instance.enrich_nonblocking(client, id, source).await?));
+                let left = instance.await_enrichment(client, 10_000).await?;
+                if !conn.json {
+                    lines.push(format!("(waited for the lookup it started; {left} still in flight)"));
+                }
+                lines.push(show(instance.enrich_nonblocking(client, id, source).await?));
+            } else {
+                lines.push(show(instance.enrich(client, id, source).await?));
+            }
+            Ok(lines.join("\n"))
+        }
         Command::Validate { .. } | Command::Batch { .. } | Command::Demo => unreachable!("dispatched in main"),
     };
     Ok(match out {
@@ -256,17 +285,45 @@ async fn batch_call(
             Ok(peer) => wit(instance.discover_peer(client, peer, arg(args, "source")).await?.map(|p| json::peer(&p))),
             Err(e) => Err(e),
         },
-        "peers" => wit(
-            instance
-                .peers(client, arg(args, "query"), arg(args, "source"))
-                .await?
-                .map(|ps| Value::Array(ps.iter().map(json::peer).collect())),
-        ),
-        "workspace-info" => wit(instance.workspace_info(client, arg(args, "source")).await?.map(|w| json::workspace(&w))),
+        "peers" => wit(instance
+            .peers(client, arg(args, "query"), arg(args, "source"))
+            .await?
+            .map(|ps| Value::Array(ps.iter().map(json::peer).collect()))),
+        "workspace-info" => {
+            wit(instance.workspace_info(client, arg(args, "source")).await?.map(|w| json::workspace(&w)))
+        }
         "agent-card-url" => match need(args, "peer-id") {
             Ok(peer) => wit(instance.agent_card_url(client, peer).await?.map(Value::String)),
             Err(e) => Err(e),
         },
+        "enrich-peer-metadata" => match need(args, "peer-id") {
+            Ok(peer) => {
+                Ok(instance.enrich(client, peer, arg(args, "source")).await?.map_or(Value::Null, |p| json::peer(&p)))
+            }
+            Err(e) => Err(e),
+        },
+        "enrich-peer-metadata-nonblocking" => match need(args, "peer-id") {
+            Ok(peer) => Ok(instance
+                .enrich_nonblocking(client, peer, arg(args, "source"))
+                .await?
+                .map_or(Value::Null, |p| json::peer(&p))),
+            Err(e) => Err(e),
+        },
+        "await-enrichment" => {
+            match args.get("timeout-ms").and_then(Value::as_u64).and_then(|ms| u32::try_from(ms).ok()) {
+                Some(ms) => Ok(json!(instance.await_enrichment(client, ms).await?)),
+                None => Err(bad_call("await-enrichment takes {\"timeout-ms\": <u32>}".into())),
+            }
+        }
+        "peer-name" => match need(args, "peer-id") {
+            Ok(peer) => Ok(json!(instance.peer_name(client, peer, arg(args, "source")).await?)),
+            Err(e) => Err(e),
+        },
+        "routed-source" => match need(args, "peer-id") {
+            Ok(peer) => Ok(json!(instance.routed_source(client, peer).await?)),
+            Err(e) => Err(e),
+        },
+        "stats" => Ok(json::stats(&instance.stats(client).await?)),
         "set-token" => match need(args, "workspace-id") {
             Ok(ws) => wit(instance.set_token(client, ws, arg(args, "token")).await?.map(|()| Value::Null)),
             Err(e) => Err(e),
@@ -280,7 +337,9 @@ async fn batch_call(
             }
         },
         other => Err(bad_call(format!(
-            "unknown call {other:?}; calls: validate-peer-id, discover-peer, peers, workspace-info, agent-card-url, set-token, advance-clock"
+            "unknown call {other:?}; calls: validate-peer-id, discover-peer, peers, workspace-info, agent-card-url, \
+             enrich-peer-metadata, enrich-peer-metadata-nonblocking, await-enrichment, peer-name, routed-source, \
+             stats, set-token, advance-clock"
         ))),
     })
 }
