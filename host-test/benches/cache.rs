@@ -1,0 +1,116 @@
+//! Figures for the peer-metadata cache through the component (printed, not
+//! asserted): a cache hit across the component boundary, a non-blocking call
+//! on a cold peer while the registry takes a second to answer, and guest
+//! linear memory while 100 000 distinct peers pass through the cache.
+//!
+//! Run: `cargo bench -p host-test --bench cache`
+
+use std::time::{Duration, Instant};
+
+use host_test::bindings::CachePolicy;
+use host_test::platform::{Fault, Platform, Route, Workspace};
+use host_test::{config, Harness, InstanceOptions};
+use serde_json::json;
+
+const ME: &str = "11111111-2222-4333-8444-555555555555";
+const PEER: &str = "aaaaaaaa-0000-4000-8000-000000000001";
+
+fn summary(mut samples: Vec<Duration>) -> String {
+    samples.sort();
+    let pick = |q: f64| samples[((samples.len() - 1) as f64 * q) as usize];
+    format!(
+        "median {:>8.2} µs   p99 {:>8.2} µs   (n = {})",
+        pick(0.5).as_secs_f64() * 1e6,
+        pick(0.99).as_secs_f64() * 1e6,
+        samples.len()
+    )
+}
+
+fn peer_id(i: u32) -> String {
+    format!("cccccccc-0000-4000-8000-{i:012x}")
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let harness = Harness::shared();
+    let mut me = Workspace::new(ME, "Planner", "planner");
+    me.peers = vec![PEER.into()];
+    let platform = Platform::start(vec![me, Workspace::new(PEER, "Builder", "builder")]).await.unwrap();
+
+    // 1. Cache hits through the component boundary.
+    let mut instance = harness.instantiate(InstanceOptions::default()).await.unwrap();
+    let client = instance.client(&config(ME, Some(&platform.url()))).await.unwrap().unwrap();
+    assert!(instance.enrich(client, PEER, None).await.unwrap().is_some());
+    for (name, nonblocking) in [("enrich (hit)", false), ("enrich-nonblocking (hit)", true)] {
+        let mut times = Vec::with_capacity(100_000);
+        for i in 0..110_000 {
+            let t = Instant::now();
+            let hit = if nonblocking {
+                instance.enrich_nonblocking(client, PEER, None).await.unwrap()
+            } else {
+                instance.enrich(client, PEER, None).await.unwrap()
+            };
+            if i >= 10_000 {
+                times.push(t.elapsed());
+            }
+            assert!(hit.is_some());
+        }
+        println!("{name:<34} {}", summary(times));
+    }
+
+    // 2. Non-blocking calls on cold peers while the registry takes 1 s.
+    platform.fault(Route::Discover, Fault::Delay(Duration::from_secs(1)), None);
+    let mut cfg = config(ME, Some(&platform.url()));
+    cfg.cache = Some(CachePolicy {
+        max_entries: None,
+        ttl_ms: None,
+        negative_ttl_ms: None,
+        transient_negative_ttl_ms: None,
+        max_in_flight: Some(4096),
+    });
+    let client = instance.client(&cfg).await.unwrap().unwrap();
+    let mut times = Vec::new();
+    for i in 0..1_000 {
+        let t = Instant::now();
+        let r = instance.enrich_nonblocking(client, &peer_id(i), None).await.unwrap();
+        times.push(t.elapsed());
+        assert!(r.is_none());
+    }
+    println!("{:<34} {}", "enrich-nonblocking (cold, 1 s registry)", summary(times));
+    let t = Instant::now();
+    let left = instance.await_enrichment(client, 30_000).await.unwrap();
+    println!(
+        "{:<34} {:.2} s for 1000 lookups in flight at once ({left} left)",
+        "await-enrichment",
+        t.elapsed().as_secs_f64()
+    );
+    platform.clear_faults();
+
+    // 3. Guest memory while 100 000 distinct peers pass through the cache (default policy: 1024 entries).
+    let mut instance = harness.instantiate(InstanceOptions::default()).await.unwrap();
+    let client = instance.client(&config(ME, Some(&platform.url()))).await.unwrap().unwrap();
+    let record =
+        json!({"id": PEER, "name": "A peer with a name", "url": "http://127.0.0.1/agents/x", "status": "online"});
+    platform.fault(Route::Discover, Fault::json(200, record), None);
+    println!("guest linear memory after instantiation: {} KiB", instance.memory_bytes() / 1024);
+    let started = Instant::now();
+    for round in 0..2 {
+        for i in 0..100_000u32 {
+            let r = instance.enrich(client, &peer_id(round * 1_000_000 + i), None).await.unwrap();
+            assert!(r.is_some());
+            if (i + 1) % 25_000 == 0 {
+                let st = instance.stats(client).await.unwrap();
+                println!(
+                    "  pass {} peers {:>6}: memory {:>5} KiB   entries {}  evictions {}",
+                    round + 1,
+                    i + 1,
+                    instance.memory_bytes() / 1024,
+                    st.entries,
+                    st.evictions
+                );
+            }
+        }
+    }
+    println!("  ({:.1} s for 200 000 lookups)", started.elapsed().as_secs_f64());
+    platform.clear_log();
+}
