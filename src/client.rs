@@ -18,6 +18,9 @@ pub struct Client<T: Transport> {
     transport: T,
 }
 
+/// Lookups in flight looked at by each call's bounded sweep.
+const HARVEST_BUDGET: usize = 8;
+
 fn key(source: &str, peer: &str) -> Option<Key> {
     Some((id_bits(source)?, id_bits(peer)?))
 }
@@ -47,13 +50,28 @@ impl<T: Transport> Client<T> {
             return self.config.source(explicit);
         }
         let routed = id_bits(peer).and_then(|bits| self.directory.route(bits));
-        Ok(routed.map(str::to_owned).unwrap_or_else(|| self.config.workspace_id.clone()))
+        Ok(routed.map(|(_, id)| id.to_owned()).unwrap_or_else(|| self.config.workspace_id.clone()))
     }
 
-    /// Stores finished enrichment lookups; never blocks. Every call starts with it.
-    pub fn harvest(&mut self, now: u64) {
+    /// Stores finished enrichment lookups; never blocks. Every call starts
+    /// with it: a bounded sweep (so a call costs the same with 1 or 1000
+    /// lookups in flight) that also covers `key`'s own lookup.
+    pub fn harvest_for(&mut self, key: Option<Key>, now: u64) {
         let config = &self.config;
-        self.directory.harvest(now, |peer, outcome| platform::discover_outcome(config, peer, outcome));
+        self.directory
+            .harvest_some(HARVEST_BUDGET, key, now, |peer, outcome| platform::discover_outcome(config, peer, outcome));
+    }
+
+    /// A bounded sweep of the lookups in flight (see [`Self::harvest_for`]).
+    pub fn harvest(&mut self, now: u64) {
+        self.harvest_for(None, now);
+    }
+
+    /// Stores every finished lookup (one readiness check for all); never blocks.
+    pub fn harvest_all(&mut self, now: u64) {
+        let config = &self.config;
+        self.directory
+            .harvest_all(&mut self.transport, now, |peer, outcome| platform::discover_outcome(config, peer, outcome));
     }
 
     /// `discover-peer`: a fresh registry lookup (which also refreshes the cache).
@@ -93,23 +111,35 @@ impl<T: Transport> Client<T> {
         Ok(platform::agent_card_url(&self.config, &peer))
     }
 
-    /// Validated peer, resolved source and their cache key; `None` for any
-    /// invalid input (enrichment degrades to the bare id, never errs).
-    fn enrich_target(&self, peer_id: &str, source: Option<&str>) -> Option<(String, String, Key)> {
+    /// The cache key of a call about `peer_id`, computed without allocating
+    /// (the hit path); `None` for any invalid input — enrichment degrades to
+    /// the bare id, never errs.
+    fn enrich_key(&self, peer_id: &str, source: Option<&str>) -> Option<Key> {
+        let peer = id_bits(peer_id)?;
+        let source = match source.filter(|s| !s.trim().is_empty()) {
+            Some(explicit) => id_bits(explicit)?,
+            None => self.directory.route(peer).map(|(bits, _)| bits).unwrap_or(self.config.workspace_bits),
+        };
+        Some((source, peer))
+    }
+
+    /// The canonical peer and source ids of a call (for a request).
+    fn enrich_ids(&self, peer_id: &str, source: Option<&str>) -> Option<(String, String)> {
         let peer = validate_peer_id(peer_id)?;
         let source = self.source_for(&peer, source).ok()?;
-        let key = key(&source, &peer)?;
-        Some((peer, source, key))
+        Some((peer, source))
     }
 
     /// `enrich-peer-metadata`: the cached record, else a registry lookup
     /// bounded by the enrichment timeout; failures are remembered and give none.
     pub fn enrich(&mut self, peer_id: &str, source: Option<&str>, now: u64) -> Option<Peer> {
-        self.harvest(now);
-        let (peer, source, key) = self.enrich_target(peer_id, source)?;
+        let key = self.enrich_key(peer_id, source);
+        self.harvest_for(key, now);
+        let key = key?;
         if let Some(cached) = self.directory.cached(key, now) {
             return cached;
         }
+        let (peer, source) = self.enrich_ids(peer_id, source)?;
         let req = self.request(&peer, &source);
         let outcome = self.transport.send(&self.config.platform, &req);
         let result = platform::discover_outcome(&self.config, &peer, outcome);
@@ -121,14 +151,16 @@ impl<T: Transport> Client<T> {
     /// none at once — after starting a lookup unless one is in flight for
     /// this peer and source (or too many are).
     pub fn enrich_nonblocking(&mut self, peer_id: &str, source: Option<&str>, now: u64) -> Option<Peer> {
-        self.harvest(now);
-        let (peer, source, key) = self.enrich_target(peer_id, source)?;
+        let key = self.enrich_key(peer_id, source);
+        self.harvest_for(key, now);
+        let key = key?;
         if let Some(cached) = self.directory.cached(key, now) {
             return cached;
         }
         if self.directory.is_in_flight(key) || !self.directory.has_room() {
             return None;
         }
+        let (peer, source) = self.enrich_ids(peer_id, source)?;
         let req = self.request(&peer, &source);
         match self.transport.start(&self.config.platform, &req) {
             Ok(pending) => self.directory.track(key, peer, pending),
@@ -151,7 +183,7 @@ impl<T: Transport> Client<T> {
     pub fn await_enrichment(&mut self, timeout: Duration, now: impl Fn() -> u64) -> u32 {
         let timer = self.transport.timer(timeout);
         loop {
-            self.harvest(now());
+            self.harvest_all(now());
             if self.directory.in_flight() == 0 || self.transport.expired(&timer) {
                 return self.directory.in_flight() as u32;
             }
@@ -162,18 +194,18 @@ impl<T: Transport> Client<T> {
 
     /// The display name last seen for `peer` by the source a call would use.
     pub fn peer_name(&self, peer_id: &str, source: Option<&str>) -> Option<String> {
-        let (_, _, key) = self.enrich_target(peer_id, source)?;
+        let key = self.enrich_key(peer_id, source)?;
         self.directory.name(key).map(str::to_owned)
     }
 
     /// The source whose listing last included `peer`.
     pub fn routed_source(&self, peer_id: &str) -> Option<String> {
-        let bits = id_bits(&validate_peer_id(peer_id)?)?;
-        self.directory.route(bits).map(str::to_owned)
+        self.directory.route(id_bits(peer_id)?).map(|(_, id)| id.to_owned())
     }
 
-    /// The cache counters.
-    pub fn stats(&self) -> Stats {
+    /// The cache counters (after storing every finished lookup).
+    pub fn stats(&mut self, now: u64) -> Stats {
+        self.harvest_all(now);
         self.directory.stats()
     }
 }
@@ -244,7 +276,7 @@ mod tests {
         // At exactly the TTL the entry is stale and refetched.
         assert_eq!(c.enrich(PEER, None, 300 * S).unwrap().name.as_deref(), Some("Builder v2"));
         assert_eq!(c.transport.sent.len(), 2);
-        let s = c.stats();
+        let s = c.stats(0);
         assert_eq!((s.hits, s.misses, s.entries, s.names), (1, 2, 1, 1));
         assert_eq!(c.peer_name(PEER, None).as_deref(), Some("Builder v2"));
     }
@@ -258,7 +290,7 @@ mod tests {
         assert_eq!(c.enrich(PEER, None, 0), None);
         assert_eq!(c.enrich(PEER, None, 299 * S), None);
         assert_eq!(c.transport.sent.len(), 1);
-        assert_eq!(c.stats().negative_hits, 1);
+        assert_eq!(c.stats(0).negative_hits, 1);
         // Refused (as ALT): remembered for the transient TTL (30 s) only.
         assert_eq!(c.enrich(PEER, Some(ALT), 0), None);
         assert_eq!(c.enrich(PEER, Some(ALT), 29 * S), None);
@@ -331,10 +363,10 @@ mod tests {
         assert_eq!(c.enrich_nonblocking(PEER, None, 0), None);
         assert_eq!(c.enrich_nonblocking(PEER, None, 0), None, "still in flight");
         assert_eq!(c.transport.sent.len(), 1, "no second request while one is in flight");
-        assert_eq!(c.stats().in_flight, 1);
+        assert_eq!(c.stats(0).in_flight, 1);
         release.answer(200, &record(PEER, "Builder"));
         assert_eq!(c.enrich_nonblocking(PEER, None, 1).unwrap().name.as_deref(), Some("Builder"));
-        assert_eq!(c.stats().in_flight, 0);
+        assert_eq!(c.stats(0).in_flight, 0);
     }
 
     #[test]
@@ -346,10 +378,10 @@ mod tests {
         c.enrich_nonblocking(PEER, None, 0);
         release.fail(TransportError::TimedOut(Duration::from_secs(2)));
         c.peers(None, None, 1).unwrap();
-        let s = c.stats();
+        let s = c.stats(0);
         assert_eq!((s.in_flight, s.entries), (0, 1));
         assert_eq!(c.enrich_nonblocking(PEER, None, 2), None);
-        assert_eq!(c.stats().negative_hits, 1, "the time-out was remembered");
+        assert_eq!(c.stats(0).negative_hits, 1, "the time-out was remembered");
     }
 
     #[test]
@@ -363,6 +395,28 @@ mod tests {
         release.fail(TransportError::TimedOut(Duration::from_secs(2)));
         c.harvest(2);
         assert_eq!(c.enrich_nonblocking(PEER, None, 3).unwrap().name.as_deref(), Some("Listed"));
+    }
+
+    #[test]
+    fn each_call_sweeps_a_bounded_share_of_the_lookups() {
+        let mut t = FakeTransport::default();
+        let held: Vec<_> = (0..20).map(|_| t.then_hold()).collect();
+        let mut c = Client::new(RawConfig { workspace_id: ME.into(), ..Default::default() }, t).unwrap();
+        let peer = |i: usize| format!("aaaaaaaa-bbbb-4ccc-8ddd-{i:012}");
+        for i in 0..20 {
+            c.enrich_nonblocking(&peer(i), None, 0);
+        }
+        for r in held {
+            r.answer(404, "{}");
+        }
+        c.harvest(1);
+        assert_eq!(c.directory.in_flight(), 12, "one call looks at {HARVEST_BUDGET}");
+        // A call about a peer always looks at that peer's own lookup.
+        assert!(c.enrich_nonblocking(&peer(19), None, 1).is_none());
+        assert_eq!(c.directory.stats().negative_hits, 1);
+        c.harvest(1);
+        c.harvest(1);
+        assert_eq!(c.directory.in_flight(), 0, "every lookup is looked at in turn");
     }
 
     #[test]
@@ -383,7 +437,7 @@ mod tests {
             assert_eq!(c.enrich_nonblocking(&peer, None, 0), None);
         }
         assert_eq!(c.transport.sent.len(), 2);
-        assert_eq!(c.stats().in_flight, 2);
+        assert_eq!(c.stats(0).in_flight, 2);
     }
 
     #[test]
@@ -395,7 +449,7 @@ mod tests {
         assert_eq!(c.await_enrichment(Duration::from_millis(1), || 0), 1, "still held");
         release.answer(200, &record(PEER, "B"));
         assert_eq!(c.await_enrichment(Duration::from_millis(1), || 0), 0);
-        assert_eq!(c.stats().entries, 1);
+        assert_eq!(c.stats(0).entries, 1);
     }
 
     #[test]
@@ -408,7 +462,7 @@ mod tests {
         for i in 0..10 {
             c.enrich(&format!("aaaaaaaa-bbbb-4ccc-8ddd-00000000000{i}"), None, 0);
         }
-        let s = c.stats();
+        let s = c.stats(0);
         assert_eq!((s.entries, s.names, s.evictions), (2, 2, 8));
     }
 }

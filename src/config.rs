@@ -186,6 +186,8 @@ impl PlatformUrl {
 pub struct Config {
     /// This workspace's canonical id.
     pub workspace_id: String,
+    /// The same id as 128 bits (cache keys).
+    pub workspace_bits: u128,
     /// Where the platform is.
     pub platform: PlatformUrl,
     /// Canonical workspace id → bearer token.
@@ -238,6 +240,7 @@ impl Config {
     /// Applies defaults and checks every field.
     pub fn from_raw(raw: RawConfig) -> Result<Self, Error> {
         let workspace_id = config_id("workspace-id", &raw.workspace_id)?;
+        let workspace_bits = crate::ids::id_bits(&workspace_id).unwrap_or_default();
         let platform =
             PlatformUrl::parse(raw.platform_url.as_deref().unwrap_or(DEFAULT_PLATFORM_URL)).map_err(invalid)?;
         let mut tokens = HashMap::with_capacity(raw.credentials.len());
@@ -292,6 +295,7 @@ impl Config {
         }
         Ok(Self {
             workspace_id,
+            workspace_bits,
             platform,
             tokens,
             read_timeout,

@@ -12,7 +12,7 @@ use crate::cache::{Lookup, TtlLru};
 use crate::config::CachePolicy;
 use crate::error::ErrorKind;
 use crate::platform::Peer;
-use crate::transport::Pending;
+use crate::transport::{Pending, Response, Transport, TransportError};
 
 /// `(source, peer)` as 128-bit ids.
 pub type Key = (u128, u128);
@@ -50,8 +50,10 @@ pub struct Directory<P> {
     policy: CachePolicy,
     records: TtlLru<Key, Option<Peer>>,
     names: TtlLru<Key, String>,
-    routes: TtlLru<u128, String>,
+    routes: TtlLru<u128, (u128, String)>,
     in_flight: Vec<InFlight<P>>,
+    /// Where the next bounded sweep of `in_flight` starts.
+    cursor: usize,
     hits: u64,
     negative_hits: u64,
     misses: u64,
@@ -72,6 +74,7 @@ impl<P: Pending> Directory<P> {
             names: TtlLru::new(cap),
             routes: TtlLru::new(cap),
             in_flight: Vec::new(),
+            cursor: 0,
             policy,
             hits: 0,
             negative_hits: 0,
@@ -139,13 +142,13 @@ impl<P: Pending> Directory<P> {
                 continue;
             };
             self.store_peer((source.0, bits), peer.clone(), now);
-            self.routes.insert(bits, source.1.to_owned(), FOREVER, now);
+            self.routes.insert(bits, (source.0, source.1.to_owned()), FOREVER, now);
         }
     }
 
-    /// The source whose listing last included `peer`.
-    pub fn route(&self, peer: u128) -> Option<&str> {
-        self.routes.peek(&peer, 0).map(String::as_str)
+    /// The source (bits and id) whose listing last included `peer`.
+    pub fn route(&self, peer: u128) -> Option<(u128, &str)> {
+        self.routes.peek(&peer, 0).map(|(bits, id)| (*bits, id.as_str()))
     }
 
     /// The display name of `key`'s peer, as last seen by that source.
@@ -168,23 +171,66 @@ impl<P: Pending> Directory<P> {
         self.in_flight.push(InFlight { key, peer, pending });
     }
 
-    /// Stores whatever lookups in flight have completed, without blocking.
+    /// Stores every lookup in flight that has completed, without blocking:
+    /// one readiness check for all of them, then progress on those ready.
     /// `read` turns a transport outcome into a peer (the discovery parser).
-    pub fn harvest(
+    pub fn harvest_all<T: Transport<Pending = P>>(
         &mut self,
+        transport: &mut T,
         now: u64,
-        read: impl Fn(&str, Result<crate::transport::Response, crate::transport::TransportError>) -> Result<Peer, ErrorKind>,
+        read: impl Fn(&str, Result<Response, TransportError>) -> Result<Peer, ErrorKind>,
     ) {
-        let mut i = 0;
-        while i < self.in_flight.len() {
-            match self.in_flight[i].pending.poll() {
-                None => i += 1,
-                Some(outcome) => {
-                    let done = self.in_flight.swap_remove(i);
-                    let result = read(&done.peer, outcome);
-                    self.store(done.key, &result, now);
-                }
+        if self.in_flight.is_empty() {
+            return;
+        }
+        let ready = transport.ready_now(&self.pending());
+        self.progress(ready, now, read);
+    }
+
+    /// Like [`Self::harvest_all`], but looks at no more than `budget` lookups
+    /// (taking turns, so each is looked at within `in-flight / budget`
+    /// calls), plus `key`'s own lookup if it is in flight. This keeps the
+    /// cost of every call bounded however many lookups are in flight.
+    pub fn harvest_some(
+        &mut self,
+        budget: usize,
+        key: Option<Key>,
+        now: u64,
+        read: impl Fn(&str, Result<Response, TransportError>) -> Result<Peer, ErrorKind>,
+    ) {
+        let n = self.in_flight.len();
+        if n == 0 {
+            return;
+        }
+        let mut picked: Vec<usize> = (0..budget.min(n)).map(|k| (self.cursor + k) % n).collect();
+        self.cursor = (self.cursor + budget) % n;
+        if let Some(i) = key.and_then(|key| self.in_flight.iter().position(|f| f.key == key)) {
+            if !picked.contains(&i) {
+                picked.push(i);
             }
+        }
+        self.progress(picked, now, read);
+    }
+
+    /// Polls the lookups at `indices` and stores those that completed.
+    fn progress(
+        &mut self,
+        indices: Vec<usize>,
+        now: u64,
+        read: impl Fn(&str, Result<Response, TransportError>) -> Result<Peer, ErrorKind>,
+    ) {
+        let mut done = Vec::new();
+        for i in indices {
+            if let Some(outcome) = self.in_flight[i].pending.poll() {
+                done.push((i, outcome));
+            }
+        }
+        // Remove from the back so the other indices stay valid.
+        done.sort_by_key(|(i, _)| std::cmp::Reverse(*i));
+        for (i, outcome) in done {
+            let finished = self.in_flight.swap_remove(i);
+            let result = read(&finished.peer, outcome);
+            self.store(finished.key, &result, now);
         }
     }
 

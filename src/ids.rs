@@ -7,33 +7,25 @@
 /// agents), strict on everything else: no `/`, `..`, control bytes or
 /// anything that could change a URL path or break a header.
 pub fn validate_peer_id(id: &str) -> Option<String> {
-    let id = id.trim();
-    let bytes = id.as_bytes();
+    id_bits(id).map(|_| id.trim().to_ascii_lowercase())
+}
+
+/// The 128 bits of a workspace id, under the same rules as
+/// [`validate_peer_id`] but without allocating: the cache's key.
+pub fn id_bits(id: &str) -> Option<u128> {
+    let bytes = id.trim().as_bytes();
     if bytes.len() != 36 {
         return None;
     }
+    let mut bits: u128 = 0;
     for (i, b) in bytes.iter().enumerate() {
-        let ok = match i {
-            8 | 13 | 18 | 23 => *b == b'-',
-            _ => b.is_ascii_hexdigit(),
-        };
-        if !ok {
-            return None;
+        match i {
+            8 | 13 | 18 | 23 if *b == b'-' => {}
+            8 | 13 | 18 | 23 => return None,
+            _ => bits = (bits << 4) | (*b as char).to_digit(16)? as u128,
         }
     }
-    Some(id.to_ascii_lowercase())
-}
-
-/// The 128 bits of a canonical id (as returned by [`validate_peer_id`]):
-/// a compact, allocation-free cache key.
-pub fn id_bits(canonical: &str) -> Option<u128> {
-    let mut bits: u128 = 0;
-    let mut digits = 0;
-    for b in canonical.bytes().filter(|b| *b != b'-') {
-        bits = (bits << 4) | (b as char).to_digit(16)? as u128;
-        digits += 1;
-    }
-    (digits == 32).then_some(bits)
+    Some(bits)
 }
 
 /// Renders untrusted input for an error message: escaped (no raw control
@@ -89,8 +81,10 @@ mod tests {
     #[test]
     fn id_bits_are_the_uuid() {
         assert_eq!(id_bits(ID), Some(0x3f2a1b4c_0d5e_4f60_8a7b_9c8d7e6f5a4b));
+        assert_eq!(id_bits(&format!(" {} ", ID.to_uppercase())), Some(0x3f2a1b4c_0d5e_4f60_8a7b_9c8d7e6f5a4b));
         assert_eq!(id_bits("zz"), None);
-        assert_eq!(id_bits("3f2a1b4c"), None);
+        assert_eq!(id_bits("3f2a1b4c0d5e4f608a7b9c8d7e6f5a4b----"), None);
+        assert_eq!(id_bits("+f2a1b4c-0d5e-4f60-8a7b-9c8d7e6f5a4b"), None);
     }
 
     #[test]

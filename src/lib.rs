@@ -114,9 +114,7 @@ mod component {
         }
 
         fn stats(&self) -> wit::CacheStats {
-            let mut core = self.core.borrow_mut();
-            core.harvest(now());
-            let s = core.stats();
+            let s = self.core.borrow_mut().stats(now());
             wit::CacheStats {
                 entries: s.entries,
                 hits: s.hits,

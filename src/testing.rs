@@ -99,4 +99,8 @@ impl Transport for FakeTransport {
     }
 
     fn wait(&mut self, _: &[&FakePending], _: Option<&()>) {}
+
+    fn ready_now(&mut self, pending: &[&FakePending]) -> Vec<usize> {
+        (0..pending.len()).filter(|&i| pending[i].0.borrow().is_some()).collect()
+    }
 }

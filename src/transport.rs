@@ -87,6 +87,11 @@ pub trait Transport {
     /// to wait for.
     fn wait(&mut self, pending: &[&Self::Pending], until: Option<&Self::Timer>);
 
+    /// The indices of `pending` that can make progress (or are past their
+    /// deadline) now; never blocks. One check for the whole set, so the cost
+    /// of looking at many requests in flight stays low.
+    fn ready_now(&mut self, pending: &[&Self::Pending]) -> Vec<usize>;
+
     /// Sends `req` and returns the complete response.
     fn send(&mut self, platform: &PlatformUrl, req: &Request) -> Result<Response, TransportError> {
         let mut pending = self.start(platform, req)?;
@@ -136,10 +141,11 @@ mod wasi_http {
     }
 
     /// A response body being read. Drops its resources children first — the
-    /// stream, then the body (finished, so no host is left holding a
-    /// half-read body), then the response.
+    /// pollable, the stream, then the body (finished, so no host is left
+    /// holding a half-read body), then the response.
     struct BodyReader {
         status: u16,
+        ready: Option<Pollable>,
         stream: Option<InputStream>,
         body: Option<IncomingBody>,
         response: Option<IncomingResponse>,
@@ -148,6 +154,7 @@ mod wasi_http {
 
     impl Drop for BodyReader {
         fn drop(&mut self) {
+            drop(self.ready.take());
             drop(self.stream.take());
             if let Some(body) = self.body.take() {
                 drop(IncomingBody::finish(body));
@@ -156,13 +163,21 @@ mod wasi_http {
         }
     }
 
+    /// Waiting for the response head. Field order is drop order: the
+    /// pollable (a child of the future) goes first.
+    struct HeadWaiter {
+        ready: Pollable,
+        future: FutureIncomingResponse,
+    }
+
     enum Stage {
-        Waiting(FutureIncomingResponse),
+        Waiting(HeadWaiter),
         Reading(BodyReader),
         Done,
     }
 
-    /// A `wasi:http` request in flight, bounded by its own deadline.
+    /// A `wasi:http` request in flight, bounded by its own deadline. Its
+    /// pollables are made once and kept, so checking it costs one host call.
     pub struct WasiPending {
         stage: Stage,
         deadline: Pollable,
@@ -185,10 +200,10 @@ mod wasi_http {
             }
         }
 
-        fn subscribe(&self) -> Option<Pollable> {
+        fn progress(&self) -> Option<&Pollable> {
             match &self.stage {
-                Stage::Waiting(future) => Some(future.subscribe()),
-                Stage::Reading(reader) => reader.stream.as_ref().map(InputStream::subscribe),
+                Stage::Waiting(head) => Some(&head.ready),
+                Stage::Reading(reader) => reader.ready.as_ref(),
                 Stage::Done => None,
             }
         }
@@ -199,12 +214,12 @@ mod wasi_http {
             loop {
                 match &mut self.stage {
                     Stage::Done => return Some(Err(internal("request polled after it completed"))),
-                    Stage::Waiting(future) => {
+                    Stage::Waiting(head) => {
                         // `get` answers none until the pollable has been checked.
-                        if !future.subscribe().ready() {
+                        if !head.ready.ready() {
                             return self.unless_late();
                         }
-                        let response = match future.get() {
+                        let response = match head.future.get() {
                             None => return self.unless_late(),
                             Some(Err(())) => return self.fail(internal("response already taken")),
                             Some(Ok(Err(code))) => return self.fail(TransportError::Code(code)),
@@ -219,6 +234,7 @@ mod wasi_http {
                         };
                         self.stage = Stage::Reading(BodyReader {
                             status,
+                            ready: Some(stream.subscribe()),
                             stream: Some(stream),
                             body: Some(body),
                             response: Some(response),
@@ -226,10 +242,12 @@ mod wasi_http {
                         });
                     }
                     Stage::Reading(reader) => {
-                        let Some(stream) = &reader.stream else { return self.fail(internal("no body stream")) };
+                        let (Some(stream), Some(ready)) = (&reader.stream, &reader.ready) else {
+                            return self.fail(internal("no body stream"));
+                        };
                         match stream.read(READ_CHUNK) {
                             Ok(chunk) if chunk.is_empty() => {
-                                if !stream.subscribe().ready() {
+                                if !ready.ready() {
                                     return self.unless_late();
                                 }
                                 // Ready: the next read returns data or the end.
@@ -312,7 +330,7 @@ mod wasi_http {
             OutgoingBody::finish(body, None).map_err(TransportError::Code)?;
             let future = outgoing_handler::handle(request, Some(options)).map_err(TransportError::Code)?;
             Ok(WasiPending {
-                stage: Stage::Waiting(future),
+                stage: Stage::Waiting(HeadWaiter { ready: future.subscribe(), future }),
                 deadline,
                 total: req.total,
                 max_body_bytes: req.max_body_bytes,
@@ -320,13 +338,36 @@ mod wasi_http {
         }
 
         fn wait(&mut self, pending: &[&WasiPending], until: Option<&Pollable>) {
-            let progress: Vec<Pollable> = pending.iter().filter_map(|p| p.subscribe()).collect();
-            let mut all: Vec<&Pollable> = progress.iter().collect();
+            let mut all: Vec<&Pollable> = pending.iter().filter_map(|p| p.progress()).collect();
             all.extend(pending.iter().map(|p| &p.deadline));
             all.extend(until);
             if !all.is_empty() {
                 poll::poll(&all);
             }
+        }
+
+        fn ready_now(&mut self, pending: &[&WasiPending]) -> Vec<usize> {
+            if pending.is_empty() {
+                return Vec::new();
+            }
+            // An already-expired timer makes `poll` return at once with every
+            // pollable that is ready, in one host call.
+            let now = monotonic_clock::subscribe_duration(0);
+            let mut all: Vec<&Pollable> = Vec::with_capacity(2 * pending.len() + 1);
+            all.push(&now);
+            let mut owner = Vec::with_capacity(2 * pending.len());
+            for (i, p) in pending.iter().enumerate() {
+                if let Some(progress) = p.progress() {
+                    all.push(progress);
+                    owner.push(i);
+                }
+                all.push(&p.deadline);
+                owner.push(i);
+            }
+            let mut ready: Vec<usize> =
+                poll::poll(&all).into_iter().filter(|&n| n > 0).map(|n| owner[n as usize - 1]).collect();
+            ready.dedup();
+            ready
         }
     }
 }
