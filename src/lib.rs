@@ -11,6 +11,7 @@ pub mod directory;
 pub mod error;
 pub mod ids;
 pub mod platform;
+pub mod retry;
 #[cfg(test)]
 mod testing;
 pub mod transport;
