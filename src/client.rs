@@ -4,17 +4,21 @@
 
 use std::time::Duration;
 
+use crate::a2a::SendIds;
 use crate::config::{Config, RawConfig};
 use crate::directory::{Directory, Key, Stats};
 use crate::error::Error;
 use crate::ids::{id_bits, validate_peer_id};
+use crate::messaging::{self, SendEnv, Sent};
 use crate::platform::{self, Peer, Workspace};
+use crate::retry::RetryBudget;
 use crate::transport::Transport;
 
 /// A configured client over transport `T`.
 pub struct Client<T: Transport> {
     config: Config,
     directory: Directory<T::Pending>,
+    budget: RetryBudget,
     transport: T,
 }
 
@@ -29,7 +33,8 @@ impl<T: Transport> Client<T> {
     /// Checks `raw` and builds a client; makes no request.
     pub fn new(raw: RawConfig, transport: T) -> Result<Self, Error> {
         let config = Config::from_raw(raw)?;
-        Ok(Self { directory: Directory::new(config.cache.clone()), config, transport })
+        let budget = RetryBudget::new(config.retry.budget_tokens, config.retry.budget_refill_percent);
+        Ok(Self { directory: Directory::new(config.cache.clone()), budget, config, transport })
     }
 
     /// The checked configuration.
@@ -201,6 +206,26 @@ impl<T: Transport> Client<T> {
     /// The source whose listing last included `peer`.
     pub fn routed_source(&self, peer_id: &str) -> Option<String> {
         self.directory.route(id_bits(peer_id)?).map(|(_, id)| id.to_owned())
+    }
+
+    /// `send-message`: `message/send` to `peer_id` through the platform proxy,
+    /// as the explicit source, else the routed one, else this workspace.
+    pub fn send_message(
+        &mut self,
+        peer_id: &str,
+        text: &str,
+        source: Option<&str>,
+        env: &mut impl SendEnv,
+        ids: SendIds,
+    ) -> Result<Sent, Error> {
+        self.harvest(env.mono_now());
+        let rerender = |e: Error| {
+            let message = crate::error::send_message(&e.kind);
+            Error::new(e.kind, message)
+        };
+        let peer = validate_peer_id(peer_id).ok_or_else(|| rerender(Error::invalid_id("peer-id", peer_id)))?;
+        let source = self.source_for(&peer, source).map_err(rerender)?;
+        messaging::send_message(&mut self.transport, &self.config, &mut self.budget, env, &peer, &source, text, ids)
     }
 
     /// The cache counters (after storing every finished lookup).

@@ -18,6 +18,10 @@ pub const DEFAULT_READ_MS: u32 = 10_000;
 pub const DEFAULT_READ_TOTAL_MS: u32 = 30_000;
 /// Bound on a metadata-enrichment lookup (the reference's 2 s).
 pub const DEFAULT_ENRICH_MS: u32 = 2_000;
+/// `message/send` connect timeout (the reference's 30 s).
+pub const DEFAULT_SEND_CONNECT_MS: u32 = 30_000;
+/// `message/send` first-byte and between-bytes timeout (the reference's 300 s).
+pub const DEFAULT_SEND_READ_MS: u32 = 300_000;
 /// Largest response body read.
 pub const DEFAULT_MAX_BODY_BYTES: u32 = 4 * 1024 * 1024;
 
@@ -36,6 +40,10 @@ pub struct RawConfig {
     pub read_total_ms: Option<u32>,
     /// Enrichment lookup bound, ms.
     pub enrich_ms: Option<u32>,
+    /// Send connect timeout, ms.
+    pub send_connect_ms: Option<u32>,
+    /// Send first-byte / between-bytes timeout, ms.
+    pub send_read_ms: Option<u32>,
     /// Response body cap, bytes.
     pub max_body_bytes: Option<u32>,
     /// Cache policy fields, see [`CachePolicy`].
@@ -72,6 +80,10 @@ pub struct RawRetryPolicy {
     pub jitter_percent: Option<u8>,
     /// Bound on one send, ms.
     pub total_budget_ms: Option<u32>,
+    /// Retry budget size, tokens (0: no budget).
+    pub budget_tokens: Option<u32>,
+    /// Tokens given back per successful send, percent of one.
+    pub budget_refill_percent: Option<u32>,
 }
 
 /// Peer-metadata cache policy.
@@ -89,7 +101,7 @@ pub struct CachePolicy {
     pub max_in_flight: u32,
 }
 
-/// Messaging retry policy (validated now, used by `message/send`).
+/// Messaging retry policy.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RetryPolicy {
     /// Attempts in all.
@@ -102,6 +114,10 @@ pub struct RetryPolicy {
     pub jitter_percent: u8,
     /// Bound on one send.
     pub total_budget: Duration,
+    /// Retry budget size, tokens (0: no budget).
+    pub budget_tokens: u32,
+    /// Tokens given back per successful send, percent of one.
+    pub budget_refill_percent: u32,
 }
 
 /// `http` or `https`.
@@ -198,6 +214,10 @@ pub struct Config {
     pub read_total: Duration,
     /// Bound on an enrichment lookup.
     pub enrich_timeout: Duration,
+    /// Send connect timeout.
+    pub send_connect: Duration,
+    /// Send first-byte / between-bytes timeout.
+    pub send_read: Duration,
     /// Response body cap, bytes.
     pub max_body_bytes: usize,
     /// Cache policy.
@@ -254,6 +274,8 @@ impl Config {
         let read_timeout = positive_ms("timeouts.read-ms", raw.read_ms, DEFAULT_READ_MS)?;
         let read_total = positive_ms("timeouts.read-total-ms", raw.read_total_ms, DEFAULT_READ_TOTAL_MS)?;
         let enrich_timeout = positive_ms("timeouts.enrich-ms", raw.enrich_ms, DEFAULT_ENRICH_MS)?;
+        let send_connect = positive_ms("timeouts.send-connect-ms", raw.send_connect_ms, DEFAULT_SEND_CONNECT_MS)?;
+        let send_read = positive_ms("timeouts.send-read-ms", raw.send_read_ms, DEFAULT_SEND_READ_MS)?;
         let max_body_bytes = match raw.max_body_bytes.unwrap_or(DEFAULT_MAX_BODY_BYTES) {
             n if n < 1024 => return Err(invalid(format!("max-body-bytes must be at least 1024, got {n}"))),
             n => n as usize,
@@ -289,6 +311,14 @@ impl Config {
                 n => return Err(invalid(format!("retry.jitter-percent must be 0 to 100, got {n}"))),
             },
             total_budget: positive_ms("retry.total-budget-ms", r.total_budget_ms, 600_000)?,
+            budget_tokens: match r.budget_tokens.unwrap_or(10) {
+                n @ 0..=1_000_000 => n,
+                n => return Err(invalid(format!("retry.budget-tokens must be at most 1000000, got {n}"))),
+            },
+            budget_refill_percent: match r.budget_refill_percent.unwrap_or(10) {
+                n @ 0..=100_000 => n,
+                n => return Err(invalid(format!("retry.budget-refill-percent must be at most 100000, got {n}"))),
+            },
         };
         if retry.base_delay > retry.max_delay {
             return Err(invalid("retry.base-delay-ms must not exceed retry.max-delay-ms".into()));
@@ -301,6 +331,8 @@ impl Config {
             read_timeout,
             read_total,
             enrich_timeout,
+            send_connect,
+            send_read,
             max_body_bytes,
             cache,
             retry,
@@ -360,6 +392,8 @@ mod tests {
         assert_eq!(c.cache.transient_negative_ttl, Duration::from_secs(30));
         assert_eq!(c.cache.max_in_flight, 64);
         assert_eq!(c.enrich_timeout, Duration::from_secs(2));
+        assert_eq!((c.send_connect, c.send_read), (Duration::from_secs(30), Duration::from_secs(300)));
+        assert_eq!((c.retry.budget_tokens, c.retry.budget_refill_percent), (10, 10));
         assert_eq!(c.retry.max_attempts, 5);
         assert_eq!(c.retry.total_budget, Duration::from_secs(600));
     }

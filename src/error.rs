@@ -79,6 +79,33 @@ pub enum ErrorKind {
         /// The limit, bytes.
         limit: u32,
     },
+    /// The peer answered with a JSON-RPC error.
+    RpcError {
+        /// Requested URL.
+        url: String,
+        /// `error.code`.
+        code: Option<i64>,
+        /// `error.message`.
+        message: String,
+        /// `error.data` as JSON text.
+        data: Option<String>,
+    },
+    /// The peer's agent reported an error (`Agent error: …`).
+    AgentError {
+        /// Requested URL.
+        url: String,
+        /// The agent's text.
+        text: String,
+    },
+    /// The platform refused with its own error body (`{"error": "…"}`).
+    PlatformError {
+        /// Requested URL.
+        url: String,
+        /// Status code.
+        status: u16,
+        /// The platform's message.
+        message: String,
+    },
     /// The workspace was removed (HTTP 410).
     Removed {
         /// Workspace id.
@@ -90,6 +117,19 @@ pub enum ErrorKind {
     },
 }
 
+/// One attempt of a send: what happened and the wait chosen before the next.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attempt {
+    /// Attempt number, from 1.
+    pub number: u32,
+    /// What happened (`HTTP 503`, `connection refused …`, `ok`).
+    pub outcome: String,
+    /// The wait chosen before the next attempt, ms (none after the last).
+    pub delay_ms: Option<u32>,
+    /// How long the attempt took, ms.
+    pub took_ms: u32,
+}
+
 /// An error: what happened and the text to show for it.
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("{message}")]
@@ -98,12 +138,14 @@ pub struct Error {
     pub kind: ErrorKind,
     /// Human text; never empty, never a token.
     pub message: String,
+    /// The attempts made (sends only; empty for other calls).
+    pub attempts: Vec<Attempt>,
 }
 
 impl Error {
     /// An error with its rendered message.
     pub fn new(kind: ErrorKind, message: String) -> Self {
-        Self { kind, message }
+        Self { kind, message, attempts: Vec::new() }
     }
 
     /// An invalid id argument (`param` names it).
@@ -130,6 +172,14 @@ impl Error {
                     scrub(excerpt);
                     scrub(detail);
                 }
+                ErrorKind::RpcError { message, data, .. } => {
+                    scrub(message);
+                    if let Some(d) = data {
+                        scrub(d);
+                    }
+                }
+                ErrorKind::AgentError { text, .. } => scrub(text),
+                ErrorKind::PlatformError { message, .. } => scrub(message),
                 ErrorKind::Removed { hint, removed_at, .. } => {
                     scrub(hint);
                     if let Some(at) = removed_at {
@@ -265,7 +315,30 @@ pub fn detail(kind: &ErrorKind) -> String {
         ErrorKind::BodyTooLarge { url, limit } => {
             format!("response body exceeds the {limit}-byte limit [target={url}]")
         }
+        ErrorKind::RpcError { url, code, message, .. } => {
+            format!("{} [target={url}]", crate::a2a::rpc_error_detail(*code, message))
+        }
+        ErrorKind::AgentError { url, text } => format!("{text} [target={url}]"),
+        ErrorKind::PlatformError { url, status, message } => {
+            format!("HTTP {status} from the platform: {} [target={url}]", quote_plain(message))
+        }
         ErrorKind::Removed { id, hint, .. } => format!("workspace {id} was removed: {hint}"),
+    }
+}
+
+/// Untrusted text on one line, cut to the excerpt length.
+fn quote_plain(text: &str) -> String {
+    excerpt(text.as_bytes())
+}
+
+/// The reference's `[A2A_ERROR] … [target=…]` text of a failed send.
+pub fn send_message(kind: &ErrorKind) -> String {
+    match kind {
+        // The reference's own words for a bad peer id (no target: nothing was sent).
+        ErrorKind::InvalidId { param, value } if param == "peer-id" => {
+            format!("[A2A_ERROR] invalid peer_id (expected UUID): {value}")
+        }
+        other => format!("[A2A_ERROR] {}", detail(other)),
     }
 }
 

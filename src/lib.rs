@@ -4,12 +4,14 @@
 //! bindings and the plain-Rust modules, which hold all behaviour and unit-test
 //! natively (`cargo test`).
 
+pub mod a2a;
 pub mod cache;
 pub mod client;
 pub mod config;
 pub mod directory;
 pub mod error;
 pub mod ids;
+pub mod messaging;
 pub mod platform;
 pub mod retry;
 #[cfg(test)]
@@ -21,9 +23,11 @@ mod component {
     use std::cell::RefCell;
     use std::time::Duration;
 
+    use crate::a2a::{ReplyKind, SendIds};
     use crate::client;
     use crate::config::{RawCachePolicy, RawConfig, RawRetryPolicy};
-    use crate::error::{Error, ErrorKind};
+    use crate::error::{Attempt, Error, ErrorKind};
+    use crate::messaging::SendEnv;
     use crate::platform;
     use crate::transport::WasiHttp;
 
@@ -114,6 +118,31 @@ mod component {
             self.core.borrow().routed_source(&peer_id)
         }
 
+        fn send_message(
+            &self,
+            peer_id: String,
+            text: String,
+            source: Option<String>,
+        ) -> Result<wit::Reply, wit::Error> {
+            let ids = new_ids().map_err(to_wit)?;
+            let sent = self.core.borrow_mut().send_message(&peer_id, &text, source.as_deref(), &mut WasiEnv, ids);
+            let sent = sent.map_err(to_wit)?;
+            let kind = match sent.reply.kind {
+                ReplyKind::Message => wit::ReplyKind::Message,
+                ReplyKind::Task { id, context_id, state } => {
+                    wit::ReplyKind::Task(wit::TaskInfo { id, context_id, state })
+                }
+            };
+            Ok(wit::Reply {
+                text: sent.reply.text,
+                kind,
+                request_id: sent.ids.request_id,
+                message_id: sent.ids.message_id,
+                attempts: sent.attempts.into_iter().map(to_wit_attempt).collect(),
+                raw: sent.reply.raw,
+            })
+        }
+
         fn stats(&self) -> wit::CacheStats {
             let s = self.core.borrow_mut().stats(now());
             wit::CacheStats {
@@ -129,8 +158,48 @@ mod component {
         }
     }
 
+    /// Randomness and clocks of a send, from WASI.
+    struct WasiEnv;
+
+    impl SendEnv for WasiEnv {
+        fn random(&mut self) -> f64 {
+            (::wasi::random::random::get_random_u64() >> 11) as f64 / (1u64 << 53) as f64
+        }
+        fn unix_now(&mut self) -> u64 {
+            ::wasi::clocks::wall_clock::now().seconds
+        }
+        fn mono_now(&mut self) -> u64 {
+            now()
+        }
+    }
+
+    /// A fresh JSON-RPC id and messageId (UUID v4 from wasi:random).
+    fn new_ids() -> Result<SendIds, Error> {
+        let uuid = || {
+            let mut bytes = [0u8; 16];
+            getrandom::fill(&mut bytes).map(|()| uuid::Builder::from_random_bytes(bytes).into_uuid().to_string())
+        };
+        match (uuid(), uuid()) {
+            (Ok(request_id), Ok(message_id)) => Ok(SendIds { request_id, message_id }),
+            _ => Err(Error::new(
+                ErrorKind::InvalidConfig("the host gave no randomness (wasi:random)".into()),
+                "[A2A_ERROR] the host gave no randomness (wasi:random) for the message ids".into(),
+            )),
+        }
+    }
+
+    fn to_wit_attempt(a: Attempt) -> wit::Attempt {
+        wit::Attempt { number: a.number, outcome: a.outcome, delay_ms: a.delay_ms, took_ms: a.took_ms }
+    }
+
     fn raw_config(c: wit::Config) -> RawConfig {
-        let timeouts = c.timeouts.unwrap_or(wit::Timeouts { read_ms: None, read_total_ms: None, enrich_ms: None });
+        let timeouts = c.timeouts.unwrap_or(wit::Timeouts {
+            read_ms: None,
+            read_total_ms: None,
+            enrich_ms: None,
+            send_connect_ms: None,
+            send_read_ms: None,
+        });
         RawConfig {
             workspace_id: c.workspace_id,
             platform_url: c.platform_url,
@@ -138,6 +207,8 @@ mod component {
             read_ms: timeouts.read_ms,
             read_total_ms: timeouts.read_total_ms,
             enrich_ms: timeouts.enrich_ms,
+            send_connect_ms: timeouts.send_connect_ms,
+            send_read_ms: timeouts.send_read_ms,
             max_body_bytes: c.max_body_bytes,
             cache: c.cache.map(|p| RawCachePolicy {
                 max_entries: p.max_entries,
@@ -152,6 +223,8 @@ mod component {
                 max_delay_ms: p.max_delay_ms,
                 jitter_percent: p.jitter_percent,
                 total_budget_ms: p.total_budget_ms,
+                budget_tokens: p.budget_tokens,
+                budget_refill_percent: p.budget_refill_percent,
             }),
         }
     }
@@ -189,8 +262,13 @@ mod component {
             }
             ErrorKind::BodyTooLarge { url, limit } => K::BodyTooLarge(wit::TooLarge { url, limit }),
             ErrorKind::Removed { id, removed_at, hint } => K::Removed(wit::RemovedWorkspace { id, removed_at, hint }),
+            ErrorKind::RpcError { url, code, message, data } => K::RpcError(wit::RpcError { url, code, message, data }),
+            ErrorKind::AgentError { url, text } => K::AgentError(wit::AgentError { url, text }),
+            ErrorKind::PlatformError { url, status, message } => {
+                K::PlatformError(wit::PlatformError { url, status, message })
+            }
         };
-        wit::Error { kind, message: e.message }
+        wit::Error { kind, message: e.message, attempts: e.attempts.into_iter().map(to_wit_attempt).collect() }
     }
 
     export!(Component);

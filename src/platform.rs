@@ -80,7 +80,7 @@ impl Peer {
 
 /// The headers the reference's `self_source_headers(src)` gave: the source id
 /// and, when the source has a token, its bearer token.
-fn source_headers(cfg: &Config, source: &str) -> Vec<(&'static str, String)> {
+pub fn source_headers(cfg: &Config, source: &str) -> Vec<(&'static str, String)> {
     let mut headers = vec![("x-workspace-id", source.to_owned())];
     headers.extend(auth_header(cfg, source));
     headers
@@ -97,6 +97,7 @@ fn get(cfg: &Config, path: String, headers: Vec<(&'static str, String)>) -> Requ
         path,
         headers,
         body: None,
+        connect_timeout: cfg.read_timeout,
         timeout: cfg.read_timeout,
         total: cfg.read_total,
         max_body_bytes: cfg.max_body_bytes,
@@ -104,7 +105,7 @@ fn get(cfg: &Config, path: String, headers: Vec<(&'static str, String)>) -> Requ
 }
 
 /// Turns a transport failure into an error kind for `url`.
-fn transport_kind(err: TransportError, url: &str) -> ErrorKind {
+pub fn transport_kind(err: TransportError, url: &str) -> ErrorKind {
     match err {
         TransportError::Code(code) => ErrorKind::Transport { url: url.into(), code, attempt: 1 },
         TransportError::TimedOut(d) => {
@@ -120,12 +121,12 @@ fn fetch(t: &mut impl Transport, cfg: &Config, req: Request) -> Result<Response,
     t.send(&cfg.platform, &req).map_err(|e| transport_kind(e, &url))
 }
 
-fn status_kind(url: &str, resp: &Response) -> ErrorKind {
+pub fn status_kind(url: &str, resp: &Response) -> ErrorKind {
     ErrorKind::HttpStatus { url: url.into(), status: resp.status, excerpt: excerpt(&resp.body) }
 }
 
 /// Parses a 2xx body as JSON.
-fn parse_json(url: &str, resp: &Response) -> Result<Value, ErrorKind> {
+pub fn parse_json(url: &str, resp: &Response) -> Result<Value, ErrorKind> {
     serde_json::from_slice(&resp.body).map_err(|e| ErrorKind::BadJson {
         url: url.into(),
         status: resp.status,
@@ -134,7 +135,7 @@ fn parse_json(url: &str, resp: &Response) -> Result<Value, ErrorKind> {
     })
 }
 
-fn shape(url: &str, resp: &Response, detail: String) -> ErrorKind {
+pub fn shape(url: &str, resp: &Response, detail: String) -> ErrorKind {
     ErrorKind::UnexpectedShape { url: url.into(), status: resp.status, detail, excerpt: excerpt(&resp.body) }
 }
 
@@ -153,6 +154,7 @@ fn finish<T>(
 /// The discovery request for `peer` (canonical) made as `source`.
 pub fn discover_request(cfg: &Config, peer: &str, source: &str, timeout: Duration) -> Request {
     let mut req = get(cfg, format!("/registry/discover/{peer}"), source_headers(cfg, source));
+    req.connect_timeout = timeout;
     req.timeout = timeout;
     req
 }

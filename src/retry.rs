@@ -80,7 +80,13 @@ pub fn backoff(policy: &RetryPolicy, retry: u32, random: f64) -> Duration {
 /// The wait chosen before the next attempt: the server's `Retry-After` when
 /// it gave one (capped at the policy's `max_delay`), else the backoff; never
 /// more than what is left of the budget.
-pub fn next_delay(policy: &RetryPolicy, retry: u32, random: f64, retry_after: Option<Duration>, left: Duration) -> Duration {
+pub fn next_delay(
+    policy: &RetryPolicy,
+    retry: u32,
+    random: f64,
+    retry_after: Option<Duration>,
+    left: Duration,
+) -> Duration {
     let wanted = match retry_after {
         Some(server) => server.min(policy.max_delay),
         None => backoff(policy, retry, random),
@@ -113,7 +119,13 @@ pub fn parse_http_date(value: &str) -> Option<u64> {
             let (d, m, y) = (parts.next()?, parts.next()?, parts.next()?);
             let y: u64 = y.parse().ok()?;
             // Two-digit years: RFC 9110 says interpret as within 50 years.
-            let y = if y < 70 { 2000 + y } else if y < 100 { 1900 + y } else { y };
+            let y = if y < 70 {
+                2000 + y
+            } else if y < 100 {
+                1900 + y
+            } else {
+                y
+            };
             (d.parse().ok()?, month_number(m)?, y, *t)
         }
         [_, m, d, t, y] => (d.parse().ok()?, month_number(m)?, y.parse().ok()?, *t),
@@ -183,6 +195,11 @@ impl RetryBudget {
     pub fn tokens(&self) -> f64 {
         self.milli as f64 / 1000.0
     }
+
+    /// The bucket's size.
+    pub fn max_tokens(&self) -> u64 {
+        self.max_milli / 1000
+    }
 }
 
 #[cfg(test)]
@@ -196,6 +213,8 @@ mod tests {
             max_delay: Duration::from_secs(16),
             jitter_percent: 25,
             total_budget: Duration::from_secs(600),
+            budget_tokens: 10,
+            budget_refill_percent: 10,
         }
     }
 
@@ -232,9 +251,18 @@ mod tests {
         assert_eq!(next_delay(&p, 3, 0.5, None, Duration::from_secs(3)), Duration::from_secs(3));
         assert_eq!(next_delay(&p, 3, 0.5, None, Duration::ZERO), Duration::ZERO);
         // Retry-After wins over the schedule, capped by the policy and the budget.
-        assert_eq!(next_delay(&p, 0, 0.5, Some(Duration::from_secs(7)), Duration::from_secs(60)), Duration::from_secs(7));
-        assert_eq!(next_delay(&p, 0, 0.5, Some(Duration::from_secs(3600)), Duration::from_secs(60)), Duration::from_secs(16));
-        assert_eq!(next_delay(&p, 0, 0.5, Some(Duration::from_secs(3600)), Duration::from_secs(5)), Duration::from_secs(5));
+        assert_eq!(
+            next_delay(&p, 0, 0.5, Some(Duration::from_secs(7)), Duration::from_secs(60)),
+            Duration::from_secs(7)
+        );
+        assert_eq!(
+            next_delay(&p, 0, 0.5, Some(Duration::from_secs(3600)), Duration::from_secs(60)),
+            Duration::from_secs(16)
+        );
+        assert_eq!(
+            next_delay(&p, 0, 0.5, Some(Duration::from_secs(3600)), Duration::from_secs(5)),
+            Duration::from_secs(5)
+        );
     }
 
     #[test]
@@ -246,8 +274,20 @@ mod tests {
         assert_eq!(parse_retry_after("Sun, 06 Nov 1994 08:51:37 GMT", now), Some(Duration::from_secs(120)));
         assert_eq!(parse_retry_after("Sunday, 06-Nov-94 08:50:37 GMT", now), Some(Duration::from_secs(60)));
         assert_eq!(parse_retry_after("Sun Nov  6 08:49:47 1994", now), Some(Duration::from_secs(10)));
-        assert_eq!(parse_retry_after("Sat, 05 Nov 1994 08:49:37 GMT", now), Some(Duration::ZERO), "past dates mean now");
-        for bad in ["", "-1", "1.5", "soon", "Sun, 32 Nov 1994 08:49:37 GMT", "Sun, 06 Foo 1994 08:49:37 GMT", "99999999999999999999999"] {
+        assert_eq!(
+            parse_retry_after("Sat, 05 Nov 1994 08:49:37 GMT", now),
+            Some(Duration::ZERO),
+            "past dates mean now"
+        );
+        for bad in [
+            "",
+            "-1",
+            "1.5",
+            "soon",
+            "Sun, 32 Nov 1994 08:49:37 GMT",
+            "Sun, 06 Foo 1994 08:49:37 GMT",
+            "99999999999999999999999",
+        ] {
             let parsed = parse_retry_after(bad, now);
             assert!(parsed.is_none() || bad.starts_with('9'), "{bad:?} → {parsed:?}");
         }

@@ -11,11 +11,16 @@ use crate::transport::{Pending, Request, Response, Transport, TransportError};
 type Slot = Rc<RefCell<Option<Result<Response, TransportError>>>>;
 
 /// Answers requests from a script, in order, and remembers every request.
+/// Its timers run on a virtual clock that only waiting moves.
 #[derive(Default)]
 pub struct FakeTransport {
     script: VecDeque<Slot>,
     /// Every request started.
     pub sent: Vec<Request>,
+    /// Virtual time, moved by `wait` (shared, so a test's clock can read it).
+    pub now: Rc<std::cell::Cell<Duration>>,
+    /// Every wait, and how far it moved the virtual clock.
+    pub slept: Vec<Duration>,
 }
 
 /// A request in flight on the fake: complete once its slot is filled.
@@ -33,7 +38,7 @@ pub struct Release(Slot);
 impl Release {
     /// Gives the held request its outcome.
     pub fn answer(self, status: u16, body: &str) {
-        *self.0.borrow_mut() = Some(Ok(Response { status, body: body.as_bytes().to_vec() }));
+        *self.0.borrow_mut() = Some(Ok(Response { status, headers: Vec::new(), body: body.as_bytes().to_vec() }));
     }
     /// Fails the held request.
     pub fn fail(self, err: TransportError) {
@@ -58,7 +63,14 @@ impl FakeTransport {
 
     /// The next request gets this answer.
     pub fn then_answer(&mut self, status: u16, body: &str) -> &mut Self {
-        self.script.push_back(Rc::new(RefCell::new(Some(Ok(Response { status, body: body.as_bytes().to_vec() })))));
+        self.then_answer_with(status, &[], body)
+    }
+
+    /// The next request gets this answer, with these headers.
+    pub fn then_answer_with(&mut self, status: u16, headers: &[(&str, &str)], body: &str) -> &mut Self {
+        let headers = headers.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let response = Response { status, headers, body: body.as_bytes().to_vec() };
+        self.script.push_back(Rc::new(RefCell::new(Some(Ok(response)))));
         self
     }
 
@@ -84,7 +96,7 @@ impl FakeTransport {
 
 impl Transport for FakeTransport {
     type Pending = FakePending;
-    type Timer = ();
+    type Timer = Duration;
 
     fn start(&mut self, _: &PlatformUrl, req: &Request) -> Result<FakePending, TransportError> {
         self.sent.push(req.clone());
@@ -92,13 +104,22 @@ impl Transport for FakeTransport {
         Ok(FakePending(slot))
     }
 
-    fn timer(&mut self, _: Duration) {}
-
-    fn expired(&mut self, _: &()) -> bool {
-        true
+    fn timer(&mut self, after: Duration) -> Duration {
+        self.now.get() + after
     }
 
-    fn wait(&mut self, _: &[&FakePending], _: Option<&()>) {}
+    fn expired(&mut self, deadline: &Duration) -> bool {
+        self.now.get() >= *deadline
+    }
+
+    /// Sleeps (virtually) until `until`; with nothing to wait for, returns.
+    fn wait(&mut self, _: &[&FakePending], until: Option<&Duration>) {
+        if let Some(until) = until {
+            let now = self.now.get();
+            self.slept.push(until.saturating_sub(now));
+            self.now.set(now.max(*until));
+        }
+    }
 
     fn ready_now(&mut self, pending: &[&FakePending]) -> Vec<usize> {
         (0..pending.len()).filter(|&i| pending[i].0.borrow().is_some()).collect()

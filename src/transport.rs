@@ -31,7 +31,9 @@ pub struct Request {
     pub headers: Vec<(&'static str, String)>,
     /// Body, for POST.
     pub body: Option<Vec<u8>>,
-    /// Connect, first-byte and between-bytes timeout.
+    /// Connect timeout.
+    pub connect_timeout: Duration,
+    /// First-byte and between-bytes timeout.
     pub timeout: Duration,
     /// Bound on the whole exchange.
     pub total: Duration,
@@ -44,8 +46,17 @@ pub struct Request {
 pub struct Response {
     /// Status code.
     pub status: u16,
+    /// Header names (lower-case) and values.
+    pub headers: Vec<(String, String)>,
     /// The whole body.
     pub body: Vec<u8>,
+}
+
+impl Response {
+    /// The first value of a header (name in lower case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
 }
 
 /// Why no complete response arrived.
@@ -145,6 +156,7 @@ mod wasi_http {
     /// holding a half-read body), then the response.
     struct BodyReader {
         status: u16,
+        headers: Vec<(String, String)>,
         ready: Option<Pollable>,
         stream: Option<InputStream>,
         body: Option<IncomingBody>,
@@ -226,6 +238,12 @@ mod wasi_http {
                             Some(Ok(Ok(response))) => response,
                         };
                         let status = response.status();
+                        let headers = response
+                            .headers()
+                            .entries()
+                            .into_iter()
+                            .map(|(k, v)| (k.to_ascii_lowercase(), String::from_utf8_lossy(&v).into_owned()))
+                            .collect();
                         let Ok(body) = response.consume() else {
                             return self.fail(internal("response body already taken"));
                         };
@@ -234,6 +252,7 @@ mod wasi_http {
                         };
                         self.stage = Stage::Reading(BodyReader {
                             status,
+                            headers,
                             ready: Some(stream.subscribe()),
                             stream: Some(stream),
                             body: Some(body),
@@ -264,7 +283,8 @@ mod wasi_http {
                                     unreachable!("in the reading stage")
                                 };
                                 let body = std::mem::take(&mut reader.buf);
-                                return Some(Ok(Response { status: reader.status, body }));
+                                let headers = std::mem::take(&mut reader.headers);
+                                return Some(Ok(Response { status: reader.status, headers, body }));
                             }
                             Err(e) => return self.fail(stream_error(e, "reading the response body")),
                         }
@@ -316,7 +336,7 @@ mod wasi_http {
             let options = RequestOptions::new();
             let t = req.timeout.as_nanos() as u64;
             // A host may not support every option; the deadline still bounds the call.
-            let _ = options.set_connect_timeout(Some(t));
+            let _ = options.set_connect_timeout(Some(req.connect_timeout.as_nanos() as u64));
             let _ = options.set_first_byte_timeout(Some(t));
             let _ = options.set_between_bytes_timeout(Some(t));
 

@@ -225,6 +225,18 @@ impl Instance {
         api.client().call_stats(&mut self.store, c.0).await
     }
 
+    /// `client.send-message`.
+    pub async fn send_message(
+        &mut self,
+        c: Client,
+        peer_id: &str,
+        text: &str,
+        source: Option<&str>,
+    ) -> Call<bindings::Reply> {
+        let api = self.bindings.a2a_client_api();
+        api.client().call_send_message(&mut self.store, c.0, peer_id, text, source).await
+    }
+
     /// The guest's linear memory, in bytes (its largest size so far; wasm
     /// memory never shrinks).
     pub fn memory_bytes(&self) -> usize {

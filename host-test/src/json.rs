@@ -6,7 +6,7 @@
 use serde_json::{json, Value};
 use wasmtime_wasi_http::p2::bindings::http::types::ErrorCode;
 
-use crate::bindings::{CacheStats, Error, ErrorKind, Peer, Workspace};
+use crate::bindings::{Attempt, CacheStats, Error, ErrorKind, Peer, Reply, ReplyKind, Workspace};
 
 fn embedded(text: &str) -> Value {
     serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.to_owned()))
@@ -24,6 +24,23 @@ pub fn peer(p: &Peer) -> Value {
 /// A workspace record.
 pub fn workspace(w: &Workspace) -> Value {
     json!({"id": w.id, "name": w.name, "role": w.role, "status": w.status, "raw": embedded(&w.raw)})
+}
+
+/// One attempt of a send.
+pub fn attempt(a: &Attempt) -> Value {
+    json!({"number": a.number, "outcome": a.outcome, "delay-ms": a.delay_ms, "took-ms": a.took_ms})
+}
+
+/// A reply to `send-message`.
+pub fn reply(r: &Reply) -> Value {
+    let kind = match &r.kind {
+        ReplyKind::Message => json!({"message": null}),
+        ReplyKind::Task(t) => json!({"task": {"id": t.id, "context-id": t.context_id, "state": t.state}}),
+    };
+    json!({
+        "text": r.text, "kind": kind, "request-id": r.request_id, "message-id": r.message_id,
+        "attempts": r.attempts.iter().map(attempt).collect::<Vec<_>>(), "raw": embedded(&r.raw),
+    })
 }
 
 /// Cache counters.
@@ -82,8 +99,19 @@ pub fn error(e: &Error) -> Value {
         ErrorKind::UnexpectedShape(b) => ("unexpected-shape", bad_body(b)),
         ErrorKind::BodyTooLarge(t) => ("body-too-large", json!({"url": t.url, "limit": t.limit})),
         ErrorKind::Removed(r) => ("removed", json!({"id": r.id, "removed-at": r.removed_at, "hint": r.hint})),
+        ErrorKind::RpcError(r) => (
+            "rpc-error",
+            json!({"url": r.url, "code": r.code, "rpc-message": r.message, "data": r.data.as_deref().map(embedded)}),
+        ),
+        ErrorKind::AgentError(a) => ("agent-error", json!({"url": a.url, "text": a.text})),
+        ErrorKind::PlatformError(p) => {
+            ("platform-error", json!({"url": p.url, "status": p.status, "platform-message": p.message}))
+        }
     };
     let mut out = json!({"kind": kind, "message": e.message});
+    if !e.attempts.is_empty() {
+        out["attempts"] = Value::Array(e.attempts.iter().map(attempt).collect());
+    }
     if let (Value::Object(out), Value::Object(fields)) = (&mut out, fields) {
         out.extend(fields);
     }

@@ -1,0 +1,443 @@
+//! `message/send` through the platform's A2A proxy, with retries that cannot
+//! duplicate (one request id and message id for every attempt), storm (the
+//! jittered backoff and the shared retry budget) or hang (one total budget
+//! bounds the waits and every attempt, whose timeouts shrink to fit).
+
+use std::time::Duration;
+
+use crate::a2a::{self, Outcome, Reply, SendIds};
+use crate::config::Config;
+use crate::error::{self, describe_code, excerpt, Attempt, Error, ErrorKind};
+use crate::platform::{self, parse_json, source_headers};
+use crate::retry::{self, RetryBudget};
+use crate::transport::{Method, Request, Response, Transport, TransportError};
+
+/// A successful send: the reply and how it was obtained.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sent {
+    /// The reply.
+    pub reply: Reply,
+    /// The ids used by every attempt.
+    pub ids: SendIds,
+    /// Every attempt, the last one successful.
+    pub attempts: Vec<Attempt>,
+}
+
+/// What the host supplies to a send: randomness for jitter, the wall clock
+/// for `Retry-After` dates, and the monotonic clock for the budget.
+pub trait SendEnv {
+    /// A number in `[0, 1)`.
+    fn random(&mut self) -> f64;
+    /// Seconds since the Unix epoch.
+    fn unix_now(&mut self) -> u64;
+    /// Monotonic nanoseconds.
+    fn mono_now(&mut self) -> u64;
+}
+
+/// Whether an attempt's failure is worth another attempt, and how long the
+/// server asked us to wait.
+struct Failure {
+    kind: ErrorKind,
+    outcome: String,
+    transient: bool,
+    retry_after: Option<Duration>,
+}
+
+fn ms(d: Duration) -> u32 {
+    d.as_millis().min(u32::MAX as u128) as u32
+}
+
+/// Reads one attempt's response: the HTTP status first, then the body.
+fn read_response(url: &str, resp: &Response, unix_now: u64) -> Result<Reply, Failure> {
+    let fail = |kind: ErrorKind, transient: bool, retry_after: Option<Duration>| {
+        let outcome = error::detail(&kind);
+        Failure { kind, outcome, transient, retry_after }
+    };
+    if !(200..300).contains(&resp.status) {
+        let json = serde_json::from_slice::<serde_json::Value>(&resp.body).ok();
+        let platform_message = json.as_ref().and_then(|v| v.get("error")).and_then(|e| e.as_str());
+        let kind = match platform_message {
+            Some(message) => ErrorKind::PlatformError { url: url.into(), status: resp.status, message: message.into() },
+            None => platform::status_kind(url, resp),
+        };
+        let retry_after = resp.header("retry-after").and_then(|v| retry::parse_retry_after(v, unix_now));
+        return Err(fail(kind, retry::is_transient_status(resp.status), retry_after));
+    }
+    let body = parse_json(url, resp).map_err(|kind| fail(kind, false, None))?;
+    match a2a::read_reply(&body) {
+        Outcome::Reply(reply) => Ok(reply),
+        Outcome::AgentError(text) => Err(fail(ErrorKind::AgentError { url: url.into(), text }, false, None)),
+        Outcome::RpcError { code, message, data } => {
+            Err(fail(ErrorKind::RpcError { url: url.into(), code, message, data }, false, None))
+        }
+        Outcome::Shape(detail) => Err(fail(
+            ErrorKind::UnexpectedShape { url: url.into(), status: resp.status, detail, excerpt: excerpt(&resp.body) },
+            false,
+            None,
+        )),
+    }
+}
+
+fn transport_failure(url: &str, err: TransportError, attempt: u32) -> Failure {
+    let transient = match &err {
+        TransportError::Code(code) => retry::is_transient_code(code),
+        TransportError::TimedOut(_) => true,
+        TransportError::TooLarge(_) => false,
+    };
+    let mut kind = platform::transport_kind(err, url);
+    if let ErrorKind::Transport { attempt: a, code, .. } = &mut kind {
+        *a = attempt;
+        let outcome = describe_code(code);
+        return Failure { kind, outcome, transient, retry_after: None };
+    }
+    let outcome = error::detail(&kind);
+    Failure { kind, outcome, transient, retry_after: None }
+}
+
+/// Sends `text` to `peer` as `source` (both canonical), retrying transient
+/// failures per the config's retry policy and `budget`.
+#[allow(clippy::too_many_arguments)]
+pub fn send_message<T: Transport>(
+    t: &mut T,
+    cfg: &Config,
+    budget: &mut RetryBudget,
+    env: &mut impl SendEnv,
+    peer: &str,
+    source: &str,
+    text: &str,
+    ids: SendIds,
+) -> Result<Sent, Error> {
+    let policy = &cfg.retry;
+    let path = format!("/workspaces/{peer}/a2a");
+    let url = cfg.platform.url(&path);
+    let body = a2a::message_send_body(&ids, text);
+    let mut headers = source_headers(cfg, source);
+    headers.push(("content-type", "application/json".into()));
+    let started = env.mono_now();
+    // The hard stop of the whole send, in real time whatever the guest's clock says.
+    let hard_stop = t.timer(policy.total_budget);
+    let mut attempts: Vec<Attempt> = Vec::new();
+    let left = |env: &mut dyn SendEnv| {
+        policy.total_budget.saturating_sub(Duration::from_nanos(env.mono_now().saturating_sub(started)))
+    };
+
+    loop {
+        let number = attempts.len() as u32 + 1;
+        let remaining = left(env);
+        let req = Request {
+            method: Method::Post,
+            path: path.clone(),
+            headers: headers.clone(),
+            body: Some(body.clone()),
+            connect_timeout: cfg.send_connect.min(remaining),
+            timeout: cfg.send_read.min(remaining),
+            total: remaining,
+            max_body_bytes: cfg.max_body_bytes,
+        };
+        let attempt_start = env.mono_now();
+        let outcome = t.send(&cfg.platform, &req);
+        let took_ms = ms(Duration::from_nanos(env.mono_now().saturating_sub(attempt_start)));
+        let failure = match outcome {
+            Ok(resp) => match read_response(&url, &resp, env.unix_now()) {
+                Ok(reply) => {
+                    budget.on_success();
+                    attempts.push(Attempt { number, outcome: "ok".into(), delay_ms: None, took_ms });
+                    return Ok(Sent { reply, ids, attempts });
+                }
+                Err(f) => f,
+            },
+            Err(e) => transport_failure(&url, e, number),
+        };
+        if failure.transient {
+            budget.on_failure();
+        }
+        let remaining = left(env);
+        let stop = if !failure.transient {
+            None
+        } else if number >= policy.max_attempts {
+            Some(format!("after {number} attempts"))
+        } else if remaining.is_zero() || t.expired(&hard_stop) {
+            Some(format!("total budget of {} ms spent after {number} attempts", ms(policy.total_budget)))
+        } else if !budget.allows_retry() {
+            Some(format!(
+                "not retried: the retry budget is exhausted ({:.1} of {} tokens) because most recent sends failed",
+                budget.tokens(),
+                budget.max_tokens()
+            ))
+        } else {
+            None
+        };
+        if !failure.transient || stop.is_some() {
+            attempts.push(Attempt { number, outcome: failure.outcome, delay_ms: None, took_ms });
+            let mut message = error::send_message(&failure.kind);
+            if let Some(why) = stop {
+                message.push_str(&format!(" ({why})"));
+            }
+            let mut err = Error::new(failure.kind, message).redact(cfg.tokens.values().map(String::as_str));
+            err.attempts = attempts;
+            return Err(err);
+        }
+        let delay = retry::next_delay(policy, number - 1, env.random(), failure.retry_after, remaining);
+        attempts.push(Attempt { number, outcome: failure.outcome, delay_ms: Some(ms(delay)), took_ms });
+        if !delay.is_zero() {
+            let timer = t.timer(delay);
+            while !t.expired(&timer) && !t.expired(&hard_stop) {
+                t.wait(&[], Some(&timer));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{json, Value};
+    use wasi::http::types::ErrorCode;
+
+    use super::*;
+    use crate::config::{RawConfig, RawRetryPolicy};
+    use crate::testing::FakeTransport;
+
+    const ME: &str = "11111111-2222-4333-8444-555555555555";
+    const PEER: &str = "aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee";
+
+    struct Env {
+        mono: u64,
+    }
+    impl SendEnv for Env {
+        fn random(&mut self) -> f64 {
+            0.5
+        }
+        fn unix_now(&mut self) -> u64 {
+            784_111_777
+        }
+        fn mono_now(&mut self) -> u64 {
+            self.mono
+        }
+    }
+
+    fn cfg(retry: RawRetryPolicy) -> Config {
+        Config::from_raw(RawConfig {
+            workspace_id: ME.into(),
+            platform_url: Some("http://p".into()),
+            credentials: vec![(ME.into(), "secret-token-1".into())],
+            retry: Some(retry),
+            ..Default::default()
+        })
+        .unwrap()
+    }
+
+    fn ids() -> SendIds {
+        SendIds { request_id: "rid".into(), message_id: "mid".into() }
+    }
+
+    fn ok_body(text: &str) -> String {
+        json!({"jsonrpc": "2.0", "id": "rid", "result": {"kind": "message", "parts": [{"kind": "text", "text": text}]}})
+            .to_string()
+    }
+
+    fn send(t: &mut FakeTransport, cfg: &Config, budget: &mut RetryBudget) -> Result<Sent, Error> {
+        send_message(t, cfg, budget, &mut Env { mono: 0 }, PEER, ME, "hello", ids())
+    }
+
+    #[test]
+    fn the_request_is_the_references() {
+        let mut t = FakeTransport::answering(200, &ok_body("hi"));
+        let c = cfg(Default::default());
+        let sent = send(&mut t, &c, &mut RetryBudget::new(10, 10)).unwrap();
+        assert_eq!(sent.reply.text, "hi");
+        assert_eq!(sent.attempts.len(), 1);
+        let req = t.only_request();
+        assert_eq!((req.method, req.path.as_str()), (Method::Post, format!("/workspaces/{PEER}/a2a").as_str()));
+        let headers: Vec<_> = req.headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        assert_eq!(
+            headers,
+            [("x-workspace-id", ME), ("authorization", "Bearer secret-token-1"), ("content-type", "application/json")]
+        );
+        let body: Value = serde_json::from_slice(req.body.as_ref().unwrap()).unwrap();
+        assert_eq!(body["method"], "message/send");
+        assert_eq!(body["id"], "rid");
+        assert_eq!(body["params"]["message"]["messageId"], "mid");
+        assert_eq!((req.connect_timeout, req.timeout), (Duration::from_secs(30), Duration::from_secs(300)));
+    }
+
+    #[test]
+    fn transient_failures_are_retried_with_the_same_ids() {
+        let mut t = FakeTransport::failing(TransportError::Code(ErrorCode::ConnectionRefused));
+        t.then_answer_with(503, &[("retry-after", "2")], r#"{"error":"workspace not available"}"#);
+        t.then_answer(200, &ok_body("finally"));
+        let c = cfg(RawRetryPolicy { base_delay_ms: Some(10), ..Default::default() });
+        let sent = send(&mut t, &c, &mut RetryBudget::new(10, 10)).unwrap();
+        assert_eq!(sent.reply.text, "finally");
+        assert_eq!(t.sent.len(), 3);
+        assert!(t.sent.windows(2).all(|w| w[0].body == w[1].body), "same request id and messageId");
+        let delays: Vec<_> = sent.attempts.iter().map(|a| a.delay_ms).collect();
+        assert_eq!(delays, [Some(10), Some(2_000), None], "backoff, then the server's Retry-After");
+        assert!(sent.attempts[0].outcome.starts_with("connection refused"));
+        assert_eq!(sent.attempts[2].outcome, "ok");
+    }
+
+    #[test]
+    fn exhaustion_after_max_attempts() {
+        let mut t = FakeTransport::default();
+        for _ in 0..5 {
+            t.then_fail(TransportError::Code(ErrorCode::ConnectionTerminated));
+        }
+        let c = cfg(RawRetryPolicy { base_delay_ms: Some(1), ..Default::default() });
+        let e = send(&mut t, &c, &mut RetryBudget::new(0, 10)).unwrap_err();
+        assert_eq!(e.attempts.len(), 5);
+        assert_eq!(
+            e.attempts.iter().map(|a| a.delay_ms).collect::<Vec<_>>(),
+            [Some(1), Some(2), Some(4), Some(8), None]
+        );
+        assert!(e.message.starts_with("[A2A_ERROR] connection terminated"), "{}", e.message);
+        assert!(e.message.ends_with("(after 5 attempts)"), "{}", e.message);
+        assert!(e.message.contains(&format!("[target=http://p/workspaces/{PEER}/a2a, attempt 5]")), "{}", e.message);
+    }
+
+    #[test]
+    fn deterministic_failures_are_not_retried() {
+        let cases: Vec<(u16, &str, &str)> = vec![
+            (
+                500,
+                "<html>Internal Server Error</html>",
+                "[A2A_ERROR] HTTP 500: <html>Internal Server Error</html> [target=",
+            ),
+            (
+                404,
+                r#"{"error":"workspace not found"}"#,
+                "[A2A_ERROR] HTTP 404 from the platform: workspace not found [target=",
+            ),
+            (
+                200,
+                r#"{"jsonrpc":"2.0","id":"rid","error":{"code":-32601,"message":"Method not found"}}"#,
+                "[A2A_ERROR] Method not found (code=-32601) [target=",
+            ),
+            (
+                200,
+                r#"{"jsonrpc":"2.0","id":"rid","result":{"kind":"message","parts":[{"kind":"text","text":"Agent error: boom"}]}}"#,
+                "[A2A_ERROR] Agent error: boom [target=",
+            ),
+            (200, "not json", "[A2A_ERROR] HTTP 200 body was not JSON"),
+            (
+                200,
+                r#"{"jsonrpc":"2.0"}"#,
+                "[A2A_ERROR] HTTP 200 body has the wrong shape: unexpected response shape (no result, no error)",
+            ),
+            (400, "", "[A2A_ERROR] HTTP 400 [target="),
+        ];
+        for (status, body, text) in cases {
+            let mut t = FakeTransport::answering(status, body);
+            let e = send(&mut t, &cfg(Default::default()), &mut RetryBudget::new(10, 10)).unwrap_err();
+            assert_eq!(t.sent.len(), 1, "{body}");
+            assert!(e.message.starts_with(text), "{}\n  expected: {text}", e.message);
+            assert_eq!(e.attempts.len(), 1);
+        }
+    }
+
+    #[test]
+    fn a_2xx_is_trusted_only_after_the_status_and_a_503_result_is_not_success() {
+        let mut t = FakeTransport::answering(503, &ok_body("stale"));
+        t.then_answer(200, &ok_body("fresh"));
+        let c = cfg(RawRetryPolicy { base_delay_ms: Some(1), ..Default::default() });
+        let sent = send(&mut t, &c, &mut RetryBudget::new(10, 10)).unwrap();
+        assert_eq!(sent.reply.text, "fresh");
+    }
+
+    #[test]
+    fn the_budget_bounds_every_attempt() {
+        // A clock that moves 100 ms at every reading.
+        struct Moving(u64);
+        impl SendEnv for Moving {
+            fn random(&mut self) -> f64 {
+                0.5
+            }
+            fn unix_now(&mut self) -> u64 {
+                0
+            }
+            fn mono_now(&mut self) -> u64 {
+                self.0 += 100_000_000;
+                self.0
+            }
+        }
+        let mut t = FakeTransport::failing(TransportError::TimedOut(Duration::from_secs(1)));
+        t.then_answer(200, &ok_body("x"));
+        let c = cfg(RawRetryPolicy { total_budget_ms: Some(1_000), base_delay_ms: Some(10), ..Default::default() });
+        let sent =
+            send_message(&mut t, &c, &mut RetryBudget::new(10, 10), &mut Moving(0), PEER, ME, "x", ids()).unwrap();
+        assert_eq!(sent.attempts.len(), 2);
+        // Each attempt gets only what is left of the budget, for all its timeouts.
+        assert_eq!(t.sent[0].total, Duration::from_millis(900));
+        assert_eq!(t.sent[1].total, Duration::from_millis(500));
+        assert_eq!(
+            (t.sent[1].timeout, t.sent[1].connect_timeout),
+            (Duration::from_millis(500), Duration::from_millis(500))
+        );
+        assert_eq!(t.slept, [Duration::from_millis(10)]);
+    }
+
+    /// Reads the fake transport's virtual clock.
+    struct Virtual(std::rc::Rc<std::cell::Cell<Duration>>);
+    impl SendEnv for Virtual {
+        fn random(&mut self) -> f64 {
+            0.5
+        }
+        fn unix_now(&mut self) -> u64 {
+            0
+        }
+        fn mono_now(&mut self) -> u64 {
+            self.0.get().as_nanos() as u64
+        }
+    }
+
+    #[test]
+    fn a_spent_budget_stops_the_retries() {
+        let mut t = FakeTransport::default();
+        for _ in 0..5 {
+            t.then_fail(TransportError::Code(ErrorCode::ConnectionRefused));
+        }
+        // Backoff 400 then 800 ms against a 1 s budget: the second wait is clamped, then the send stops.
+        let c = cfg(RawRetryPolicy {
+            total_budget_ms: Some(1_000),
+            base_delay_ms: Some(400),
+            jitter_percent: Some(0),
+            ..Default::default()
+        });
+        let mut env = Virtual(t.now.clone());
+        let e = send_message(&mut t, &c, &mut RetryBudget::new(0, 10), &mut env, PEER, ME, "x", ids()).unwrap_err();
+        assert_eq!(t.slept, [Duration::from_millis(400), Duration::from_millis(600)]);
+        assert_eq!(e.attempts.len(), 3);
+        assert_eq!(t.sent[2].total, Duration::ZERO.max(t.sent[2].total));
+        assert!(e.message.ends_with("(total budget of 1000 ms spent after 3 attempts)"), "{}", e.message);
+    }
+
+    #[test]
+    fn an_exhausted_retry_budget_fails_fast_until_successes_refill_it() {
+        let c = cfg(RawRetryPolicy { base_delay_ms: Some(1), ..Default::default() });
+        let mut budget = RetryBudget::new(4, 100);
+        let refused = || TransportError::Code(ErrorCode::ConnectionRefused);
+        // 4 tokens: the first failure leaves 3 (a retry is allowed), the second 2 (half: no more).
+        let mut t = FakeTransport::failing(refused());
+        t.then_fail(refused());
+        let e = send(&mut t, &c, &mut budget).unwrap_err();
+        assert_eq!(e.attempts.len(), 2);
+        assert!(e.message.contains("(not retried: the retry budget is exhausted (2.0 of 4 tokens)"), "{}", e.message);
+        // The next send fails fast: one attempt.
+        let mut t = FakeTransport::failing(refused());
+        assert_eq!(send(&mut t, &c, &mut budget).unwrap_err().attempts.len(), 1);
+        // Successes refill it (one token each here), and retries come back.
+        for _ in 0..3 {
+            send(&mut FakeTransport::answering(200, &ok_body("ok")), &c, &mut budget).unwrap();
+        }
+        let mut t = FakeTransport::failing(refused());
+        t.then_answer(200, &ok_body("retried"));
+        assert_eq!(send(&mut t, &c, &mut budget).unwrap().reply.text, "retried");
+    }
+
+    #[test]
+    fn tokens_are_never_in_errors() {
+        let mut t = FakeTransport::answering(401, r#"{"error":"bad token secret-token-1"}"#);
+        let e = send(&mut t, &cfg(Default::default()), &mut RetryBudget::new(10, 10)).unwrap_err();
+        assert!(!e.message.contains("secret-token-1"), "{}", e.message);
+        assert!(e.message.contains("[redacted]"), "{}", e.message);
+    }
+}
