@@ -55,7 +55,15 @@ async fn hit_miss_and_expiry_follow_the_guest_clock() {
 async fn a_404_is_remembered_longer_than_a_refusal_or_a_timeout() {
     let clock = ManualClock::new();
     let mut s = setup_full(
-        |c| c.timeouts = Some(Timeouts { read_ms: None, read_total_ms: None, enrich_ms: Some(200) }),
+        |c| {
+            c.timeouts = Some(Timeouts {
+                read_ms: None,
+                read_total_ms: None,
+                enrich_ms: Some(200),
+                send_connect_ms: None,
+                send_read_ms: None,
+            })
+        },
         Some(clock.clone()),
     )
     .await;
@@ -188,8 +196,16 @@ async fn rapid_nonblocking_calls_start_one_request() {
 
 #[tokio::test]
 async fn a_registry_that_never_answers_does_not_hold_the_client() {
-    let mut s =
-        setup_with(|c| c.timeouts = Some(Timeouts { read_ms: None, read_total_ms: None, enrich_ms: Some(500) })).await;
+    let mut s = setup_with(|c| {
+        c.timeouts = Some(Timeouts {
+            read_ms: None,
+            read_total_ms: None,
+            enrich_ms: Some(500),
+            send_connect_ms: None,
+            send_read_ms: None,
+        })
+    })
+    .await;
     s.faults.push(TransportFault::Hang);
     let started = Instant::now();
     assert!(s.instance.enrich_nonblocking(s.client, BUILDER, None).await.unwrap().is_none());

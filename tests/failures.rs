@@ -64,7 +64,13 @@ async fn injected_transport_faults_are_typed_and_never_empty() {
 #[tokio::test]
 async fn a_request_that_never_completes_ends_at_the_total_deadline() {
     let mut s = setup_with(|c| {
-        c.timeouts = Some(Timeouts { read_ms: Some(10_000), read_total_ms: Some(300), enrich_ms: None })
+        c.timeouts = Some(Timeouts {
+            read_ms: Some(10_000),
+            read_total_ms: Some(300),
+            enrich_ms: None,
+            send_connect_ms: None,
+            send_read_ms: None,
+        })
     })
     .await;
     s.faults.push(TransportFault::Hang);
@@ -112,7 +118,13 @@ async fn a_dropped_connection_is_a_transport_error() {
 #[tokio::test]
 async fn a_slow_first_byte_hits_the_read_timeout() {
     let mut s = setup_with(|c| {
-        c.timeouts = Some(Timeouts { read_ms: Some(200), read_total_ms: Some(10_000), enrich_ms: None })
+        c.timeouts = Some(Timeouts {
+            read_ms: Some(200),
+            read_total_ms: Some(10_000),
+            enrich_ms: None,
+            send_connect_ms: None,
+            send_read_ms: None,
+        })
     })
     .await;
     s.platform.fault(Route::Peers, Fault::Delay(Duration::from_secs(2)), Some(1));
@@ -133,9 +145,16 @@ async fn a_slow_first_byte_hits_the_read_timeout() {
 
 #[tokio::test]
 async fn a_trickling_body_is_cut_at_the_total_deadline() {
-    let mut s =
-        setup_with(|c| c.timeouts = Some(Timeouts { read_ms: Some(1_000), read_total_ms: Some(400), enrich_ms: None }))
-            .await;
+    let mut s = setup_with(|c| {
+        c.timeouts = Some(Timeouts {
+            read_ms: Some(1_000),
+            read_total_ms: Some(400),
+            enrich_ms: None,
+            send_connect_ms: None,
+            send_read_ms: None,
+        })
+    })
+    .await;
     s.platform.fault(Route::Peers, Fault::Trickle { chunk: 8, every: Duration::from_millis(100) }, Some(1));
     let started = Instant::now();
     let e = s.instance.peers(s.client, None, None).await.unwrap().unwrap_err();
@@ -223,7 +242,13 @@ async fn bad_configs_are_constructor_errors_not_traps() {
     c.credentials[0].token = "has space".into();
     cases.push((c, "invalid-config", "has a byte not allowed in an HTTP header at position 3"));
     let mut c = base.clone();
-    c.timeouts = Some(Timeouts { read_ms: Some(0), read_total_ms: None, enrich_ms: None });
+    c.timeouts = Some(Timeouts {
+        read_ms: Some(0),
+        read_total_ms: None,
+        enrich_ms: None,
+        send_connect_ms: None,
+        send_read_ms: None,
+    });
     cases.push((c, "invalid-config", "invalid config: timeouts.read-ms must be greater than 0"));
     let mut c = base.clone();
     c.max_body_bytes = Some(1);

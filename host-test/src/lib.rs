@@ -7,6 +7,7 @@
 //! - [`world`]: what the built component imports and exports;
 //! - [`json`]: WIT values as JSON, for the CLI and its batch mode.
 
+pub mod agent;
 pub mod bindings;
 pub mod clock;
 pub mod faults;

@@ -107,6 +107,8 @@ pub enum Fault {
     Drop,
     /// Answer 200 with a body of this many bytes (`[` then spaces), sent in 64 KiB chunks.
     Huge(usize),
+    /// Another fault, with these extra response headers (e.g. `retry-after`).
+    WithHeaders(Box<Fault>, Vec<(String, String)>),
     /// Answer 200, send the headers and the first `chunk` bytes of the normal body, then
     /// one chunk every `every` (a trickling peer).
     Trickle {
@@ -279,10 +281,32 @@ async fn handle(
         });
         take_fault(&mut state.faults, route)
     };
+    let (fault, extra_headers) = match fault {
+        Some(Fault::WithHeaders(inner, headers)) => (Some(*inner), headers),
+        other => (other, Vec::new()),
+    };
+    let mut response = respond(&state, &base, &parts, &segments, &body, fault).await?;
+    for (name, value) in extra_headers {
+        if let (Ok(name), Ok(value)) = (http::HeaderName::try_from(name), http::HeaderValue::try_from(value)) {
+            response.headers_mut().insert(name, value);
+        }
+    }
+    Ok(response)
+}
+
+/// The answer to a request, as faulted.
+async fn respond(
+    state: &Arc<Mutex<State>>,
+    base: &str,
+    parts: &http::request::Parts,
+    segments: &[&str],
+    body: &[u8],
+    fault: Option<Fault>,
+) -> Result<Response<Body>, DropConnection> {
     let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
     let query = parts.uri.query().and_then(|q| q.strip_prefix("q=")).map(percent_decode);
     let caller = Caller { id: header("x-workspace-id"), authorization: header("authorization"), query };
-    let answer = |state: &State| answer(state, &base, &parts.method, &segments, &caller);
+    let answer = |state: &State| answer(state, base, &parts.method, segments, &caller, body);
     match fault {
         None => Ok(answer(&state.lock().unwrap())),
         Some(Fault::Respond { status, content_type, body }) => {
@@ -293,6 +317,9 @@ async fn handle(
             Ok(answer(&state.lock().unwrap()))
         }
         Some(Fault::Drop) => Err(DropConnection),
+        Some(Fault::WithHeaders(..)) => {
+            Ok(json_response(500, json!({"error": "nested header faults are not supported"})))
+        }
         Some(Fault::Huge(size)) => {
             let chunks = (0..size.div_ceil(65536)).map(move |i| {
                 let len = (size - i * 65536).min(65536);
@@ -373,7 +400,14 @@ fn percent_decode(value: &str) -> String {
 }
 
 /// The platform's own answer, following the handlers described in NOTES.md.
-fn answer(state: &State, base: &str, method: &Method, segments: &[&str], caller: &Caller) -> Response<Body> {
+fn answer(
+    state: &State,
+    base: &str,
+    method: &Method,
+    segments: &[&str],
+    caller: &Caller,
+    body: &[u8],
+) -> Response<Body> {
     let authorization = &caller.authorization;
     let not_found = || json_response(404, json!({"error": "workspace not found"}));
     // The bearer token must be the one of the workspace the call acts as.
@@ -448,7 +482,25 @@ fn answer(state: &State, base: &str, method: &Method, segments: &[&str], caller:
                        "parent_id": ws.parent_id, "url": ws.agent_url(base)}),
             )
         }
-        Some(Route::A2a) => json_response(501, json!({"error": "A2A proxy not served by this platform yet"})),
+        Some(Route::A2a) => {
+            let Some(caller_id) = caller.id.clone() else {
+                return json_response(400, json!({"error": "X-Workspace-ID header required"}));
+            };
+            let Some(from) = state.workspaces.get(&caller_id.to_ascii_lowercase()) else {
+                return json_response(401, json!({"error": "unknown caller workspace"}));
+            };
+            if !authorized(from) {
+                return json_response(401, json!({"error": "invalid token"}));
+            }
+            let Some(peer) = state.workspaces.get(segments[1]) else { return not_found() };
+            if !from.peers.contains(&peer.id) {
+                return json_response(403, json!({"error": "not allowed to talk to that workspace"}));
+            }
+            if peer.status == "offline" {
+                return json_response(503, json!({"error": "workspace not available", "status": peer.status}));
+            }
+            json_response(200, crate::agent::answer(body))
+        }
         Some(Route::Any) | None => json_response(404, json!({"error": "no such route"})),
     }
 }

@@ -52,7 +52,13 @@ pub fn config(platform_url: &str) -> Config {
             Credential { workspace_id: ME.into(), token: ME_TOKEN.into() },
             Credential { workspace_id: ALT.into(), token: ALT_TOKEN.into() },
         ],
-        timeouts: Some(Timeouts { read_ms: Some(2_000), read_total_ms: Some(5_000), enrich_ms: None }),
+        timeouts: Some(Timeouts {
+            read_ms: Some(2_000),
+            read_total_ms: Some(5_000),
+            enrich_ms: None,
+            send_connect_ms: None,
+            send_read_ms: None,
+        }),
         max_body_bytes: None,
         cache: None,
         retry: None,
@@ -99,5 +105,8 @@ pub fn kind_name(kind: &ErrorKind) -> &'static str {
         ErrorKind::UnexpectedShape(_) => "unexpected-shape",
         ErrorKind::BodyTooLarge(_) => "body-too-large",
         ErrorKind::Removed(_) => "removed",
+        ErrorKind::RpcError(_) => "rpc-error",
+        ErrorKind::AgentError(_) => "agent-error",
+        ErrorKind::PlatformError(_) => "platform-error",
     }
 }
