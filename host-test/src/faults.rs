@@ -49,11 +49,35 @@ pub struct SentRequest {
     pub options: Option<RequestOptions>,
 }
 
+/// What the hooks saw, for a host that shows progress.
+#[derive(Clone, Debug)]
+pub enum HookEvent {
+    /// A request left the guest.
+    Started {
+        /// Method.
+        method: String,
+        /// Full URI.
+        uri: String,
+    },
+    /// Its response head arrived (`status`) or the request failed (`error`).
+    Finished {
+        /// Full URI.
+        uri: String,
+        /// The response status.
+        status: Option<u16>,
+        /// The failure, as the host reports it.
+        error: Option<String>,
+    },
+}
+
+type Observer = Arc<dyn Fn(&HookEvent) + Send + Sync>;
+
 #[derive(Default)]
 struct State {
     queue: VecDeque<TransportFault>,
     always: Option<TransportFault>,
     sent: Vec<SentRequest>,
+    observer: Option<Observer>,
 }
 
 /// The hooks of one instance. Clones share state, so a test keeps one and
@@ -72,6 +96,11 @@ impl TransportFaults {
     /// Fails every request with `fault` (queued faults go first); `None` stops.
     pub fn always(&self, fault: Option<TransportFault>) {
         self.state.lock().unwrap().always = fault;
+    }
+
+    /// Calls `observer` on every request start and finish.
+    pub fn observe(&self, observer: impl Fn(&HookEvent) + Send + Sync + 'static) {
+        self.state.lock().unwrap().observer = Some(Arc::new(observer));
     }
 
     /// Every request the guest sent so far, faulted or not.
@@ -93,7 +122,8 @@ impl WasiHttpHooks for TransportFaults {
         fut: Box<dyn Future<Output = Result<(), Error>> + Send>,
     ) -> ResponseFuture {
         drop(fut);
-        let fault = {
+        let uri = request.uri().to_string();
+        let (fault, observer) = {
             let mut state = self.state.lock().unwrap();
             state.sent.push(SentRequest {
                 method: request.method().to_string(),
@@ -105,19 +135,29 @@ impl WasiHttpHooks for TransportFaults {
                     .collect(),
                 options,
             });
-            state.queue.pop_front().or_else(|| state.always.clone())
+            (state.queue.pop_front().or_else(|| state.always.clone()), state.observer.clone())
         };
-        match fault {
-            None => Box::new(async move {
-                let (res, io) = wasmtime_wasi_http::default_send_request(request, options).await?;
-                Ok((res.map(BodyExt::boxed_unsync), Box::new(io) as Box<dyn Future<Output = _> + Send>))
-            }),
-            Some(fault) => Box::new(async move {
-                match fault.error() {
+        if let Some(observe) = &observer {
+            observe(&HookEvent::Started { method: request.method().to_string(), uri: uri.clone() });
+        }
+        Box::new(async move {
+            let result = match fault {
+                None => wasmtime_wasi_http::default_send_request(request, options).await.map(|(res, io)| {
+                    (res.map(BodyExt::boxed_unsync), Box::new(io) as Box<dyn Future<Output = _> + Send>)
+                }),
+                Some(fault) => match fault.error() {
                     Some(err) => Err(err),
                     None => std::future::pending().await,
-                }
-            }),
-        }
+                },
+            };
+            if let Some(observe) = &observer {
+                let (status, error) = match &result {
+                    Ok((res, _)) => (Some(res.status().as_u16()), None),
+                    Err(e) => (None, Some(format!("{e:?}"))),
+                };
+                observe(&HookEvent::Finished { uri, status, error });
+            }
+            result
+        })
     }
 }

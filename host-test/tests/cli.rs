@@ -178,6 +178,51 @@ async fn enrich_command_nonblocking() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn send_prints_the_reply_and_progress_while_retrying() {
+    use host_test::platform::{Fault, Route};
+    let p = platform().await;
+    let (code, out, _) = run(a2a(Some(&p)), &["send", PEER, "hello"]).await;
+    assert_eq!((code, out.as_str()), (0, "echo: hello\n"));
+    p.fault(Route::A2a, Fault::json(503, json!({"error": "workspace not available"})), Some(2));
+    let (code, out, err) = run(a2a(Some(&p)), &["send", PEER, "task: ship", "--base-delay-ms", "50"]).await;
+    assert_eq!((code, out.as_str()), (0, "done: ship\nSHIP\n"), "{err}");
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines[0], "a2a: attempt 1/5 failed: HTTP 503");
+    assert!(lines[1].starts_with("a2a: attempt 2/5 after waiting 0."), "{err}");
+    assert_eq!(lines[2], "a2a: attempt 2/5 failed: HTTP 503");
+    assert!(lines[3].starts_with("a2a: attempt 3/5 after waiting 0."), "{err}");
+    assert_eq!(lines[4], "(task task-1: completed)");
+    // --json: the typed reply with its attempt trace.
+    p.fault(Route::A2a, Fault::json(503, json!({"error": "workspace not available"})), Some(1));
+    let (code, out, _) = run(a2a(Some(&p)), &["send", PEER, "hi", "--json", "--base-delay-ms", "10"]).await;
+    assert_eq!(code, 0);
+    let reply: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(reply["text"], "echo: hi");
+    assert_eq!(reply["attempts"].as_array().unwrap().len(), 2);
+    assert_eq!(reply["attempts"][0]["delay-ms"].as_u64().map(|d| (7..=13).contains(&d)), Some(true));
+    // A failure: the message, and the attempts on stderr; exit code 1.
+    p.fault(Route::A2a, Fault::raw(500, "text/html", "<b>oops</b>"), Some(1));
+    let (code, out, err) = run(a2a(Some(&p)), &["send", PEER, "hi"]).await;
+    assert_eq!((code, out.as_str()), (1, ""));
+    assert!(err.contains("  attempt 1 ("), "{err}");
+    assert!(err.contains("[A2A_ERROR] HTTP 500: <b>oops</b> [target="), "{err}");
+    // Batch.
+    let mut child = a2a(Some(&p)).arg("batch").spawn().unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin
+        .write_all(
+            format!("{}\n", json!({"id": 1, "call": "send-message", "args": {"peer-id": PEER, "text": "x"}}))
+                .as_bytes(),
+        )
+        .await
+        .unwrap();
+    drop(stdin);
+    let out = child.wait_with_output().await.unwrap();
+    let answer: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(answer["ok"]["text"], "echo: x");
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn batch_without_manual_clock_refuses_advance() {
     let p = platform().await;
     let mut child = a2a(Some(&p)).arg("batch").spawn().unwrap();

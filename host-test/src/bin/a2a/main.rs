@@ -7,11 +7,12 @@
 
 use std::io::{BufRead, Write};
 use std::process::ExitCode;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use clap::{Args, Parser, Subcommand};
 use host_test::bindings::{self, Credential, Timeouts};
 use host_test::clock::ManualClock;
+use host_test::faults::{HookEvent, TransportFaults};
 use host_test::{json, Client, Harness, Instance, InstanceOptions};
 use serde_json::{json, Value};
 
@@ -84,6 +85,22 @@ enum Command {
         /// cache), wait for the lookup it started, then ask again.
         #[arg(long)]
         nonblocking: bool,
+    },
+    /// Send a message to a peer (A2A message/send through the platform proxy) and print the reply.
+    Send {
+        /// The peer's workspace id.
+        peer: String,
+        /// The message text.
+        text: String,
+        /// Attempts in all [default: 5].
+        #[arg(long)]
+        max_attempts: Option<u32>,
+        /// First backoff, ms, doubled per retry [default: 1000].
+        #[arg(long)]
+        base_delay_ms: Option<u32>,
+        /// Bound on the whole send, ms [default: 600000].
+        #[arg(long)]
+        total_budget_ms: Option<u32>,
     },
     /// Check a workspace id and print it canonical.
     Validate {
@@ -192,6 +209,18 @@ fn report(e: &bindings::Error, as_json: bool) -> ExitCode {
 }
 
 async fn one_call(conn: &Conn, command: &Command) -> wasmtime::Result<ExitCode> {
+    if let Command::Send { peer, text, max_attempts, base_delay_ms, total_budget_ms } = command {
+        let policy = bindings::RetryPolicy {
+            max_attempts: *max_attempts,
+            base_delay_ms: *base_delay_ms,
+            max_delay_ms: None,
+            jitter_percent: None,
+            total_budget_ms: *total_budget_ms,
+            budget_tokens: None,
+            budget_refill_percent: None,
+        };
+        return send(conn, peer, text, policy).await;
+    }
     let (mut instance, client) = instance_and_client(conn, InstanceOptions::default()).await?;
     let client = match client {
         Ok(c) => c,
@@ -250,7 +279,9 @@ async fn one_call(conn: &Conn, command: &Command) -> wasmtime::Result<ExitCode> 
             }
             Ok(lines.join("\n"))
         }
-        Command::Validate { .. } | Command::Batch { .. } | Command::Demo => unreachable!("dispatched in main"),
+        Command::Validate { .. } | Command::Batch { .. } | Command::Demo | Command::Send { .. } => {
+            unreachable!("dispatched before")
+        }
     };
     Ok(match out {
         Ok(text) => {
@@ -259,6 +290,65 @@ async fn one_call(conn: &Conn, command: &Command) -> wasmtime::Result<ExitCode> 
         }
         Err(e) => report(&e, conn.json),
     })
+}
+
+/// `a2a send`: one send, with a progress line per attempt on stderr (from
+/// the host's view of the requests: the guest decides and waits).
+async fn send(conn: &Conn, peer: &str, text: &str, policy: bindings::RetryPolicy) -> wasmtime::Result<ExitCode> {
+    let max = policy.max_attempts.unwrap_or(5);
+    let faults = TransportFaults::default();
+    let progress = std::sync::Mutex::new((0u32, None::<Instant>));
+    faults.observe(move |event| {
+        let mut p = progress.lock().unwrap();
+        match event {
+            HookEvent::Started { uri, .. } if uri.ends_with("/a2a") => {
+                p.0 += 1;
+                if let Some(failed_at) = p.1.take() {
+                    eprintln!("a2a: attempt {}/{max} after waiting {:.1} s", p.0, failed_at.elapsed().as_secs_f64());
+                }
+            }
+            HookEvent::Finished { uri, status, error } if uri.ends_with("/a2a") => {
+                let what = match (status, error) {
+                    (Some(s), _) if (200..300).contains(s) => return,
+                    (Some(s), _) => format!("HTTP {s}"),
+                    (None, Some(e)) => e.clone(),
+                    (None, None) => "no response".into(),
+                };
+                eprintln!("a2a: attempt {}/{max} failed: {what}", p.0);
+                p.1 = Some(Instant::now());
+            }
+            _ => {}
+        }
+    });
+    let mut cfg = config(conn)?;
+    cfg.retry = Some(policy);
+    let mut instance = load_harness()?.instantiate(InstanceOptions { faults, ..Default::default() }).await?;
+    let client = match instance.client(&cfg).await? {
+        Ok(c) => c,
+        Err(e) => return Ok(report(&e, conn.json)),
+    };
+    match instance.send_message(client, peer, text, conn.source.as_deref()).await? {
+        Ok(reply) => {
+            if conn.json {
+                println!("{}", json::reply(&reply));
+            } else {
+                println!("{}", reply.text);
+                if let bindings::ReplyKind::Task(t) = &reply.kind {
+                    eprintln!("(task {}: {})", t.id.as_deref().unwrap_or("?"), t.state);
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            if !conn.json {
+                for a in &e.attempts {
+                    let wait = a.delay_ms.map(|d| format!(", then waited {d} ms")).unwrap_or_default();
+                    eprintln!("  attempt {} ({} ms): {}{wait}", a.number, a.took_ms, a.outcome);
+                }
+            }
+            Ok(report(&e, conn.json))
+        }
+    }
 }
 
 fn arg<'a>(args: &'a Value, name: &str) -> Option<&'a str> {
@@ -330,6 +420,12 @@ async fn batch_call(
             Err(e) => Err(e),
         },
         "stats" => Ok(json::stats(&instance.stats(client).await?)),
+        "send-message" => match (need(args, "peer-id"), need(args, "text")) {
+            (Ok(peer), Ok(text)) => {
+                wit(instance.send_message(client, peer, text, arg(args, "source")).await?.map(|r| json::reply(&r)))
+            }
+            (Err(e), _) | (_, Err(e)) => Err(e),
+        },
         "set-token" => match need(args, "workspace-id") {
             Ok(ws) => wit(instance.set_token(client, ws, arg(args, "token")).await?.map(|()| Value::Null)),
             Err(e) => Err(e),
@@ -345,7 +441,7 @@ async fn batch_call(
         other => Err(bad_call(format!(
             "unknown call {other:?}; calls: validate-peer-id, discover-peer, peers, workspace-info, agent-card-url, \
              enrich-peer-metadata, enrich-peer-metadata-nonblocking, await-enrichment, peer-name, routed-source, \
-             stats, set-token, advance-clock"
+             stats, send-message, set-token, advance-clock"
         ))),
     })
 }
