@@ -50,7 +50,7 @@ fn ms(d: Duration) -> u32 {
 /// Reads one attempt's response: the HTTP status first, then the body.
 fn read_response(url: &str, resp: &Response, unix_now: u64) -> Result<Reply, Failure> {
     let fail = |kind: ErrorKind, transient: bool, retry_after: Option<Duration>| {
-        let outcome = error::detail(&kind);
+        let outcome = outcome_of(&kind);
         Failure { kind, outcome, transient, retry_after }
     };
     if !(200..300).contains(&resp.status) {
@@ -90,8 +90,18 @@ fn transport_failure(url: &str, err: TransportError, attempt: u32) -> Failure {
         let outcome = describe_code(code);
         return Failure { kind, outcome, transient, retry_after: None };
     }
-    let outcome = error::detail(&kind);
+    let outcome = outcome_of(&kind);
     Failure { kind, outcome, transient, retry_after: None }
+}
+
+/// An attempt's outcome for the trace: the error's detail without the
+/// target, which is the same for every attempt.
+fn outcome_of(kind: &ErrorKind) -> String {
+    let detail = error::detail(kind);
+    match detail.find(" [target=") {
+        Some(at) => detail[..at].to_owned(),
+        None => detail,
+    }
 }
 
 /// Sends `text` to `peer` as `source` (both canonical), retrying transient

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use host_test::bindings::{Config, Credential, Peer};
 use host_test::harness::component_path;
-use host_test::platform::{Platform, Workspace};
+use host_test::platform::{Fault, Platform, Route, Workspace};
 use host_test::{Client, Instance, InstanceOptions};
 
 const PLANNER: &str = "11111111-2222-4333-8444-555555555555";
@@ -120,7 +120,16 @@ pub async fn run() -> wasmtime::Result<ExitCode> {
         timeouts: None,
         max_body_bytes: None,
         cache: None,
-        retry: None,
+        // Short waits for the demo; the default starts at 1 s.
+        retry: Some(host_test::bindings::RetryPolicy {
+            max_attempts: None,
+            base_delay_ms: Some(250),
+            max_delay_ms: None,
+            jitter_percent: None,
+            total_budget_ms: None,
+            budget_tokens: None,
+            budget_refill_percent: None,
+        }),
     };
     let client = match instance.client(&config).await? {
         Ok(c) => c,
@@ -206,6 +215,36 @@ pub async fn run() -> wasmtime::Result<ExitCode> {
     let r = s.instance.agent_card_url(c, REVIEWER).await?;
     show(r, t, |u| u);
 
+    println!("\nDelegation (message/send through the platform's A2A proxy):");
+    s.step(&format!("send-message {BUILDER} \"task: build the release\""));
+    let t = Instant::now();
+    let r = s.instance.send_message(c, BUILDER, "task: build the release", None).await?;
+    show(r, t, |r| {
+        let kind = match &r.kind {
+            host_test::bindings::ReplyKind::Message => "a message".to_string(),
+            host_test::bindings::ReplyKind::Task(task) => {
+                format!("task {} {}", task.id.as_deref().unwrap_or("?"), task.state)
+            }
+        };
+        format!("{}\n({kind}, {} attempt(s), messageId {})", r.text, r.attempts.len(), r.message_id)
+    });
+
+    s.step(&format!("send-message {REVIEWER} \"please review\"   (the proxy answers 503 twice: retried, same ids)"));
+    platform.fault(Route::A2a, Fault::json(503, serde_json::json!({"error": "workspace not available"})), Some(2));
+    let t = Instant::now();
+    let r = s.instance.send_message(c, REVIEWER, "please review", None).await?;
+    show(r, t, |r| {
+        let trace: Vec<String> = r
+            .attempts
+            .iter()
+            .map(|a| match a.delay_ms {
+                Some(d) => format!("attempt {}: {} → waited {d} ms", a.number, a.outcome),
+                None => format!("attempt {}: {}", a.number, a.outcome),
+            })
+            .collect();
+        format!("{}\n{}", r.text, trace.join("\n"))
+    });
+
     println!("\nFailures, each typed and explained:");
     s.step("discover-peer \"../../etc/passwd\"   (refused before any request)");
     let t = Instant::now();
@@ -242,6 +281,11 @@ pub async fn run() -> wasmtime::Result<ExitCode> {
     let t = Instant::now();
     let r = s.instance.workspace_info(c, Some(OPS)).await?;
     show(r, t, |w| w.id);
+
+    s.step(&format!("send-message {GHOST} \"hello?\"   (not registered)"));
+    let t = Instant::now();
+    let r = s.instance.send_message(c, GHOST, "hello?", None).await?;
+    show(r, t, |r| r.text);
 
     let log = platform.log();
     println!("\nWhat the platform received ({} requests; tokens masked here):", log.len());
