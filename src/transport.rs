@@ -46,7 +46,8 @@ pub struct Request {
 pub struct Response {
     /// Status code.
     pub status: u16,
-    /// Header names (lower-case) and values.
+    /// Header names (lower-case) and values — of responses that are not
+    /// 2xx only (where `Retry-After` matters); a success skips the copy.
     pub headers: Vec<(String, String)>,
     /// The whole body.
     pub body: Vec<u8>,
@@ -107,10 +108,11 @@ pub trait Transport {
     fn send(&mut self, platform: &PlatformUrl, req: &Request) -> Result<Response, TransportError> {
         let mut pending = self.start(platform, req)?;
         loop {
+            // Nothing can have arrived yet right after the start: wait first.
+            self.wait(&[&pending], None);
             if let Some(outcome) = pending.poll() {
                 return outcome;
             }
-            self.wait(&[&pending], None);
         }
     }
 }
@@ -227,23 +229,29 @@ mod wasi_http {
                 match &mut self.stage {
                     Stage::Done => return Some(Err(internal("request polled after it completed"))),
                     Stage::Waiting(head) => {
-                        // `get` answers none until the pollable has been checked.
-                        if !head.ready.ready() {
-                            return self.unless_late();
+                        // `get` answers none until the pollable has been checked
+                        // (a `wait` checked it; a bare `poll` checks it here).
+                        let mut got = head.future.get();
+                        if got.is_none() && head.ready.ready() {
+                            got = head.future.get();
                         }
-                        let response = match head.future.get() {
+                        let response = match got {
                             None => return self.unless_late(),
                             Some(Err(())) => return self.fail(internal("response already taken")),
                             Some(Ok(Err(code))) => return self.fail(TransportError::Code(code)),
                             Some(Ok(Ok(response))) => response,
                         };
                         let status = response.status();
-                        let headers = response
-                            .headers()
-                            .entries()
-                            .into_iter()
-                            .map(|(k, v)| (k.to_ascii_lowercase(), String::from_utf8_lossy(&v).into_owned()))
-                            .collect();
+                        let headers = if (200..300).contains(&status) {
+                            Vec::new()
+                        } else {
+                            let fields = response.headers();
+                            let entries = fields.entries();
+                            entries
+                                .into_iter()
+                                .map(|(k, v)| (k.to_ascii_lowercase(), String::from_utf8_lossy(&v).into_owned()))
+                                .collect()
+                        };
                         let Ok(body) = response.consume() else {
                             return self.fail(internal("response body already taken"));
                         };

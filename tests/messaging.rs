@@ -178,6 +178,24 @@ async fn retry_after_is_honoured() {
 }
 
 #[tokio::test]
+async fn a_503_with_a_retry_after_date_is_honoured() {
+    let mut s = setup_with(|c| {
+        fast(c);
+        c.retry.as_mut().unwrap().max_delay_ms = Some(5_000);
+    })
+    .await;
+    let at = httpdate::fmt_http_date(std::time::SystemTime::now() + Duration::from_secs(2));
+    let unavailable = Fault::json(503, json!({"error": "workspace not available"}));
+    s.platform.fault(Route::A2a, Fault::WithHeaders(Box::new(unavailable), vec![("retry-after".into(), at)]), Some(1));
+    let started = Instant::now();
+    let r = s.instance.send_message(s.client, BUILDER, "hello", None).await.unwrap().unwrap();
+    let delay = r.attempts[0].delay_ms.unwrap();
+    assert!((1_000..=2_000).contains(&delay), "the date, not the 20 ms backoff: {delay} ms");
+    assert!(started.elapsed() >= Duration::from_millis(u64::from(delay)));
+    assert_eq!(r.attempts.len(), 2);
+}
+
+#[tokio::test]
 async fn a_trickling_peer_cannot_run_past_the_budget() {
     let mut s = setup_with(|c| {
         fast(c);

@@ -74,6 +74,8 @@ type Observer = Arc<dyn Fn(&HookEvent) + Send + Sync>;
 
 #[derive(Default)]
 struct State {
+    /// Keep no log of requests (benchmarks, long-running hosts).
+    quiet: bool,
     queue: VecDeque<TransportFault>,
     always: Option<TransportFault>,
     sent: Vec<SentRequest>,
@@ -88,6 +90,13 @@ pub struct TransportFaults {
 }
 
 impl TransportFaults {
+    /// Hooks that inject nothing and keep no request log: plain `wasi:http`.
+    pub fn quiet() -> Self {
+        let hooks = Self::default();
+        hooks.state.lock().unwrap().quiet = true;
+        hooks
+    }
+
     /// Fails the next request (after those already queued) with `fault`.
     pub fn push(&self, fault: TransportFault) {
         self.state.lock().unwrap().queue.push_back(fault);
@@ -125,16 +134,18 @@ impl WasiHttpHooks for TransportFaults {
         let uri = request.uri().to_string();
         let (fault, observer) = {
             let mut state = self.state.lock().unwrap();
-            state.sent.push(SentRequest {
-                method: request.method().to_string(),
-                uri: request.uri().to_string(),
-                headers: request
-                    .headers()
-                    .iter()
-                    .map(|(k, v)| (k.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
-                    .collect(),
-                options,
-            });
+            if !state.quiet {
+                state.sent.push(SentRequest {
+                    method: request.method().to_string(),
+                    uri: request.uri().to_string(),
+                    headers: request
+                        .headers()
+                        .iter()
+                        .map(|(k, v)| (k.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+                        .collect(),
+                    options,
+                });
+            }
             (state.queue.pop_front().or_else(|| state.always.clone()), state.observer.clone())
         };
         if let Some(observe) = &observer {

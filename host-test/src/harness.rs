@@ -77,12 +77,19 @@ pub struct Harness {
 }
 
 /// How to set up one instance.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct InstanceOptions {
     /// A controllable clock; `None` uses the real clocks.
     pub clock: Option<ManualClock>,
-    /// Transport hooks (fault injection and request log); default passes through.
+    /// Transport hooks (fault injection and request log). The default passes
+    /// every request through and keeps no log ([`TransportFaults::quiet`]).
     pub faults: TransportFaults,
+}
+
+impl Default for InstanceOptions {
+    fn default() -> Self {
+        Self { clock: None, faults: TransportFaults::quiet() }
+    }
 }
 
 impl Harness {

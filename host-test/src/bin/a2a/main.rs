@@ -296,7 +296,7 @@ async fn one_call(conn: &Conn, command: &Command) -> wasmtime::Result<ExitCode> 
 /// the host's view of the requests: the guest decides and waits).
 async fn send(conn: &Conn, peer: &str, text: &str, policy: bindings::RetryPolicy) -> wasmtime::Result<ExitCode> {
     let max = policy.max_attempts.unwrap_or(5);
-    let faults = TransportFaults::default();
+    let faults = TransportFaults::quiet();
     let progress = std::sync::Mutex::new((0u32, None::<Instant>));
     faults.observe(move |event| {
         let mut p = progress.lock().unwrap();
