@@ -135,15 +135,26 @@ impl<T: Transport> Client<T> {
         Some((peer, source))
     }
 
+    /// The first steps of both enrichment calls: harvest (including this
+    /// peer's lookup), then the cache. `Err(answer)` when the call is done:
+    /// an invalid id, or a fresh (positive or negative) entry.
+    fn enrich_lookup(&mut self, peer_id: &str, source: Option<&str>, now: u64) -> Result<Key, Option<Peer>> {
+        let key = self.enrich_key(peer_id, source);
+        self.harvest_for(key, now);
+        let key = key.ok_or(None)?;
+        match self.directory.cached(key, now) {
+            Some(cached) => Err(cached),
+            None => Ok(key),
+        }
+    }
+
     /// `enrich-peer-metadata`: the cached record, else a registry lookup
     /// bounded by the enrichment timeout; failures are remembered and give none.
     pub fn enrich(&mut self, peer_id: &str, source: Option<&str>, now: u64) -> Option<Peer> {
-        let key = self.enrich_key(peer_id, source);
-        self.harvest_for(key, now);
-        let key = key?;
-        if let Some(cached) = self.directory.cached(key, now) {
-            return cached;
-        }
+        let key = match self.enrich_lookup(peer_id, source, now) {
+            Ok(key) => key,
+            Err(answer) => return answer,
+        };
         let (peer, source) = self.enrich_ids(peer_id, source)?;
         let req = self.request(&peer, &source);
         let outcome = self.transport.send(&self.config.platform, &req);
@@ -156,12 +167,10 @@ impl<T: Transport> Client<T> {
     /// none at once — after starting a lookup unless one is in flight for
     /// this peer and source (or too many are).
     pub fn enrich_nonblocking(&mut self, peer_id: &str, source: Option<&str>, now: u64) -> Option<Peer> {
-        let key = self.enrich_key(peer_id, source);
-        self.harvest_for(key, now);
-        let key = key?;
-        if let Some(cached) = self.directory.cached(key, now) {
-            return cached;
-        }
+        let key = match self.enrich_lookup(peer_id, source, now) {
+            Ok(key) => key,
+            Err(answer) => return answer,
+        };
         if self.directory.is_in_flight(key) || !self.directory.has_room() {
             return None;
         }

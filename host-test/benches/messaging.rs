@@ -5,10 +5,11 @@
 //!
 //! Run: `cargo bench -p host-test --bench messaging`
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use bytes::Bytes;
 use host_test::bindings::{Config, Credential};
+use host_test::figures::{quantile, summary};
 use host_test::platform::{Platform, Workspace};
 use host_test::{Harness, InstanceOptions};
 use http_body_util::{BodyExt, Full};
@@ -20,16 +21,6 @@ const PEER: &str = "aaaaaaaa-0000-4000-8000-000000000001";
 const TOKEN: &str = "bench-token-0123456789";
 const N: usize = 3_000;
 const WARMUP: usize = 300;
-
-fn median(mut samples: Vec<Duration>) -> Duration {
-    samples.sort();
-    samples[samples.len() / 2]
-}
-
-fn p99(mut samples: Vec<Duration>) -> Duration {
-    samples.sort();
-    samples[samples.len() * 99 / 100]
-}
 
 /// The same request as the component's, from hyper on a fresh connection.
 async fn native_send(addr: std::net::SocketAddr, i: usize) -> String {
@@ -92,16 +83,8 @@ async fn main() {
             platform.clear_log();
         }
     }
-    let (cm, nm) = (median(component.clone()), median(native.clone()));
-    println!(
-        "send-message through the component   median {:>7.1} µs   p99 {:>7.1} µs   (n = {N})",
-        cm.as_secs_f64() * 1e6,
-        p99(component).as_secs_f64() * 1e6
-    );
-    println!(
-        "native hyper, new connection each    median {:>7.1} µs   p99 {:>7.1} µs   (n = {N})",
-        nm.as_secs_f64() * 1e6,
-        p99(native).as_secs_f64() * 1e6
-    );
+    let (cm, nm) = (quantile(&mut component, 0.5), quantile(&mut native, 0.5));
+    println!("send-message through the component   {}", summary(component));
+    println!("native hyper, new connection each    {}", summary(native));
     println!("ratio (medians)                      {:.2}×", cm.as_secs_f64() / nm.as_secs_f64());
 }

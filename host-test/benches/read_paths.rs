@@ -5,25 +5,15 @@
 //!
 //! Run: `cargo bench -p host-test --bench read_paths`
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
+use host_test::figures::summary;
 use host_test::harness::component_path;
 use host_test::platform::{Platform, Workspace};
 use host_test::{config, Harness, InstanceOptions};
 
 const ME: &str = "11111111-2222-4333-8444-555555555555";
 const PEER: &str = "aaaaaaaa-0000-4000-8000-000000000001";
-
-fn summary(mut samples: Vec<Duration>) -> String {
-    samples.sort();
-    let pick = |q: f64| samples[((samples.len() - 1) as f64 * q) as usize];
-    format!(
-        "median {:>8.2} µs   p99 {:>8.2} µs   (n = {})",
-        pick(0.5).as_secs_f64() * 1e6,
-        pick(0.99).as_secs_f64() * 1e6,
-        samples.len()
-    )
-}
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {

@@ -11,6 +11,7 @@ pub mod agent;
 pub mod bindings;
 pub mod clock;
 pub mod faults;
+pub mod figures;
 pub mod harness;
 pub mod json;
 pub mod platform;
