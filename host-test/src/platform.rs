@@ -399,6 +399,36 @@ fn percent_decode(value: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// The peer `peer_id` as the caller of a discover or A2A call may reach it:
+/// the `X-Workspace-ID` names a known workspace whose token was sent, the
+/// peer exists, is one of the caller's peers, and is available.
+fn reachable_peer<'a>(
+    state: &'a State,
+    caller: &Caller,
+    peer_id: &str,
+    authorized: &dyn Fn(&Workspace) -> bool,
+) -> Result<&'a Workspace, Response<Body>> {
+    let Some(caller_id) = &caller.id else {
+        return Err(json_response(400, json!({"error": "X-Workspace-ID header required"})));
+    };
+    let Some(from) = state.workspaces.get(&caller_id.to_ascii_lowercase()) else {
+        return Err(json_response(401, json!({"error": "unknown caller workspace"})));
+    };
+    if !authorized(from) {
+        return Err(json_response(401, json!({"error": "invalid token"})));
+    }
+    let Some(peer) = state.workspaces.get(peer_id) else {
+        return Err(json_response(404, json!({"error": "workspace not found"})));
+    };
+    if !from.peers.contains(&peer.id) {
+        return Err(json_response(403, json!({"error": "not allowed to talk to that workspace"})));
+    }
+    if peer.status == "offline" || peer.removed_at.is_some() {
+        return Err(json_response(503, json!({"error": "workspace not available", "status": peer.status})));
+    }
+    Ok(peer)
+}
+
 /// The platform's own answer, following the handlers described in NOTES.md.
 fn answer(
     state: &State,
@@ -417,22 +447,10 @@ fn answer(
     };
     match Route::of(method, segments) {
         Some(Route::Discover) => {
-            let Some(caller_id) = caller.id.clone() else {
-                return json_response(400, json!({"error": "X-Workspace-ID header required"}));
+            let peer = match reachable_peer(state, caller, segments[2], &authorized) {
+                Ok(peer) => peer,
+                Err(refusal) => return refusal,
             };
-            let Some(caller) = state.workspaces.get(&caller_id.to_ascii_lowercase()) else {
-                return json_response(401, json!({"error": "unknown caller workspace"}));
-            };
-            if !authorized(caller) {
-                return json_response(401, json!({"error": "invalid token"}));
-            }
-            let Some(peer) = state.workspaces.get(segments[2]) else { return not_found() };
-            if !caller.peers.contains(&peer.id) {
-                return json_response(403, json!({"error": "not allowed to talk to that workspace"}));
-            }
-            if peer.status == "offline" || peer.removed_at.is_some() {
-                return json_response(503, json!({"error": "workspace not available", "status": peer.status}));
-            }
             json_response(
                 200,
                 json!({"id": peer.id, "url": peer.agent_url(base), "name": peer.name, "status": peer.status}),
@@ -483,21 +501,8 @@ fn answer(
             )
         }
         Some(Route::A2a) => {
-            let Some(caller_id) = caller.id.clone() else {
-                return json_response(400, json!({"error": "X-Workspace-ID header required"}));
-            };
-            let Some(from) = state.workspaces.get(&caller_id.to_ascii_lowercase()) else {
-                return json_response(401, json!({"error": "unknown caller workspace"}));
-            };
-            if !authorized(from) {
-                return json_response(401, json!({"error": "invalid token"}));
-            }
-            let Some(peer) = state.workspaces.get(segments[1]) else { return not_found() };
-            if !from.peers.contains(&peer.id) {
-                return json_response(403, json!({"error": "not allowed to talk to that workspace"}));
-            }
-            if peer.status == "offline" {
-                return json_response(503, json!({"error": "workspace not available", "status": peer.status}));
+            if let Err(refusal) = reachable_peer(state, caller, segments[1], &authorized) {
+                return refusal;
             }
             json_response(200, crate::agent::answer(body))
         }
