@@ -24,6 +24,8 @@ pub const DEFAULT_SEND_CONNECT_MS: u32 = 30_000;
 pub const DEFAULT_SEND_READ_MS: u32 = 300_000;
 /// Largest response body read.
 pub const DEFAULT_MAX_BODY_BYTES: u32 = 4 * 1024 * 1024;
+/// Most bearer tokens a client holds (every map the client keeps is bounded).
+pub const MAX_CREDENTIALS: usize = 1024;
 
 /// The configuration as the host passed it: every optional field still optional.
 #[derive(Debug, Clone, Default)]
@@ -263,6 +265,12 @@ impl Config {
         let workspace_bits = crate::ids::id_bits(&workspace_id).unwrap_or_default();
         let platform =
             PlatformUrl::parse(raw.platform_url.as_deref().unwrap_or(DEFAULT_PLATFORM_URL)).map_err(invalid)?;
+        if raw.credentials.len() > MAX_CREDENTIALS {
+            return Err(invalid(format!(
+                "credentials list {} workspaces; a client holds at most {MAX_CREDENTIALS}",
+                raw.credentials.len()
+            )));
+        }
         let mut tokens = HashMap::with_capacity(raw.credentials.len());
         for (ws, token) in &raw.credentials {
             let ws = config_id("credentials", ws)?;
@@ -354,6 +362,9 @@ impl Config {
         match token {
             Some(token) => {
                 check_token(&ws, &token)?;
+                if self.tokens.len() >= MAX_CREDENTIALS && !self.tokens.contains_key(&ws) {
+                    return Err(invalid(format!("a client holds at most {MAX_CREDENTIALS} tokens")));
+                }
                 self.tokens.insert(ws, token);
             }
             None => {
@@ -480,5 +491,11 @@ mod tests {
         c.set_token(WS, None).unwrap();
         assert!(c.tokens.is_empty());
         assert!(c.set_token(WS, Some("bad\ntoken".into())).is_err());
+        for i in 0..MAX_CREDENTIALS {
+            c.set_token(&format!("00000000-0000-4000-8000-{i:012}"), Some("t".into())).unwrap();
+        }
+        let e = c.set_token(WS, Some("t".into())).unwrap_err();
+        assert!(e.message.contains("at most 1024 tokens"), "{}", e.message);
+        c.set_token("00000000-0000-4000-8000-000000000000", Some("rotated".into())).unwrap();
     }
 }
