@@ -258,3 +258,34 @@ async fn invalid_ids_make_no_request_and_routing_applies() {
     assert_eq!(post.header("x-workspace-id"), Some(ALT));
     assert_eq!(post.header("authorization"), Some(format!("Bearer {ALT_TOKEN}").as_str()));
 }
+
+#[tokio::test]
+async fn hostile_replies_never_trap_the_guest() {
+    let mut s = setup_with(fast).await;
+    let deep = "[".repeat(100_000);
+    let bodies: Vec<(u16, Vec<u8>)> = vec![
+        (200, deep.clone().into_bytes()),
+        (200, vec![0xff, 0xfe, 0x00]),
+        (200, br#"{"result": {"kind": "task", "status": {"state": 7, "message": {"parts": "x"}}, "artifacts": {"a": 1}}}"#.to_vec()),
+        (200, br#"{"result": {"kind": "message", "parts": [{"kind": "text", "text": 1}, null, 3, {"text": "ok"}]}}"#.to_vec()),
+        (200, br#"{"error": {"code": 1e400, "message": ["x"]}}"#.to_vec()),
+        (200, br#"{"error": null}"#.to_vec()),
+        (200, br#"{"result": null}"#.to_vec()),
+        (200, format!("{{\"result\": {{\"kind\": \"message\", \"parts\": [{{\"kind\": \"text\", \"text\": \"{}\"}}]}}}}", "\\u0000\\u001b[31m".repeat(1000)).into_bytes()),
+        (404, deep.into_bytes()),
+        (503, b"{\"error\": {\"nested\": true}}".to_vec()),
+    ];
+    for (status, body) in bodies {
+        s.platform.fault(Route::A2a, Fault::Respond { status, content_type: "application/json", body }, Some(5));
+        let result = s.instance.send_message(s.client, BUILDER, "hi", None).await.expect("no trap");
+        if let Err(e) = result {
+            assert!(e.message.starts_with("[A2A_ERROR] "), "{}", e.message);
+            assert!(!e.message.contains('\n') && !e.message.contains('\u{1b}'), "{:?}", e.message);
+        }
+        s.platform.clear_faults();
+    }
+    assert_eq!(
+        s.instance.send_message(s.client, BUILDER, "still here", None).await.unwrap().unwrap().text,
+        "echo: still here"
+    );
+}
