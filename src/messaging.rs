@@ -162,12 +162,20 @@ pub fn send_message<T: Transport>(
             budget.on_failure();
         }
         let remaining = left(env);
+        // The wait before the next attempt (clamped to what is left).
+        let delay = failure
+            .transient
+            .then(|| retry::next_delay(policy, number - 1, env.random(), failure.retry_after, remaining))
+            .unwrap_or_default();
         let stop = if !failure.transient {
             None
         } else if number >= policy.max_attempts {
             Some(format!("after {number} attempts"))
         } else if remaining.is_zero() || t.expired(&hard_stop) {
             Some(format!("total budget of {} ms spent after {number} attempts", ms(policy.total_budget)))
+        } else if delay >= remaining {
+            // Waiting would use what is left: no time for another attempt.
+            Some(format!("total budget of {} ms runs out before attempt {}", ms(policy.total_budget), number + 1))
         } else if !budget.allows_retry() {
             Some(format!(
                 "not retried: the retry budget is exhausted ({:.1} of {} tokens) because most recent sends failed",
@@ -187,7 +195,6 @@ pub fn send_message<T: Transport>(
             err.attempts = attempts;
             return Err(err);
         }
-        let delay = retry::next_delay(policy, number - 1, env.random(), failure.retry_after, remaining);
         attempts.push(Attempt { number, outcome: failure.outcome, delay_ms: Some(ms(delay)), took_ms });
         if !delay.is_zero() {
             let timer = t.timer(delay);
@@ -405,7 +412,8 @@ mod tests {
         for _ in 0..5 {
             t.then_fail(TransportError::Code(ErrorCode::ConnectionRefused));
         }
-        // Backoff 400 then 800 ms against a 1 s budget: the second wait is clamped, then the send stops.
+        // Backoff 400 then 800 ms against a 1 s budget: after the second
+        // attempt, waiting would use the rest, so the send stops there.
         let c = cfg(RawRetryPolicy {
             total_budget_ms: Some(1_000),
             base_delay_ms: Some(400),
@@ -414,10 +422,10 @@ mod tests {
         });
         let mut env = Virtual(t.now.clone());
         let e = send_message(&mut t, &c, &mut RetryBudget::new(0, 10), &mut env, PEER, ME, "x", ids()).unwrap_err();
-        assert_eq!(t.slept, [Duration::from_millis(400), Duration::from_millis(600)]);
-        assert_eq!(e.attempts.len(), 3);
-        assert_eq!(t.sent[2].total, Duration::ZERO.max(t.sent[2].total));
-        assert!(e.message.ends_with("(total budget of 1000 ms spent after 3 attempts)"), "{}", e.message);
+        assert_eq!(t.slept, [Duration::from_millis(400)]);
+        assert_eq!(e.attempts.len(), 2);
+        assert_eq!((t.sent[0].total, t.sent[1].total), (Duration::from_millis(1_000), Duration::from_millis(600)));
+        assert!(e.message.ends_with("(total budget of 1000 ms runs out before attempt 3)"), "{}", e.message);
     }
 
     #[test]
