@@ -86,11 +86,6 @@ impl<K: Hash + Eq, V> TtlLru<K, V> {
     pub fn evictions(&self) -> u64 {
         self.evictions
     }
-
-    /// The most capacity.
-    pub fn capacity(&self) -> usize {
-        self.map.capacity()
-    }
 }
 
 #[cfg(test)]

@@ -37,11 +37,6 @@ impl<T: Transport> Client<T> {
         Ok(Self { directory: Directory::new(config.cache.clone()), budget, config, transport })
     }
 
-    /// The checked configuration.
-    pub fn config(&self) -> &Config {
-        &self.config
-    }
-
     /// Replaces or removes a workspace's token.
     pub fn set_token(&mut self, workspace_id: &str, token: Option<String>) -> Result<(), Error> {
         self.config.set_token(workspace_id, token)
@@ -207,9 +202,10 @@ impl<T: Transport> Client<T> {
     }
 
     /// The display name last seen for `peer` by the source a call would use.
-    pub fn peer_name(&self, peer_id: &str, source: Option<&str>) -> Option<String> {
-        let key = self.enrich_key(peer_id, source)?;
-        self.directory.name(key).map(str::to_owned)
+    pub fn peer_name(&mut self, peer_id: &str, source: Option<&str>, now: u64) -> Option<String> {
+        let key = self.enrich_key(peer_id, source);
+        self.harvest_for(key, now);
+        self.directory.name(key?).map(str::to_owned)
     }
 
     /// The source whose listing last included `peer`.
@@ -312,7 +308,7 @@ mod tests {
         assert_eq!(c.transport.sent.len(), 2);
         let s = c.stats(0);
         assert_eq!((s.hits, s.misses, s.entries, s.names), (1, 2, 1, 1));
-        assert_eq!(c.peer_name(PEER, None).as_deref(), Some("Builder v2"));
+        assert_eq!(c.peer_name(PEER, None, 0).as_deref(), Some("Builder v2"));
     }
 
     #[test]
@@ -357,7 +353,7 @@ mod tests {
         assert_eq!(c.enrich(PEER, None, 0), None); // ME is refused
         assert_eq!(c.enrich(PEER, Some(ALT), 0).unwrap().name.as_deref(), Some("Secret"));
         assert_eq!(c.enrich(PEER, None, 1), None, "ALT's record is not served to ME");
-        assert_eq!(c.peer_name(PEER, None), None);
+        assert_eq!(c.peer_name(PEER, None, 0), None);
         assert_eq!(c.transport.sent.len(), 2);
         assert_eq!(header(&c.transport.sent[1], "authorization"), Some("Bearer tok-alt"));
     }

@@ -320,15 +320,11 @@ pub fn detail(kind: &ErrorKind) -> String {
         }
         ErrorKind::AgentError { url, text } => format!("{text} [target={url}]"),
         ErrorKind::PlatformError { url, status, message } => {
-            format!("HTTP {status} from the platform: {} [target={url}]", quote_plain(message))
+            // Untrusted text: one line, cut to the excerpt length.
+            format!("HTTP {status} from the platform: {} [target={url}]", excerpt(message.as_bytes()))
         }
         ErrorKind::Removed { id, hint, .. } => format!("workspace {id} was removed: {hint}"),
     }
-}
-
-/// Untrusted text on one line, cut to the excerpt length.
-fn quote_plain(text: &str) -> String {
-    excerpt(text.as_bytes())
 }
 
 /// The reference's `[A2A_ERROR] … [target=…]` text of a failed send.

@@ -109,9 +109,7 @@ mod component {
         }
 
         fn peer_name(&self, peer_id: String, source: Option<String>) -> Option<String> {
-            let mut core = self.core.borrow_mut();
-            core.harvest(now());
-            core.peer_name(&peer_id, source.as_deref())
+            self.core.borrow_mut().peer_name(&peer_id, source.as_deref(), now())
         }
 
         fn routed_source(&self, peer_id: String) -> Option<String> {

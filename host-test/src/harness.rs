@@ -127,7 +127,7 @@ impl Harness {
         let mut store = Store::new(&self.engine, host);
         store.limiter(|host| &mut host.memory);
         let bindings = self.pre.instantiate_async(&mut store).await?;
-        Ok(Instance { store, bindings, options })
+        Ok(Instance { store, bindings })
     }
 }
 
@@ -135,7 +135,6 @@ impl Harness {
 pub struct Instance {
     store: Store<Host>,
     bindings: A2aClient,
-    options: InstanceOptions,
 }
 
 /// A `client` resource living in an [`Instance`].
@@ -145,11 +144,6 @@ pub struct Client(ResourceAny);
 type Call<T> = Result<Result<T, bindings::Error>>;
 
 impl Instance {
-    /// The options this instance was made with (its clock and fault hooks).
-    pub fn options(&self) -> &InstanceOptions {
-        &self.options
-    }
-
     /// `validate-peer-id`.
     pub async fn validate_peer_id(&mut self, id: &str) -> Result<Option<String>> {
         self.bindings.a2a_client_api().call_validate_peer_id(&mut self.store, id).await
