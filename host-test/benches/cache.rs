@@ -9,7 +9,9 @@ use std::time::{Duration, Instant};
 
 use host_test::bindings::CachePolicy;
 use host_test::figures::summary;
+use host_test::harness::component_path;
 use host_test::platform::{Fault, Platform, Route, Workspace};
+use host_test::sync_host::SyncInstance;
 use host_test::{config, Harness, InstanceOptions};
 use serde_json::json;
 
@@ -59,6 +61,46 @@ async fn main() {
         assert!(name.is_some());
     }
     println!("{:<34} {}", "peer-name (hit, one string)", summary(times));
+    let mut times = Vec::with_capacity(100_000);
+    for i in 0..110_000 {
+        let t = Instant::now();
+        let valid = instance.validate_peer_id(PEER).await.unwrap();
+        if i >= 10_000 {
+            times.push(t.elapsed());
+        }
+        assert!(valid.is_some());
+    }
+    println!("{:<34} {}", "validate-peer-id (empty call)", summary(times));
+
+    // 1b. The same hits on a synchronous store (no fiber, no future): what a
+    //     host without an async runtime pays. Its HTTP runs on tokio
+    //     underneath, so this part runs on a blocking thread.
+    let url = platform.url();
+    tokio::task::spawn_blocking(move || {
+        let mut instance = SyncInstance::load(&component_path()).unwrap();
+        let client = instance.client(ME, &url).unwrap().unwrap();
+        assert!(instance.enrich(client, PEER).unwrap().is_some());
+        type Probe = fn(&mut SyncInstance, wasmtime::component::ResourceAny) -> bool;
+        let probes: [(&str, Probe); 3] = [
+            ("sync store: enrich (hit)", |i, c| i.enrich(c, PEER).unwrap().is_some()),
+            ("sync store: peer-name (hit)", |i, c| i.peer_name(c, PEER).unwrap().is_some()),
+            ("sync store: validate-peer-id", |i, _| i.validate_peer_id(PEER).unwrap().is_some()),
+        ];
+        for (name, probe) in probes {
+            let mut times = Vec::with_capacity(100_000);
+            for i in 0..110_000 {
+                let t = Instant::now();
+                let ok = probe(&mut instance, client);
+                if i >= 10_000 {
+                    times.push(t.elapsed());
+                }
+                assert!(ok);
+            }
+            println!("{name:<34} {}", summary(times));
+        }
+    })
+    .await
+    .unwrap();
 
     // 2. Non-blocking calls on cold peers while the registry takes 1 s: each
     //    starts a request and returns; the lookups pile up in flight.

@@ -4,6 +4,7 @@
 //! - [`platform`]: an embedded agent platform on loopback, with faults and a request log;
 //! - [`faults`]: transport faults through `WasiHttpHooks::send_request`;
 //! - [`clock`]: a controllable clock for the guest;
+//! - [`sync_host`]: the same component on a synchronous store;
 //! - [`world`]: what the built component imports and exports;
 //! - [`json`]: WIT values as JSON, for the CLI and its batch mode.
 
@@ -15,6 +16,7 @@ pub mod figures;
 pub mod harness;
 pub mod json;
 pub mod platform;
+pub mod sync_host;
 pub mod world;
 
 pub use harness::{config, Client, Harness, Instance, InstanceOptions};
