@@ -233,6 +233,18 @@ impl<T: Transport> Client<T> {
         messaging::send_message(&mut self.transport, &self.config, &mut self.budget, env, &peer, &source, text, ids)
     }
 
+    /// The platform base URL requests go to (for checks of the config).
+    #[cfg(any(test, feature = "testing"))]
+    pub fn platform_base(&self) -> String {
+        self.config.platform.base()
+    }
+
+    /// The transport (for checks that script it or read what it sent).
+    #[cfg(any(test, feature = "testing"))]
+    pub fn transport_mut(&mut self) -> &mut T {
+        &mut self.transport
+    }
+
     /// The cache counters (after storing every finished lookup).
     pub fn stats(&mut self, now: u64) -> Stats {
         self.harvest_all(now);

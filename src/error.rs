@@ -160,13 +160,17 @@ impl Error {
     /// `Authorization` header must not leak it through us.
     pub fn redact<'a>(mut self, secrets: impl IntoIterator<Item = &'a str>) -> Self {
         for secret in secrets.into_iter().filter(|s| !s.is_empty()) {
-            let scrub = |text: &mut String| {
-                if text.contains(secret) {
-                    *text = text.replace(secret, "[redacted]");
-                }
-            };
+            let scrub = |text: &mut String| scrub(text, secret);
             scrub(&mut self.message);
+            for attempt in &mut self.attempts {
+                scrub(&mut attempt.outcome);
+            }
             match &mut self.kind {
+                ErrorKind::Transport { code, .. } => {
+                    for text in code_texts(code) {
+                        scrub(text);
+                    }
+                }
                 ErrorKind::HttpStatus { excerpt, .. } => scrub(excerpt),
                 ErrorKind::BadJson { excerpt, detail, .. } | ErrorKind::UnexpectedShape { excerpt, detail, .. } => {
                     scrub(excerpt);
@@ -190,6 +194,30 @@ impl Error {
             }
         }
         self
+    }
+}
+
+/// The free-text fields of a `wasi:http` error code (a host may put what it
+/// likes there, a request header included).
+fn code_texts(code: &mut ErrorCode) -> Vec<&mut String> {
+    match code {
+        ErrorCode::DnsError(p) => p.rcode.as_mut().into_iter().collect(),
+        ErrorCode::TlsAlertReceived(p) => p.alert_message.as_mut().into_iter().collect(),
+        ErrorCode::HttpRequestHeaderSize(Some(p))
+        | ErrorCode::HttpResponseHeaderSize(p)
+        | ErrorCode::HttpRequestTrailerSize(p)
+        | ErrorCode::HttpResponseTrailerSize(p) => p.field_name.as_mut().into_iter().collect(),
+        ErrorCode::HttpResponseTransferCoding(t)
+        | ErrorCode::HttpResponseContentCoding(t)
+        | ErrorCode::InternalError(t) => t.as_mut().into_iter().collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Replaces every occurrence of `secret` in `text` with `[redacted]`.
+pub fn scrub(text: &mut String, secret: &str) {
+    if !secret.is_empty() && text.contains(secret) {
+        *text = text.replace(secret, "[redacted]");
     }
 }
 

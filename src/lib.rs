@@ -6,6 +6,8 @@
 
 pub mod a2a;
 pub mod cache;
+#[cfg(any(test, feature = "testing"))]
+pub mod checks;
 pub mod client;
 pub mod config;
 pub mod directory;
@@ -14,8 +16,8 @@ pub mod ids;
 pub mod messaging;
 pub mod platform;
 pub mod retry;
-#[cfg(test)]
-mod testing;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 pub mod transport;
 
 #[cfg(target_arch = "wasm32")]

@@ -161,6 +161,11 @@ pub fn send_message<T: Transport>(
         if failure.transient {
             budget.on_failure();
         }
+        // The trace is output too: a body that echoes a token must not leak it.
+        let mut outcome = failure.outcome;
+        for token in cfg.tokens.values() {
+            error::scrub(&mut outcome, token);
+        }
         let remaining = left(env);
         // The wait before the next attempt (clamped to what is left).
         let delay = failure
@@ -186,7 +191,7 @@ pub fn send_message<T: Transport>(
             None
         };
         if !failure.transient || stop.is_some() {
-            attempts.push(Attempt { number, outcome: failure.outcome, delay_ms: None, took_ms });
+            attempts.push(Attempt { number, outcome, delay_ms: None, took_ms });
             let mut message = error::send_message(&failure.kind);
             if let Some(why) = stop {
                 message.push_str(&format!(" ({why})"));
@@ -195,7 +200,7 @@ pub fn send_message<T: Transport>(
             err.attempts = attempts;
             return Err(err);
         }
-        attempts.push(Attempt { number, outcome: failure.outcome, delay_ms: Some(ms(delay)), took_ms });
+        attempts.push(Attempt { number, outcome, delay_ms: Some(ms(delay)), took_ms });
         if !delay.is_zero() {
             let timer = t.timer(delay);
             while !t.expired(&timer) && !t.expired(&hard_stop) {
@@ -457,5 +462,24 @@ mod tests {
         let e = send(&mut t, &cfg(Default::default()), &mut RetryBudget::new(10, 10)).unwrap_err();
         assert!(!e.message.contains("secret-token-1"), "{}", e.message);
         assert!(e.message.contains("[redacted]"), "{}", e.message);
+    }
+
+    /// A finding of the hardening work: the attempt trace kept the raw
+    /// detail of each failure, so a 502 body echoing the token leaked it.
+    #[test]
+    fn tokens_are_never_in_the_attempt_trace() {
+        let echo = r#"{"error":"upstream said: Authorization: Bearer secret-token-1"}"#;
+        let policy = RawRetryPolicy { max_attempts: Some(2), ..Default::default() };
+        let mut t = FakeTransport::answering(502, echo);
+        t.then_answer(200, &ok_body("ok"));
+        let sent = send(&mut t, &cfg(policy.clone()), &mut RetryBudget::new(10, 10)).unwrap();
+        assert_eq!(
+            sent.attempts[0].outcome,
+            "HTTP 502 from the platform: upstream said: Authorization: Bearer [redacted]"
+        );
+        let mut t = FakeTransport::answering(502, echo);
+        t.then_answer(502, echo);
+        let e = send(&mut t, &cfg(policy), &mut RetryBudget::new(10, 10)).unwrap_err();
+        assert!(e.attempts.iter().all(|a| !a.outcome.contains("secret-token-1")), "{:?}", e.attempts);
     }
 }

@@ -133,7 +133,8 @@ pub fn parse_http_date(value: &str) -> Option<u64> {
     };
     let mut hms = time.split(':').map(|p| p.parse::<u64>().ok());
     let (h, mi, s) = (hms.next()??, hms.next()??, hms.next()??);
-    if !(1..=31).contains(&day) || h > 23 || mi > 59 || s > 60 || year < 1970 {
+    // Four-digit years only: a hostile year must not overflow the day count.
+    if !(1..=31).contains(&day) || h > 23 || mi > 59 || s > 60 || !(1970..=9999).contains(&year) {
         return None;
     }
     Some(days_since_epoch(year, month, day) * 86_400 + h * 3_600 + mi * 60 + s)
@@ -293,6 +294,16 @@ mod tests {
         }
         assert_eq!(parse_http_date("Thu, 01 Jan 1970 00:00:00 GMT"), Some(0));
         assert_eq!(parse_http_date("Wed, 25 Nov 2026 09:00:00 GMT"), Some(1_795_597_200));
+        assert_eq!(parse_http_date("Fri, 31 Dec 9999 23:59:59 GMT"), Some(253_402_300_799));
+    }
+
+    /// A fuzz finding: a 17-digit year overflowed the day count (a trap in
+    /// a build with overflow checks, a wrong wait without).
+    #[test]
+    fn huge_years_are_not_dates() {
+        assert_eq!(parse_http_date("Sun, 06 Nov 184467440737095516 08:49:37 GMT"), None);
+        assert_eq!(parse_http_date("Sun Nov  6 08:49:37 99999999999"), None);
+        assert_eq!(parse_retry_after("Sun, 06 Nov 10000 08:49:37 GMT", 0), None);
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! A scripted transport for native unit tests.
+//! A scripted transport for native unit tests, property checks and fuzz
+//! targets (feature `testing`).
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -69,7 +70,11 @@ impl FakeTransport {
     /// The next request gets this answer, with these headers.
     pub fn then_answer_with(&mut self, status: u16, headers: &[(&str, &str)], body: &str) -> &mut Self {
         let headers = headers.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        let response = Response { status, headers, body: body.as_bytes().to_vec() };
+        self.then_response(Response { status, headers, body: body.as_bytes().to_vec() })
+    }
+
+    /// The next request gets this response.
+    pub fn then_response(&mut self, response: Response) -> &mut Self {
         self.script.push_back(Rc::new(RefCell::new(Some(Ok(response)))));
         self
     }

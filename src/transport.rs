@@ -117,6 +117,26 @@ pub trait Transport {
     }
 }
 
+/// Appends a chunk of a body to `buf`, growing it at most to `cap + 1`
+/// bytes (one past the cap is enough to know a body is too large): a body
+/// near the cap never makes the guest hold twice the cap.
+pub fn push_capped(buf: &mut Vec<u8>, chunk: &[u8], cap: usize) {
+    let need = buf.len() + chunk.len();
+    if buf.capacity() < need {
+        let want = (buf.capacity() * 2).min(cap.saturating_add(1)).max(need);
+        buf.reserve_exact(want - buf.len());
+    }
+    buf.extend_from_slice(chunk);
+}
+
+/// A `content-length` value, when it is one number.
+pub fn content_length(values: &[Vec<u8>]) -> Option<u64> {
+    match values {
+        [one] => std::str::from_utf8(one).ok()?.trim().parse().ok(),
+        _ => None,
+    }
+}
+
 #[cfg(target_arch = "wasm32")]
 pub use wasi_http::{WasiHttp, WasiPending};
 
@@ -252,6 +272,13 @@ mod wasi_http {
                                 .map(|(k, v)| (k.to_ascii_lowercase(), String::from_utf8_lossy(&v).into_owned()))
                                 .collect()
                         };
+                        // A declared length over the cap fails now, unread;
+                        // one within it sizes the buffer once.
+                        let declared = content_length(&response.headers().get("content-length"));
+                        if declared.is_some_and(|n| n > self.max_body_bytes as u64) {
+                            drop(response);
+                            return self.fail(TransportError::TooLarge(self.max_body_bytes));
+                        }
                         let Ok(body) = response.consume() else {
                             return self.fail(internal("response body already taken"));
                         };
@@ -265,27 +292,30 @@ mod wasi_http {
                             stream: Some(stream),
                             body: Some(body),
                             response: Some(response),
-                            buf: Vec::new(),
+                            buf: Vec::with_capacity(declared.unwrap_or(0) as usize),
                         });
                     }
                     Stage::Reading(reader) => {
                         let (Some(stream), Some(ready)) = (&reader.stream, &reader.ready) else {
                             return self.fail(internal("no body stream"));
                         };
-                        match stream.read(READ_CHUNK) {
+                        // Never ask for more than one byte past the cap.
+                        let cap = self.max_body_bytes;
+                        let want = READ_CHUNK.min((cap.saturating_add(1) - reader.buf.len().min(cap)) as u64);
+                        match stream.read(want) {
                             Ok(chunk) if chunk.is_empty() => {
                                 if !ready.ready() {
                                     return self.unless_late();
                                 }
                                 // Ready: the next read returns data or the end.
-                                match stream.read(READ_CHUNK) {
+                                match stream.read(want) {
                                     Ok(chunk) if chunk.is_empty() => return self.unless_late(),
-                                    Ok(chunk) => reader.buf.extend_from_slice(&chunk),
+                                    Ok(chunk) => push_capped(&mut reader.buf, &chunk, cap),
                                     Err(StreamError::Closed) => {}
                                     Err(e) => return self.fail(stream_error(e, "reading the response body")),
                                 }
                             }
-                            Ok(chunk) => reader.buf.extend_from_slice(&chunk),
+                            Ok(chunk) => push_capped(&mut reader.buf, &chunk, cap),
                             Err(StreamError::Closed) => {
                                 let Stage::Reading(mut reader) = std::mem::replace(&mut self.stage, Stage::Done) else {
                                     unreachable!("in the reading stage")
@@ -397,5 +427,41 @@ mod wasi_http {
             ready.dedup();
             ready
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn body_buffers_never_grow_past_the_cap_plus_one() {
+        let cap = 1000;
+        let mut buf = Vec::new();
+        while buf.len() <= cap {
+            push_capped(&mut buf, &[b'x'; 64], cap);
+            assert!(buf.capacity() <= (cap + 1).max(buf.len()), "{} for {}", buf.capacity(), buf.len());
+        }
+        assert_eq!(buf.len(), 1024);
+        // Below the cap it still grows geometrically (few copies).
+        let mut buf = Vec::new();
+        let mut grew = 0;
+        for _ in 0..1000 {
+            let before = buf.capacity();
+            push_capped(&mut buf, &[0; 10], usize::MAX);
+            grew += usize::from(buf.capacity() != before);
+        }
+        assert!(grew < 16, "{grew} reallocations");
+    }
+
+    #[test]
+    fn content_length_is_one_number_or_nothing() {
+        assert_eq!(content_length(&[b"52428800".to_vec()]), Some(52_428_800));
+        assert_eq!(content_length(&[b" 12 ".to_vec()]), Some(12));
+        assert_eq!(content_length(&[b"12, 13".to_vec()]), None);
+        assert_eq!(content_length(&[b"12".to_vec(), b"12".to_vec()]), None);
+        assert_eq!(content_length(&[b"-1".to_vec()]), None);
+        assert_eq!(content_length(&[vec![0xff]]), None);
+        assert_eq!(content_length(&[]), None);
     }
 }

@@ -3,7 +3,10 @@
 //! - [`harness`]: compile once, pre-instantiate, fresh instances with typed calls;
 //! - [`platform`]: an embedded agent platform on loopback, with faults and a request log;
 //! - [`faults`]: transport faults through `WasiHttpHooks::send_request`;
+//! - [`fuzz`]: mutated platform answers to every method, through the component;
+//! - [`hostile`]: a raw TCP proxy that sends what no HTTP library would;
 //! - [`clock`]: a controllable clock for the guest;
+//! - [`soak`]: a million mixed calls on one instance, sampling guest memory;
 //! - [`sync_host`]: the same component on a synchronous store;
 //! - [`world`]: what the built component imports and exports;
 //! - [`json`]: WIT values as JSON, for the CLI and its batch mode.
@@ -13,9 +16,12 @@ pub mod bindings;
 pub mod clock;
 pub mod faults;
 pub mod figures;
+pub mod fuzz;
 pub mod harness;
+pub mod hostile;
 pub mod json;
 pub mod platform;
+pub mod soak;
 pub mod sync_host;
 pub mod world;
 

@@ -161,6 +161,8 @@ impl LoggedRequest {
 struct State {
     workspaces: HashMap<String, Workspace>,
     faults: Vec<RouteFault>,
+    /// Requests whose path contains the text wait this long before their answer.
+    delays: Vec<(String, Duration)>,
     log: Vec<LoggedRequest>,
 }
 
@@ -224,9 +226,20 @@ impl Platform {
         Ok(Platform { addr, state, server })
     }
 
+    /// The loopback address it listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
     /// `http://127.0.0.1:<port>`.
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// Delays the answer to every request whose path contains `part` (a
+    /// slow corner of the registry), for as long as the platform runs.
+    pub fn delay_paths(&self, part: &str, by: Duration) {
+        self.state.lock().unwrap().delays.push((part.into(), by));
     }
 
     /// Applies `fault` to the next `times` requests of `route` (`None`: all).
@@ -267,7 +280,7 @@ async fn handle(
     let path = parts.uri.path_and_query().map(|p| p.as_str().to_owned()).unwrap_or_default();
     let segments: Vec<&str> = parts.uri.path().trim_matches('/').split('/').collect();
     let route = Route::of(&parts.method, &segments);
-    let fault = {
+    let (fault, delay) = {
         let mut state = state.lock().unwrap();
         state.log.push(LoggedRequest {
             method: parts.method.to_string(),
@@ -279,8 +292,12 @@ async fn handle(
                 .collect(),
             body: String::from_utf8_lossy(&body).into_owned(),
         });
-        take_fault(&mut state.faults, route)
+        let delay = state.delays.iter().find(|(part, _)| path.contains(part.as_str())).map(|(_, d)| *d);
+        (take_fault(&mut state.faults, route), delay)
     };
+    if let Some(delay) = delay {
+        tokio::time::sleep(delay).await;
+    }
     let (fault, extra_headers) = match fault {
         Some(Fault::WithHeaders(inner, headers)) => (Some(*inner), headers),
         other => (other, Vec::new()),

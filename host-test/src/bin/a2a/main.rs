@@ -17,6 +17,7 @@ use host_test::{json, Client, Harness, Instance, InstanceOptions};
 use serde_json::{json, Value};
 
 mod demo;
+mod hardening;
 
 /// A2A client (WebAssembly component) — peer discovery and workspace info through an agent platform.
 #[derive(Parser)]
@@ -115,6 +116,28 @@ enum Command {
     },
     /// Start an embedded platform with a few peers and run a short session against it.
     Demo,
+    /// Fuzz the component: an embedded platform answers every method with
+    /// mutated statuses, headers and bodies; each call is followed by a normal
+    /// one that must answer correctly.
+    Fuzz {
+        /// Fuzzed calls.
+        #[arg(long, default_value_t = 10_000)]
+        iterations: u64,
+        /// Mutation seed (the same seed replays the same run).
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+    /// Soak the component: many mixed calls on one instance against an
+    /// embedded platform, printing guest memory as it goes; fails if memory
+    /// grows after warm-up.
+    Soak {
+        /// Calls in all.
+        #[arg(long, default_value_t = 1_000_000)]
+        calls: u64,
+        /// Memory samples printed after warm-up.
+        #[arg(long, default_value_t = 10)]
+        samples: u64,
+    },
 }
 
 #[tokio::main]
@@ -122,6 +145,8 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
         Command::Demo => demo::run().await,
+        Command::Fuzz { iterations, seed } => hardening::fuzz(*iterations, *seed).await,
+        Command::Soak { calls, samples } => hardening::soak(*calls, *samples).await,
         Command::Validate { id } => validate(id, cli.conn.json).await,
         Command::Batch { manual_clock } => batch(&cli.conn, *manual_clock).await,
         command => one_call(&cli.conn, command).await,
@@ -279,7 +304,12 @@ async fn one_call(conn: &Conn, command: &Command) -> wasmtime::Result<ExitCode> 
             }
             Ok(lines.join("\n"))
         }
-        Command::Validate { .. } | Command::Batch { .. } | Command::Demo | Command::Send { .. } => {
+        Command::Validate { .. }
+        | Command::Batch { .. }
+        | Command::Demo
+        | Command::Fuzz { .. }
+        | Command::Soak { .. }
+        | Command::Send { .. } => {
             unreachable!("dispatched before")
         }
     };
