@@ -219,9 +219,14 @@ impl<P: Pending> Directory<P> {
         now: u64,
         read: impl Fn(&str, Result<Response, TransportError>) -> Result<Peer, ErrorKind>,
     ) {
+        // Each lookup once, whatever order or repeats the readiness came in:
+        // a lookup polled after it completed must not be removed twice.
+        let mut indices = indices;
+        indices.sort_unstable();
+        indices.dedup();
         let mut done = Vec::new();
         for i in indices {
-            if let Some(outcome) = self.in_flight[i].pending.poll() {
+            if let Some(outcome) = self.in_flight.get_mut(i).and_then(|f| f.pending.poll()) {
                 done.push((i, outcome));
             }
         }
@@ -256,5 +261,80 @@ impl<P: Pending> Directory<P> {
             names: self.names.len() as u32,
             routes: self.routes.len() as u32,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::config::{CachePolicy, PlatformUrl, RawConfig};
+    use crate::testing::{FakePending, FakeTransport};
+    use crate::transport::{Request, Transport};
+
+    /// A host whose readiness answers repeat, disorder and invent indices.
+    struct Confused(FakeTransport);
+
+    impl Transport for Confused {
+        type Pending = FakePending;
+        type Timer = Duration;
+        fn start(&mut self, p: &PlatformUrl, r: &Request) -> Result<FakePending, TransportError> {
+            self.0.start(p, r)
+        }
+        fn timer(&mut self, after: Duration) -> Duration {
+            self.0.timer(after)
+        }
+        fn expired(&mut self, t: &Duration) -> bool {
+            self.0.expired(t)
+        }
+        fn wait(&mut self, p: &[&FakePending], until: Option<&Duration>) {
+            self.0.wait(p, until)
+        }
+        fn ready_now(&mut self, p: &[&FakePending]) -> Vec<usize> {
+            let mut ready = self.0.ready_now(p);
+            ready.extend([usize::MAX, p.len(), 0, 1, 0]);
+            ready.reverse();
+            ready
+        }
+    }
+
+    fn policy() -> CachePolicy {
+        crate::config::Config::from_raw(RawConfig {
+            workspace_id: "11111111-2222-4333-8444-555555555555".into(),
+            ..Default::default()
+        })
+        .unwrap()
+        .cache
+    }
+
+    #[test]
+    fn a_confused_host_cannot_make_a_harvest_trap_or_lose_lookups() {
+        let mut t = Confused(FakeTransport::default());
+        let mut d: Directory<FakePending> = Directory::new(policy());
+        let url = PlatformUrl::parse("http://p").unwrap();
+        let req = |n: u128| Request {
+            method: crate::transport::Method::Get,
+            path: format!("/{n}"),
+            headers: Vec::new(),
+            body: None,
+            connect_timeout: Duration::ZERO,
+            timeout: Duration::ZERO,
+            total: Duration::ZERO,
+            max_body_bytes: 0,
+        };
+        let first = t.0.then_hold();
+        t.0.then_answer(404, "{}");
+        let _held = t.0.then_hold();
+        for n in 0..3u128 {
+            let pending = t.start(&url, &req(n)).unwrap();
+            d.track((1, n), format!("peer-{n}"), pending);
+        }
+        first.answer(404, "{}");
+        let read = |_: &str, _| Err(ErrorKind::InvalidConfig("x".into()));
+        d.harvest_all(&mut t, 0, read);
+        assert_eq!(d.in_flight(), 1, "the two finished lookups stored once each, the held one kept");
+        d.harvest_all(&mut t, 0, read);
+        assert_eq!(d.in_flight(), 1);
     }
 }

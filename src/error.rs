@@ -155,45 +155,51 @@ impl Error {
         Self::new(ErrorKind::InvalidId { param: param.into(), value }, message)
     }
 
-    /// Replaces every occurrence of each secret in the message and the body
-    /// excerpts with `[redacted]` — a platform that echoes a request's
-    /// `Authorization` header must not leak it through us.
+    /// Replaces every occurrence of each secret in every text the error
+    /// carries (message, kind fields, attempt trace) with `[redacted]` — a
+    /// server that echoes a request's `Authorization` header must not leak
+    /// it through us.
     pub fn redact<'a>(mut self, secrets: impl IntoIterator<Item = &'a str>) -> Self {
-        for secret in secrets.into_iter().filter(|s| !s.is_empty()) {
-            let scrub = |text: &mut String| scrub(text, secret);
-            scrub(&mut self.message);
-            for attempt in &mut self.attempts {
-                scrub(&mut attempt.outcome);
-            }
-            match &mut self.kind {
-                ErrorKind::Transport { code, .. } => {
-                    for text in code_texts(code) {
-                        scrub(text);
-                    }
+        let secrets: Vec<&str> = secrets.into_iter().filter(|s| !s.is_empty()).collect();
+        if !secrets.is_empty() {
+            for text in self.texts_mut() {
+                for secret in &secrets {
+                    scrub(text, secret);
                 }
-                ErrorKind::HttpStatus { excerpt, .. } => scrub(excerpt),
-                ErrorKind::BadJson { excerpt, detail, .. } | ErrorKind::UnexpectedShape { excerpt, detail, .. } => {
-                    scrub(excerpt);
-                    scrub(detail);
-                }
-                ErrorKind::RpcError { message, data, .. } => {
-                    scrub(message);
-                    if let Some(d) = data {
-                        scrub(d);
-                    }
-                }
-                ErrorKind::AgentError { text, .. } => scrub(text),
-                ErrorKind::PlatformError { message, .. } => scrub(message),
-                ErrorKind::Removed { hint, removed_at, .. } => {
-                    scrub(hint);
-                    if let Some(at) = removed_at {
-                        scrub(at);
-                    }
-                }
-                _ => {}
             }
         }
         self
+    }
+
+    /// Every text the error carries: the message, each string of its kind
+    /// (a host's error-code detail included) and each attempt's outcome.
+    /// No wildcard below: a new kind must say what text it holds.
+    pub fn texts_mut(&mut self) -> Vec<&mut String> {
+        let mut texts: Vec<&mut String> = vec![&mut self.message];
+        texts.extend(self.attempts.iter_mut().map(|a| &mut a.outcome));
+        match &mut self.kind {
+            ErrorKind::InvalidId { param, value } => texts.extend([param, value]),
+            ErrorKind::InvalidConfig(text) => texts.push(text),
+            ErrorKind::Transport { url, code, attempt: _ } => {
+                texts.push(url);
+                texts.extend(code_texts(code));
+            }
+            ErrorKind::TimedOut { url, after_ms: _ } | ErrorKind::BodyTooLarge { url, limit: _ } => texts.push(url),
+            ErrorKind::HttpStatus { url, status: _, excerpt } => texts.extend([url, excerpt]),
+            ErrorKind::BadJson { url, status: _, detail, excerpt }
+            | ErrorKind::UnexpectedShape { url, status: _, detail, excerpt } => texts.extend([url, detail, excerpt]),
+            ErrorKind::RpcError { url, code: _, message, data } => {
+                texts.extend([url, message]);
+                texts.extend(data.as_mut());
+            }
+            ErrorKind::AgentError { url, text } => texts.extend([url, text]),
+            ErrorKind::PlatformError { url, status: _, message } => texts.extend([url, message]),
+            ErrorKind::Removed { id, removed_at, hint } => {
+                texts.extend([id, hint]);
+                texts.extend(removed_at.as_mut());
+            }
+        }
+        texts
     }
 }
 

@@ -25,11 +25,16 @@ pub struct FakeTransport {
 }
 
 /// A request in flight on the fake: complete once its slot is filled.
-pub struct FakePending(Slot);
+pub struct FakePending(Slot, bool);
 
 impl Pending for FakePending {
+    /// Panics when polled after it completed: the contract of [`Pending`],
+    /// which the wasi:http transport answers with an error.
     fn poll(&mut self) -> Option<Result<Response, TransportError>> {
-        self.0.borrow_mut().take()
+        assert!(!self.1, "a completed request was polled again");
+        let outcome = self.0.borrow_mut().take();
+        self.1 = outcome.is_some();
+        outcome
     }
 }
 
@@ -106,7 +111,7 @@ impl Transport for FakeTransport {
     fn start(&mut self, _: &PlatformUrl, req: &Request) -> Result<FakePending, TransportError> {
         self.sent.push(req.clone());
         let slot = self.script.pop_front().unwrap_or_else(|| panic!("unscripted request {req:?}"));
-        Ok(FakePending(slot))
+        Ok(FakePending(slot, false))
     }
 
     fn timer(&mut self, after: Duration) -> Duration {
@@ -127,6 +132,6 @@ impl Transport for FakeTransport {
     }
 
     fn ready_now(&mut self, pending: &[&FakePending]) -> Vec<usize> {
-        (0..pending.len()).filter(|&i| pending[i].0.borrow().is_some()).collect()
+        (0..pending.len()).filter(|&i| pending[i].0.borrow().is_some() || pending[i].1).collect()
     }
 }

@@ -422,8 +422,9 @@ mod wasi_http {
                 all.push(&p.deadline);
                 owner.push(i);
             }
+            // Index 0 is the timer; an index the host made up is ignored, not a trap.
             let mut ready: Vec<usize> =
-                poll::poll(&all).into_iter().filter(|&n| n > 0).map(|n| owner[n as usize - 1]).collect();
+                poll::poll(&all).into_iter().filter_map(|n| owner.get((n as usize).checked_sub(1)?).copied()).collect();
             ready.dedup();
             ready
         }

@@ -55,8 +55,10 @@ pub async fn fuzz(iterations: u64, seed: u64) -> wasmtime::Result<ExitCode> {
 pub async fn soak(calls: u64, samples: u64) -> wasmtime::Result<ExitCode> {
     super::load_harness()?;
     let bar = bar(calls, "soaking");
+    // To stdout, above the bar (`ProgressBar::println` drops lines when
+    // stderr is not a terminal).
     let print = |s: &soak::Sample| {
-        bar.println(format!(
+        let line = format!(
             "{:>9} calls  guest memory {:>6} KiB{}  cache entries {:>4}  hits {:>8}  misses {:>6}  negative hits {:>6}  evictions {:>6}  in flight {:>2}",
             s.calls,
             s.memory_bytes / 1024,
@@ -67,7 +69,8 @@ pub async fn soak(calls: u64, samples: u64) -> wasmtime::Result<ExitCode> {
             s.stats.negative_hits,
             s.stats.evictions,
             s.stats.in_flight
-        ))
+        );
+        bar.suspend(|| println!("{line}"));
     };
     let result = soak::run(calls, samples, print, tick(&bar)).await;
     bar.finish_and_clear();
