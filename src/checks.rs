@@ -419,7 +419,7 @@ impl Mutator {
     }
 
     /// The next pseudo-random number.
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;
         self.0 ^= self.0 >> 27;
@@ -428,7 +428,7 @@ impl Mutator {
 
     /// A number below `n` (0 when `n` is 0).
     pub fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
+        (self.next_u64() % n.max(1) as u64) as usize
     }
 
     /// `seed` with one to four mutations.
@@ -446,13 +446,13 @@ impl Mutator {
                     out.drain(at.min(end)..end);
                 }
                 2 => {
-                    let byte = self.next() as u8;
+                    let byte = self.next_u64() as u8;
                     let n = 1 + self.below(4);
                     out.splice(at..at, std::iter::repeat_n(byte, n));
                 }
                 3 if !out.is_empty() => {
                     let i = self.below(out.len());
-                    out[i] = self.next() as u8;
+                    out[i] = self.next_u64() as u8;
                 }
                 _ => {
                     let splice = SPLICES[self.below(SPLICES.len())];
@@ -500,8 +500,11 @@ pub fn seeds(check: &str) -> Vec<Vec<u8>> {
     }
 }
 
+/// A property check over raw bytes (panics on a finding).
+pub type Check = fn(&[u8]);
+
 /// Every check by name.
-pub const CHECKS: [(&str, fn(&[u8])); 5] = [
+pub const CHECKS: [(&str, Check); 5] = [
     ("ids", ids),
     ("config", config),
     ("platform_body", platform_body),

@@ -168,10 +168,11 @@ pub fn send_message<T: Transport>(
         }
         let remaining = left(env);
         // The wait before the next attempt (clamped to what is left).
-        let delay = failure
-            .transient
-            .then(|| retry::next_delay(policy, number - 1, env.random(), failure.retry_after, remaining))
-            .unwrap_or_default();
+        let delay = if failure.transient {
+            retry::next_delay(policy, number - 1, env.random(), failure.retry_after, remaining)
+        } else {
+            Default::default()
+        };
         let stop = if !failure.transient {
             None
         } else if number >= policy.max_attempts {

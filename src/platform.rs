@@ -195,7 +195,7 @@ pub fn peers(t: &mut impl Transport, cfg: &Config, query: Option<&str>, source: 
     }
     let url = cfg.platform.url(&path);
     let result = (|| {
-        let resp = fetch(t, cfg, get(cfg, path, source_headers(cfg, &source)))?;
+        let resp = fetch(t, cfg, get(cfg, path, source_headers(cfg, source)))?;
         if resp.status != 200 {
             return Err(status_kind(&url, &resp));
         }
@@ -215,7 +215,7 @@ pub fn peers(t: &mut impl Transport, cfg: &Config, query: Option<&str>, source: 
             })
             .collect()
     })();
-    finish(cfg, result, |kind| peers_diagnostic(kind, &cfg.platform.base(), &source))
+    finish(cfg, result, |kind| peers_diagnostic(kind, &cfg.platform.base(), source))
 }
 
 /// `GET /workspaces/{source}` with the source's bearer token; 410 is
@@ -225,7 +225,7 @@ pub fn workspace_info(t: &mut impl Transport, cfg: &Config, source: &str) -> Res
     let path = format!("/workspaces/{source}");
     let url = cfg.platform.url(&path);
     let result = (|| {
-        let resp = fetch(t, cfg, get(cfg, path, auth_header(cfg, &source).into_iter().collect()))?;
+        let resp = fetch(t, cfg, get(cfg, path, auth_header(cfg, source).into_iter().collect()))?;
         match resp.status {
             200 => match parse_json(&url, &resp)? {
                 Value::Object(obj) => Ok(Workspace {
@@ -250,7 +250,7 @@ pub fn workspace_info(t: &mut impl Transport, cfg: &Config, source: &str) -> Res
             _ => Err(status_kind(&url, &resp)),
         }
     })();
-    finish(cfg, result, |kind| workspace_info_message(kind, &source))
+    finish(cfg, result, |kind| workspace_info_message(kind, source))
 }
 
 /// The URL of a peer's registry record (the reference's `_agent_card_url_for`).

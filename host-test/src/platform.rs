@@ -418,7 +418,9 @@ fn percent_decode(value: &str) -> String {
 
 /// The peer `peer_id` as the caller of a discover or A2A call may reach it:
 /// the `X-Workspace-ID` names a known workspace whose token was sent, the
-/// peer exists, is one of the caller's peers, and is available.
+/// peer exists, is one of the caller's peers, and is available. The refusal
+/// is the response to send (test server: its size does not matter).
+#[allow(clippy::result_large_err)]
 fn reachable_peer<'a>(
     state: &'a State,
     caller: &Caller,
