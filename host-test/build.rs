@@ -1,5 +1,6 @@
-//! Builds the guest component before the host crate, so the harness, the
-//! tests and the CLI never run a stale `.wasm`.
+//! Builds the guest component — and the example agent component composed
+//! with it (wac-graph) — before the host crate, so the harness, the tests and
+//! the CLI never run a stale `.wasm`.
 //!
 //! The guest is built in release mode (the shipped artifact) into its own
 //! target directory (`target/guest`), which keeps this nested cargo clear of
@@ -15,7 +16,7 @@ const TARGET: &str = "wasm32-wasip2";
 fn main() {
     let manifest_dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
     let root = manifest_dir.parent().unwrap().to_path_buf();
-    for path in ["src", "wit", "Cargo.toml", "Cargo.lock"] {
+    for path in ["src", "wit", "agent/src", "agent/wit", "agent/Cargo.toml", "Cargo.toml", "Cargo.lock"] {
         println!("cargo:rerun-if-changed={}", root.join(path).display());
     }
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
@@ -25,7 +26,7 @@ fn main() {
     let target_dir = root.join("target").join("guest");
     let output = Command::new(&cargo)
         .current_dir(&root)
-        .args(["build", "--release", "--locked", "-p", "a2a-client", "--target", TARGET])
+        .args(["build", "--release", "--locked", "-p", "a2a-client", "-p", "a2a-agent", "--target", TARGET])
         .arg("--target-dir")
         .arg(&target_dir)
         // Flags meant for the host crate must not leak into the guest build.
@@ -38,9 +39,13 @@ fn main() {
     if !output.status.success() {
         panic!("building the guest component failed:\n{}", String::from_utf8_lossy(&output.stderr));
     }
-    let wasm = target_dir.join(TARGET).join("release").join("a2a_client.wasm");
+    let release = target_dir.join(TARGET).join("release");
+    let wasm = release.join("a2a_client.wasm");
     assert!(wasm.exists(), "guest build produced no {}", wasm.display());
     println!("cargo:rustc-env=A2A_GUEST_WASM={}", wasm.display());
+    let composed = release.join("a2a_agent_composed.wasm");
+    compose(&release.join("a2a_agent.wasm"), &wasm, &composed);
+    println!("cargo:rustc-env=A2A_AGENT_WASM={}", composed.display());
     println!("cargo:rustc-env=A2A_WIT_DIR={}", root.join("wit").display());
 }
 
@@ -61,4 +66,27 @@ fn ensure_target(rustc: &str) {
         .status()
         .expect("the wasm32-wasip2 target is missing and rustup could not be run");
     assert!(status.success(), "`rustup target add {TARGET}` failed");
+}
+
+/// Plugs the client's `a2a:client/api` export into the agent's import: one
+/// component that exports `wasi:http/incoming-handler` and imports only WASI.
+fn compose(agent: &Path, client: &Path, out: &Path) {
+    use wac_graph::{types::Package, CompositionGraph, EncodeOptions};
+    const API: &str = "a2a:client/api@0.1.0";
+    const HANDLER: &str = "wasi:http/incoming-handler@0.2.12";
+    let fail = |what: &str, e: &dyn std::fmt::Display| -> ! { panic!("composing the agent: {what}: {e}") };
+    let mut graph = CompositionGraph::new();
+    let client =
+        Package::from_file("a2a:client", None, client, graph.types_mut()).unwrap_or_else(|e| fail("client", &e));
+    let client = graph.register_package(client).unwrap_or_else(|e| fail("register client", &e));
+    let agent = Package::from_file("a2a:agent", None, agent, graph.types_mut()).unwrap_or_else(|e| fail("agent", &e));
+    let agent = graph.register_package(agent).unwrap_or_else(|e| fail("register agent", &e));
+    let client = graph.instantiate(client);
+    let api = graph.alias_instance_export(client, API).unwrap_or_else(|e| fail(API, &e));
+    let agent = graph.instantiate(agent);
+    graph.set_instantiation_argument(agent, API, api).unwrap_or_else(|e| fail("plug", &e));
+    let handler = graph.alias_instance_export(agent, HANDLER).unwrap_or_else(|e| fail(HANDLER, &e));
+    graph.export(handler, HANDLER).unwrap_or_else(|e| fail("export", &e));
+    let bytes = graph.encode(EncodeOptions::default()).unwrap_or_else(|e| fail("encode", &e));
+    std::fs::write(out, bytes).unwrap_or_else(|e| fail("write", &e));
 }

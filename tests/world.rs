@@ -17,3 +17,16 @@ fn component_targets_the_a2a_client_world_and_imports_only_wasi() {
     }
     assert!(world.imports.iter().any(|i| i.starts_with("wasi:http/outgoing-handler@")));
 }
+
+#[test]
+fn the_composed_agent_serves_http_and_imports_only_wasi() {
+    let wasm = std::fs::read(host_test::harness::agent_path()).unwrap();
+    let world = component_world(&wasm).unwrap();
+    println!("imports: {:#?}\nexports: {:#?}", world.imports, world.exports);
+    assert_eq!(world.exports, ["wasi:http/incoming-handler@0.2.12"]);
+    for import in &world.imports {
+        assert!(import.starts_with("wasi:") && import.contains("@0.2."), "the client import was not plugged: {import}");
+    }
+    assert!(world.imports.iter().any(|i| i.starts_with("wasi:http/outgoing-handler@")));
+    assert!(world.imports.iter().any(|i| i.starts_with("wasi:cli/environment@")));
+}

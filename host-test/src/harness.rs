@@ -26,6 +26,12 @@ pub fn component_path() -> PathBuf {
     std::env::var_os("A2A_COMPONENT").map(PathBuf::from).unwrap_or_else(|| PathBuf::from(env!("A2A_GUEST_WASM")))
 }
 
+/// The example agent (`agent/`) composed with the client: one component
+/// that exports `wasi:http/incoming-handler` (built by `build.rs`).
+pub fn agent_path() -> PathBuf {
+    PathBuf::from(env!("A2A_AGENT_WASM"))
+}
+
 /// The `wit/` directory the component and these bindings come from.
 pub fn wit_dir() -> PathBuf {
     PathBuf::from(env!("A2A_WIT_DIR"))
