@@ -7,6 +7,7 @@
 //! - [`hostile`]: a raw TCP proxy that sends what no HTTP library would;
 //! - [`clock`]: a controllable clock for the guest;
 //! - [`soak`]: a million mixed calls on one instance, sampling guest memory;
+//! - [`stock`]: the stock `wasmtime` CLI serving a component, and an HTTP client;
 //! - [`sync_host`]: the same component on a synchronous store;
 //! - [`world`]: what the built component imports and exports;
 //! - [`json`]: WIT values as JSON, for the CLI and its batch mode.
@@ -22,6 +23,7 @@ pub mod hostile;
 pub mod json;
 pub mod platform;
 pub mod soak;
+pub mod stock;
 pub mod sync_host;
 pub mod world;
 

@@ -1,0 +1,131 @@
+//! Stock tools, for the tests that run the components the way users do: the
+//! `wasmtime` CLI (its `serve` command on a free loopback port, stopped when
+//! dropped) and a plain HTTP client to drive what it serves.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper_util::rt::TokioIo;
+use serde_json::Value;
+use tokio::io::AsyncReadExt;
+use tokio::process::{Child, Command};
+use wasmtime::{bail, format_err, Result};
+
+/// The wasmtime CLI version the tests run against.
+pub const WASMTIME_CLI_VERSION: &str = "48.0.8";
+/// The wasm-tools version whose `component wit` output the README shows.
+pub const WASM_TOOLS_VERSION: &str = "1.254.2";
+
+/// A stock tool: `$<env>`, else `bin` on the `PATH`, else `~/.cargo/bin/<bin>`,
+/// checked to print `version` as its second word of `--version`.
+fn stock_tool(bin: &str, env: &str, version: &str, install: &str) -> Result<PathBuf> {
+    let candidates = std::env::var_os(env).map(PathBuf::from).into_iter().chain([
+        PathBuf::from(bin),
+        std::env::var_os("HOME").map(|h| Path::new(&h).join(".cargo/bin").join(bin)).unwrap_or_default(),
+    ]);
+    let mut seen = Vec::new();
+    for cli in candidates {
+        let Ok(out) = std::process::Command::new(&cli).arg("--version").output() else { continue };
+        let printed = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+        if printed.split_whitespace().nth(1) == Some(version) {
+            return Ok(cli);
+        }
+        seen.push(format!("{} is {printed:?}", cli.display()));
+    }
+    bail!(
+        "no {bin} {version} found ({}); install it with `cargo install {install} --locked` (`.ci/run` does)",
+        if seen.is_empty() { "none on the PATH".to_string() } else { seen.join(", ") }
+    )
+}
+
+/// The `wasmtime` CLI, version [`WASMTIME_CLI_VERSION`] (`$A2A_WASMTIME` overrides).
+pub fn wasmtime_cli() -> Result<PathBuf> {
+    stock_tool("wasmtime", "A2A_WASMTIME", WASMTIME_CLI_VERSION, "wasmtime-cli --version 48.0.8")
+}
+
+/// `wasm-tools`, version [`WASM_TOOLS_VERSION`] (`$A2A_WASM_TOOLS` overrides).
+pub fn wasm_tools_cli() -> Result<PathBuf> {
+    stock_tool(
+        "wasm-tools",
+        "A2A_WASM_TOOLS",
+        WASM_TOOLS_VERSION,
+        "wasm-tools --version 1.254.2 --no-default-features --features component",
+    )
+}
+
+/// A component served by `wasmtime serve`; the process stops when dropped.
+pub struct Served {
+    child: Child,
+    /// `http://127.0.0.1:<port>`.
+    pub url: String,
+    /// Where it listens.
+    pub addr: SocketAddr,
+}
+
+impl Served {
+    /// Serves `component` with `wasi:cli` and `wasi:http` and these
+    /// environment variables, and waits until it accepts connections.
+    pub async fn start(component: &Path, env: &[(&str, &str)]) -> Result<Served> {
+        let cli = wasmtime_cli()?;
+        // A free port: bind, read, release (the CLI binds it right after).
+        let addr = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?;
+        let mut cmd = Command::new(cli);
+        cmd.args(["serve", "-S", "cli", "--addr", &addr.to_string()]);
+        for (k, v) in env {
+            cmd.arg("--env").arg(format!("{k}={v}"));
+        }
+        cmd.arg(component).stdout(Stdio::null()).stderr(Stdio::piped()).kill_on_drop(true);
+        let mut child = cmd.spawn()?;
+        let started = Instant::now();
+        while tokio::net::TcpStream::connect(addr).await.is_err() {
+            if let Some(status) = child.try_wait()? {
+                let mut err = String::new();
+                if let Some(mut stderr) = child.stderr.take() {
+                    stderr.read_to_string(&mut err).await?;
+                }
+                bail!("wasmtime serve exited ({status}): {err}");
+            }
+            if started.elapsed() > Duration::from_secs(60) {
+                bail!("wasmtime serve did not listen on {addr} within 60 s");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Ok(Served { child, url: format!("http://{addr}"), addr })
+    }
+
+    /// Stops the server and returns what it wrote to stderr.
+    pub async fn stop(mut self) -> Result<String> {
+        self.child.start_kill()?;
+        let mut err = String::new();
+        if let Some(mut stderr) = self.child.stderr.take() {
+            stderr.read_to_string(&mut err).await?;
+        }
+        self.child.wait().await?;
+        Ok(err)
+    }
+}
+
+/// One HTTP/1.1 request on a new connection: the status and the body as
+/// JSON (`Value::String` when it is not JSON).
+pub async fn request(addr: SocketAddr, method: &str, path: &str, body: Option<&Value>) -> Result<(u16, Value)> {
+    let stream = tokio::net::TcpStream::connect(addr).await?;
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
+    tokio::spawn(conn);
+    let bytes = body.map(|b| Bytes::from(b.to_string())).unwrap_or_default();
+    let req = http::Request::builder()
+        .method(method)
+        .uri(path)
+        .header("host", addr.to_string())
+        .header("content-type", "application/json")
+        .body(Full::new(bytes))
+        .map_err(|e| format_err!("building the request: {e}"))?;
+    let resp = sender.send_request(req).await?;
+    let status = resp.status().as_u16();
+    let body = resp.into_body().collect().await?.to_bytes();
+    let value = serde_json::from_slice(&body).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&body).into()));
+    Ok((status, value))
+}
