@@ -22,7 +22,7 @@ use crate::ids::{id_bits, quote_input, validate_peer_id};
 use crate::messaging::SendEnv;
 use crate::retry::{parse_http_date, parse_retry_after};
 use crate::testing::FakeTransport;
-use crate::transport::{Request, Response, TransportError};
+use crate::transport::{Request, Response};
 
 /// This workspace in every check.
 pub const ME: &str = "11111111-2222-4333-8444-555555555555";
@@ -307,18 +307,6 @@ pub fn retry_after(data: &[u8]) {
     }
 }
 
-/// A transport failure of every kind, for checks of the error paths.
-pub fn transport_errors() -> Vec<TransportError> {
-    use wasi::http::types::ErrorCode;
-    vec![
-        TransportError::Code(ErrorCode::ConnectionRefused),
-        TransportError::Code(ErrorCode::ConnectionTimeout),
-        TransportError::Code(ErrorCode::InternalError(Some(format!("echo {TOKEN}")))),
-        TransportError::TimedOut(Duration::from_millis(1500)),
-        TransportError::TooLarge(4096),
-    ]
-}
-
 /// A status (little-endian, offset by 100), flags, and a body.
 fn reply(status: u16, flags: u8, body: &str) -> Vec<u8> {
     let mut v = (status - 100).to_le_bytes().to_vec();
@@ -518,6 +506,7 @@ mod tests {
     //! mutations of it: the fuzz targets' short run, in `cargo test`.
 
     use super::*;
+    use crate::transport::TransportError;
 
     /// Runs `check` on every seed and on `rounds` mutations, naming the input on failure.
     fn run(name: &str, check: fn(&[u8]), seeds: &[Vec<u8>], rounds: usize) {
@@ -562,6 +551,18 @@ mod tests {
                 assert_eq!(&file, seed, "{} is stale: rerun with A2A_WRITE_SEEDS=1", path.display());
             }
         }
+    }
+
+    /// A transport failure of every kind, for checks of the error paths.
+    fn transport_errors() -> Vec<TransportError> {
+        use wasi::http::types::ErrorCode;
+        vec![
+            TransportError::Code(ErrorCode::ConnectionRefused),
+            TransportError::Code(ErrorCode::ConnectionTimeout),
+            TransportError::Code(ErrorCode::InternalError(Some(format!("echo {TOKEN}")))),
+            TransportError::TimedOut(Duration::from_millis(1500)),
+            TransportError::TooLarge(4096),
+        ]
     }
 
     #[test]

@@ -262,19 +262,21 @@ mod wasi_http {
                             Some(Ok(Ok(response))) => response,
                         };
                         let status = response.status();
+                        // One headers handle for both reads: the declared length
+                        // (a length over the cap fails now, unread; one within it
+                        // sizes the buffer once) and, off 2xx, every header.
+                        let fields = response.headers();
+                        let declared = content_length(&fields.get("content-length"));
                         let headers = if (200..300).contains(&status) {
                             Vec::new()
                         } else {
-                            let fields = response.headers();
-                            let entries = fields.entries();
-                            entries
+                            fields
+                                .entries()
                                 .into_iter()
                                 .map(|(k, v)| (k.to_ascii_lowercase(), String::from_utf8_lossy(&v).into_owned()))
                                 .collect()
                         };
-                        // A declared length over the cap fails now, unread;
-                        // one within it sizes the buffer once.
-                        let declared = content_length(&response.headers().get("content-length"));
+                        drop(fields);
                         if declared.is_some_and(|n| n > self.max_body_bytes as u64) {
                             drop(response);
                             return self.fail(TransportError::TooLarge(self.max_body_bytes));

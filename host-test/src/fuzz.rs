@@ -107,11 +107,10 @@ fn mutated_fault(m: &mut Mutator, seeds: &[Vec<u8>]) -> Fault {
     let content_type = ["application/json", "text/html", "text/event-stream", ""][m.below(4)];
     let respond = Fault::Respond { status, content_type, body: resp.body };
     // Only values HTTP can carry reach the wire (the platform skips the rest).
-    let headers: Vec<(String, String)> = resp.headers.into_iter().collect();
-    if headers.is_empty() {
+    if resp.headers.is_empty() {
         respond
     } else {
-        Fault::WithHeaders(Box::new(respond), headers)
+        Fault::WithHeaders(Box::new(respond), resp.headers)
     }
 }
 

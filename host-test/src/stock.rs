@@ -44,7 +44,12 @@ fn stock_tool(bin: &str, env: &str, version: &str, install: &str) -> Result<Path
 
 /// The `wasmtime` CLI, version [`WASMTIME_CLI_VERSION`] (`$A2A_WASMTIME` overrides).
 pub fn wasmtime_cli() -> Result<PathBuf> {
-    stock_tool("wasmtime", "A2A_WASMTIME", WASMTIME_CLI_VERSION, "wasmtime-cli --version 48.0.8")
+    stock_tool(
+        "wasmtime",
+        "A2A_WASMTIME",
+        WASMTIME_CLI_VERSION,
+        &format!("wasmtime-cli --version {WASMTIME_CLI_VERSION}"),
+    )
 }
 
 /// `wasm-tools`, version [`WASM_TOOLS_VERSION`] (`$A2A_WASM_TOOLS` overrides).
@@ -53,7 +58,7 @@ pub fn wasm_tools_cli() -> Result<PathBuf> {
         "wasm-tools",
         "A2A_WASM_TOOLS",
         WASM_TOOLS_VERSION,
-        "wasm-tools --version 1.254.2 --no-default-features --features component",
+        &format!("wasm-tools --version {WASM_TOOLS_VERSION} --no-default-features --features component"),
     )
 }
 
