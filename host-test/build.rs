@@ -1,5 +1,6 @@
 //! Builds the guest component — and the example agent component composed
-//! with it (wac-graph) — before the host crate, so the harness, the tests and
+//! with it (wac-graph), in its environment-configured and its wasmCloud
+//! (`wasi:config`) variant — before the host crate, so the harness, the tests and
 //! the CLI never run a stale `.wasm`.
 //!
 //! The guest is built in release mode (the shipped artifact) into its own
@@ -24,28 +25,38 @@ fn main() {
     ensure_target(&rustc);
 
     let target_dir = root.join("target").join("guest");
-    let output = Command::new(&cargo)
-        .current_dir(&root)
-        .args(["build", "--release", "--locked", "-p", "a2a-client", "-p", "a2a-agent", "--target", TARGET])
-        .arg("--target-dir")
-        .arg(&target_dir)
-        // Flags meant for the host crate must not leak into the guest build.
-        .env_remove("CARGO_ENCODED_RUSTFLAGS")
-        .env_remove("RUSTFLAGS")
-        .env_remove("CARGO_BUILD_TARGET")
-        .env_remove("CARGO_TARGET_DIR")
-        .output()
-        .expect("running cargo to build the guest");
-    if !output.status.success() {
-        panic!("building the guest component failed:\n{}", String::from_utf8_lossy(&output.stderr));
-    }
     let release = target_dir.join(TARGET).join("release");
+    let guest_build = |extra: &[&str]| {
+        let output = Command::new(&cargo)
+            .current_dir(&root)
+            .args(["build", "--release", "--locked", "--target", TARGET])
+            .args(extra)
+            .arg("--target-dir")
+            .arg(&target_dir)
+            // Flags meant for the host crate must not leak into the guest build.
+            .env_remove("CARGO_ENCODED_RUSTFLAGS")
+            .env_remove("RUSTFLAGS")
+            .env_remove("CARGO_BUILD_TARGET")
+            .env_remove("CARGO_TARGET_DIR")
+            .output()
+            .expect("running cargo to build the guest");
+        if !output.status.success() {
+            panic!("building the guest components failed:\n{}", String::from_utf8_lossy(&output.stderr));
+        }
+    };
+
+    guest_build(&["-p", "a2a-client", "-p", "a2a-agent"]);
     let wasm = release.join("a2a_client.wasm");
     assert!(wasm.exists(), "guest build produced no {}", wasm.display());
     println!("cargo:rustc-env=A2A_GUEST_WASM={}", wasm.display());
+    // The agent variants share one output name: compose each right after its build.
     let composed = release.join("a2a_agent_composed.wasm");
     compose(&release.join("a2a_agent.wasm"), &wasm, &composed);
     println!("cargo:rustc-env=A2A_AGENT_WASM={}", composed.display());
+    guest_build(&["-p", "a2a-agent", "--features", "wasmcloud"]);
+    let composed = release.join("a2a_agent_wasmcloud_composed.wasm");
+    compose(&release.join("a2a_agent.wasm"), &wasm, &composed);
+    println!("cargo:rustc-env=A2A_AGENT_WASMCLOUD_WASM={}", composed.display());
     println!("cargo:rustc-env=A2A_WIT_DIR={}", root.join("wit").display());
 }
 

@@ -1,8 +1,73 @@
-//! A2A v0.3 JSON-RPC shapes: the `message/send` request and the reading of
-//! its reply — a Message (every text part) or a Task (state, status message,
-//! artifacts) — or of its JSON-RPC error.
+//! A2A JSON-RPC shapes in both protocol versions the client speaks: v0.3
+//! (`message/send`, results tagged by `kind`, lower-case states — what the
+//! platform proxy speaks today) and v1.0 (`SendMessage` with an
+//! `A2A-Version: 1.0` header, results wrapped by type, upper-case enums).
+//! Requests for send, get and cancel; replies read into one typed shape — a
+//! Message (every text part) or a Task (state, status message, artifacts) —
+//! or a JSON-RPC error.
 
 use serde_json::{json, Value};
+
+/// An A2A protocol version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Protocol {
+    /// A2A v0.3 (`message/send`, `kind` tags).
+    #[default]
+    V0_3,
+    /// A2A v1.0 (`SendMessage`, wrapped results, `A2A-Version: 1.0`).
+    V1_0,
+}
+
+impl Protocol {
+    /// The header a request in this version carries, if any (a v1.0 server
+    /// given none reads the request as v0.3).
+    pub fn version_header(self) -> Option<(&'static str, String)> {
+        match self {
+            Protocol::V0_3 => None,
+            Protocol::V1_0 => Some(("a2a-version", "1.0".into())),
+        }
+    }
+
+    /// The JSON-RPC method of a call in this version.
+    pub fn method(self, call: Call) -> &'static str {
+        match (self, call) {
+            (Protocol::V0_3, Call::Send) => "message/send",
+            (Protocol::V0_3, Call::Stream) => "message/stream",
+            (Protocol::V0_3, Call::GetTask) => "tasks/get",
+            (Protocol::V0_3, Call::CancelTask) => "tasks/cancel",
+            (Protocol::V1_0, Call::Send) => "SendMessage",
+            (Protocol::V1_0, Call::Stream) => "SendStreamingMessage",
+            (Protocol::V1_0, Call::GetTask) => "GetTask",
+            (Protocol::V1_0, Call::CancelTask) => "CancelTask",
+        }
+    }
+}
+
+/// The version a client or a call asks for: one, or whichever the peer's
+/// agent card lists (v1.0 when it lists 1.0, else v0.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ProtocolChoice {
+    /// Always A2A v0.3 (what the platform proxy speaks today).
+    #[default]
+    V0_3,
+    /// Always A2A v1.0.
+    V1_0,
+    /// Decided by the peer's agent card.
+    Auto,
+}
+
+/// The A2A calls the client makes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Call {
+    /// Send a message, answer when done.
+    Send,
+    /// Send a message, answer with a stream of events.
+    Stream,
+    /// Read a task.
+    GetTask,
+    /// Cancel a task.
+    CancelTask,
+}
 
 /// The ids of one send, made once and reused by every attempt so that a
 /// receiver can de-duplicate a message whose first attempt did arrive.
@@ -14,20 +79,35 @@ pub struct SendIds {
     pub message_id: String,
 }
 
-/// The JSON-RPC body of `message/send` with one text part.
-pub fn message_send_body(ids: &SendIds, text: &str) -> Vec<u8> {
-    json!({
-        "jsonrpc": "2.0",
-        "id": ids.request_id,
-        "method": "message/send",
-        "params": {"message": {
+/// The JSON-RPC body of a send (or streaming send) with one text part.
+pub fn message_body(protocol: Protocol, call: Call, ids: &SendIds, text: &str) -> Vec<u8> {
+    let message = match protocol {
+        Protocol::V0_3 => json!({
             "role": "user",
             "messageId": ids.message_id,
             "parts": [{"kind": "text", "text": text}],
-        }},
-    })
-    .to_string()
-    .into_bytes()
+        }),
+        Protocol::V1_0 => json!({
+            "role": "ROLE_USER",
+            "messageId": ids.message_id,
+            "parts": [{"text": text}],
+        }),
+    };
+    json!({"jsonrpc": "2.0", "id": ids.request_id, "method": protocol.method(call), "params": {"message": message}})
+        .to_string()
+        .into_bytes()
+}
+
+/// The JSON-RPC body of `message/send` (v0.3) with one text part.
+pub fn message_send_body(ids: &SendIds, text: &str) -> Vec<u8> {
+    message_body(Protocol::V0_3, Call::Send, ids, text)
+}
+
+/// The JSON-RPC body of a get or cancel of `task_id`.
+pub fn task_body(protocol: Protocol, call: Call, request_id: &str, task_id: &str) -> Vec<u8> {
+    json!({"jsonrpc": "2.0", "id": request_id, "method": protocol.method(call), "params": {"id": task_id}})
+        .to_string()
+        .into_bytes()
 }
 
 /// What a reply came from.
@@ -113,12 +193,37 @@ pub fn read_reply(body: &Value) -> Outcome {
     Outcome::Shape(format!("unexpected response shape (no result, no error): {}", short(body)))
 }
 
+/// A task state in v0.3 spelling: v1.0's `TASK_STATE_INPUT_REQUIRED` reads
+/// `input-required`, `TASK_STATE_CANCELLED` reads `canceled`.
+pub fn normalize_state(state: &str) -> String {
+    match state.strip_prefix("TASK_STATE_") {
+        Some("CANCELLED") => "canceled".to_owned(),
+        Some(rest) => rest.to_ascii_lowercase().replace('_', "-"),
+        None => state.to_owned(),
+    }
+}
+
+/// v1.0 wraps a send's result by type (`{"task": {…}}`, `{"message": {…}}`);
+/// v0.3 tags it (`{"kind": "task", …}`). The object to read either way.
+fn unwrap_result(result: &Value) -> &Value {
+    let Some(obj) = result.as_object() else { return result };
+    if obj.contains_key("kind") || obj.contains_key("parts") || obj.contains_key("status") {
+        return result;
+    }
+    match (obj.get("task"), obj.get("message")) {
+        (Some(task @ Value::Object(_)), None) => task,
+        (None, Some(message @ Value::Object(_))) => message,
+        _ => result,
+    }
+}
+
 fn read_result(result: &Value) -> Outcome {
+    let result = unwrap_result(result);
     let kind = result.get("kind").and_then(Value::as_str);
     let is_task = kind == Some("task") || (kind.is_none() && result.get("status").is_some());
     let (texts, reply_kind) = if is_task {
         let status = result.get("status");
-        let state = status.and_then(|s| s.get("state")).and_then(Value::as_str).unwrap_or("unknown").to_owned();
+        let state = normalize_state(status.and_then(|s| s.get("state")).and_then(Value::as_str).unwrap_or("unknown"));
         let mut all = texts(status.and_then(|s| s.get("message")).and_then(|m| m.get("parts")));
         for artifact in result.get("artifacts").and_then(Value::as_array).into_iter().flatten() {
             all.extend(texts(artifact.get("parts")));
@@ -142,6 +247,55 @@ fn read_result(result: &Value) -> Outcome {
         return Outcome::AgentError(text);
     }
     Outcome::Reply(Reply { text, kind: reply_kind, raw: result.to_string() })
+}
+
+/// What the A2A specification calls a JSON-RPC error code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RpcReason {
+    /// -32001.
+    TaskNotFound,
+    /// -32002.
+    TaskNotCancelable,
+    /// -32003.
+    PushNotificationNotSupported,
+    /// -32004.
+    UnsupportedOperation,
+    /// -32005.
+    ContentTypeNotSupported,
+    /// -32006.
+    InvalidAgentResponse,
+    /// -32601.
+    MethodNotFound,
+    /// -32602.
+    InvalidParams,
+    /// -32600.
+    InvalidRequest,
+    /// -32700.
+    ParseError,
+    /// -32603.
+    InternalError,
+    /// Any other code, or none.
+    Other,
+}
+
+impl RpcReason {
+    /// The reason of a JSON-RPC error code.
+    pub fn of(code: Option<i64>) -> RpcReason {
+        match code {
+            Some(-32001) => RpcReason::TaskNotFound,
+            Some(-32002) => RpcReason::TaskNotCancelable,
+            Some(-32003) => RpcReason::PushNotificationNotSupported,
+            Some(-32004) => RpcReason::UnsupportedOperation,
+            Some(-32005) => RpcReason::ContentTypeNotSupported,
+            Some(-32006) => RpcReason::InvalidAgentResponse,
+            Some(-32601) => RpcReason::MethodNotFound,
+            Some(-32602) => RpcReason::InvalidParams,
+            Some(-32600) => RpcReason::InvalidRequest,
+            Some(-32700) => RpcReason::ParseError,
+            Some(-32603) => RpcReason::InternalError,
+            _ => RpcReason::Other,
+        }
+    }
 }
 
 /// The reference's detail text of a JSON-RPC error.
@@ -219,6 +373,83 @@ mod tests {
     }
 
     #[test]
+    fn request_bodies_in_both_versions() {
+        let ids = SendIds { request_id: "r-1".into(), message_id: "m-1".into() };
+        let body: Value = serde_json::from_slice(&message_body(Protocol::V1_0, Call::Send, &ids, "hi")).unwrap();
+        assert_eq!(
+            body,
+            json!({"jsonrpc": "2.0", "id": "r-1", "method": "SendMessage", "params": {"message": {
+                "role": "ROLE_USER", "messageId": "m-1", "parts": [{"text": "hi"}]}}})
+        );
+        let body: Value = serde_json::from_slice(&message_body(Protocol::V0_3, Call::Stream, &ids, "hi")).unwrap();
+        assert_eq!(body["method"], "message/stream");
+        let body: Value = serde_json::from_slice(&message_body(Protocol::V1_0, Call::Stream, &ids, "hi")).unwrap();
+        assert_eq!(body["method"], "SendStreamingMessage");
+        for (protocol, call, method) in [
+            (Protocol::V0_3, Call::GetTask, "tasks/get"),
+            (Protocol::V0_3, Call::CancelTask, "tasks/cancel"),
+            (Protocol::V1_0, Call::GetTask, "GetTask"),
+            (Protocol::V1_0, Call::CancelTask, "CancelTask"),
+        ] {
+            let body: Value = serde_json::from_slice(&task_body(protocol, call, "r-2", "t-9")).unwrap();
+            assert_eq!(body, json!({"jsonrpc": "2.0", "id": "r-2", "method": method, "params": {"id": "t-9"}}));
+        }
+        assert_eq!(Protocol::V0_3.version_header(), None);
+        assert_eq!(Protocol::V1_0.version_header(), Some(("a2a-version", "1.0".into())));
+    }
+
+    #[test]
+    fn v1_results_read_like_v0_3_ones() {
+        let r = reply(
+            json!({"jsonrpc": "2.0", "id": "req-3", "result": {"message": {"messageId": "m", "role": "ROLE_AGENT",
+            "parts": [{"text": "echo: hello peer"}, {"data": {"x": 1}}, {"text": "two"}]}}}),
+        );
+        assert!(
+            matches!(r, Outcome::Reply(Reply { ref text, kind: ReplyKind::Message, .. }) if text == "echo: hello peer\ntwo"),
+            "{r:?}"
+        );
+        let r = reply(json!({"jsonrpc": "2.0", "id": "req-4", "result": {"task": {"id": "t-1", "contextId": "c-1",
+            "status": {"state": "TASK_STATE_COMPLETED", "message": {"role": "ROLE_AGENT", "parts": [{"text": "done"}]}},
+            "artifacts": [{"artifactId": "a", "parts": [{"text": "BUILD IT"}]}]}}}));
+        match r {
+            Outcome::Reply(r) => {
+                assert_eq!(r.text, "done\nBUILD IT");
+                assert_eq!(
+                    r.kind,
+                    ReplyKind::Task {
+                        id: Some("t-1".into()),
+                        context_id: Some("c-1".into()),
+                        state: "completed".into()
+                    }
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        // GetTask / CancelTask answer with the bare Task.
+        let r = reply(json!({"result": {"id": "t-2", "status": {"state": "TASK_STATE_INPUT_REQUIRED"}}}));
+        assert!(
+            matches!(r, Outcome::Reply(Reply { kind: ReplyKind::Task { ref state, .. }, .. }) if state == "input-required"),
+            "{r:?}"
+        );
+        for (v1, v03) in [
+            ("TASK_STATE_SUBMITTED", "submitted"),
+            ("TASK_STATE_WORKING", "working"),
+            ("TASK_STATE_CANCELLED", "canceled"),
+            ("TASK_STATE_CANCELED", "canceled"),
+            ("TASK_STATE_AUTH_REQUIRED", "auth-required"),
+            ("TASK_STATE_UNSPECIFIED", "unspecified"),
+            ("failed", "failed"),
+        ] {
+            assert_eq!(normalize_state(v1), v03);
+        }
+        // A result that wraps both, or neither, is read as it is.
+        assert!(matches!(
+            reply(json!({"result": {"task": {}, "message": {}}})),
+            Outcome::Reply(Reply { kind: ReplyKind::Message, .. })
+        ));
+    }
+
+    #[test]
     fn agent_errors_are_tagged() {
         let r = reply(
             json!({"result": {"kind": "message", "parts": [{"kind": "text", "text": "Agent error: tool crashed"}]}}),
@@ -240,6 +471,11 @@ mod tests {
             }
         );
         assert_eq!(rpc_error_detail(Some(-32601), "Method not found"), "Method not found (code=-32601)");
+        assert_eq!(RpcReason::of(Some(-32001)), RpcReason::TaskNotFound);
+        assert_eq!(RpcReason::of(Some(-32002)), RpcReason::TaskNotCancelable);
+        assert_eq!(RpcReason::of(Some(-32601)), RpcReason::MethodNotFound);
+        assert_eq!(RpcReason::of(Some(-32000)), RpcReason::Other);
+        assert_eq!(RpcReason::of(None), RpcReason::Other);
         assert_eq!(rpc_error_detail(None, "x"), "x");
         assert_eq!(rpc_error_detail(Some(7), ""), "JSON-RPC error with no message (code=7)");
         assert_eq!(rpc_error_detail(None, ""), "JSON-RPC error with no message");

@@ -155,6 +155,7 @@ pub fn config(data: &[u8]) {
         max_body_bytes: max_body,
         cache,
         retry,
+        protocol: None,
     };
     match Client::new(raw, FakeTransport::default()) {
         Ok(mut client) => {

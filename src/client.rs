@@ -4,12 +4,13 @@
 
 use std::time::Duration;
 
-use crate::a2a::SendIds;
+use crate::a2a::{self, Call, Protocol, ProtocolChoice, ReplyKind, SendIds};
+use crate::card::{self, AgentCard};
 use crate::config::{Config, RawConfig};
 use crate::directory::{Directory, Key, Stats};
-use crate::error::Error;
-use crate::ids::{id_bits, validate_peer_id};
-use crate::messaging::{self, SendEnv, Sent};
+use crate::error::{excerpt, Error, ErrorKind};
+use crate::ids::{id_bits, validate_peer_id, validate_task_id};
+use crate::messaging::{self, Answered, SendEnv, Sent};
 use crate::platform::{self, Peer, Workspace};
 use crate::retry::RetryBudget;
 use crate::transport::Transport;
@@ -20,6 +21,31 @@ pub struct Client<T: Transport> {
     directory: Directory<T::Pending>,
     budget: RetryBudget,
     transport: T,
+}
+
+/// A task as a peer reported it (`get-task`, `cancel-task`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaskReport {
+    /// Task id.
+    pub id: String,
+    /// Context id.
+    pub context_id: Option<String>,
+    /// State, v0.3 spelling.
+    pub state: String,
+    /// Status message and artifact texts.
+    pub text: String,
+    /// The version spoken.
+    pub protocol: Protocol,
+    /// Every attempt.
+    pub attempts: Vec<crate::error::Attempt>,
+    /// The JSON-RPC result as JSON text.
+    pub raw: String,
+}
+
+/// An error of an A2A call, in the reference's `[A2A_ERROR] …` text.
+fn rerender(e: Error) -> Error {
+    let message = crate::error::send_message(&e.kind);
+    Error { message, ..e }
 }
 
 /// Lookups in flight looked at by each call's bounded sweep.
@@ -223,14 +249,146 @@ impl<T: Transport> Client<T> {
         env: &mut impl SendEnv,
         ids: SendIds,
     ) -> Result<Sent, Error> {
-        self.harvest(env.mono_now());
-        let rerender = |e: Error| {
-            let message = crate::error::send_message(&e.kind);
-            Error::new(e.kind, message)
+        self.send_message_with(peer_id, text, source, None, env, ids)
+    }
+
+    /// `send-message-with`: `send-message` in the version asked for (else
+    /// the config's).
+    pub fn send_message_with(
+        &mut self,
+        peer_id: &str,
+        text: &str,
+        source: Option<&str>,
+        protocol: Option<ProtocolChoice>,
+        env: &mut impl SendEnv,
+        ids: SendIds,
+    ) -> Result<Sent, Error> {
+        let (peer, source) = self.call_ids(peer_id, source, env.mono_now()).map_err(rerender)?;
+        let protocol = self.protocol_for(&peer, &source, protocol, env.mono_now());
+        messaging::send_message(
+            &mut self.transport,
+            &self.config,
+            &mut self.budget,
+            env,
+            &peer,
+            &source,
+            text,
+            ids,
+            protocol,
+        )
+    }
+
+    /// `get-task` (`tasks/get` / `GetTask`).
+    #[allow(clippy::too_many_arguments)]
+    pub fn get_task(
+        &mut self,
+        peer_id: &str,
+        task_id: &str,
+        source: Option<&str>,
+        protocol: Option<ProtocolChoice>,
+        env: &mut impl SendEnv,
+        request_id: &str,
+    ) -> Result<TaskReport, Error> {
+        self.task_call(Call::GetTask, peer_id, task_id, source, protocol, env, request_id)
+    }
+
+    /// `cancel-task` (`tasks/cancel` / `CancelTask`).
+    #[allow(clippy::too_many_arguments)]
+    pub fn cancel_task(
+        &mut self,
+        peer_id: &str,
+        task_id: &str,
+        source: Option<&str>,
+        protocol: Option<ProtocolChoice>,
+        env: &mut impl SendEnv,
+        request_id: &str,
+    ) -> Result<TaskReport, Error> {
+        self.task_call(Call::CancelTask, peer_id, task_id, source, protocol, env, request_id)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn task_call(
+        &mut self,
+        call: Call,
+        peer_id: &str,
+        task_id: &str,
+        source: Option<&str>,
+        protocol: Option<ProtocolChoice>,
+        env: &mut impl SendEnv,
+        request_id: &str,
+    ) -> Result<TaskReport, Error> {
+        let (peer, source) = self.call_ids(peer_id, source, env.mono_now()).map_err(rerender)?;
+        let task_id = validate_task_id(task_id).ok_or_else(|| rerender(Error::invalid_task_id(task_id)))?;
+        let protocol = self.protocol_for(&peer, &source, protocol, env.mono_now());
+        let body = a2a::task_body(protocol, call, request_id, task_id);
+        let Answered { reply, attempts } =
+            messaging::call(&mut self.transport, &self.config, &mut self.budget, env, &peer, &source, protocol, body)?;
+        match reply.kind {
+            ReplyKind::Task { id, context_id, state } => Ok(TaskReport {
+                id: id.unwrap_or_else(|| task_id.to_owned()),
+                context_id,
+                state,
+                text: reply.text,
+                protocol,
+                attempts,
+                raw: reply.raw,
+            }),
+            ReplyKind::Message => {
+                let url = self.config.platform.url(&format!("/workspaces/{peer}/a2a"));
+                let detail = "expected a Task, got a Message".to_owned();
+                let kind =
+                    ErrorKind::UnexpectedShape { url, status: 200, detail, excerpt: excerpt(reply.raw.as_bytes()) };
+                let mut err =
+                    rerender(Error::new(kind, String::new())).redact(self.config.tokens.values().map(String::as_str));
+                err.attempts = attempts;
+                Err(err)
+            }
+        }
+    }
+
+    /// The canonical peer and source of an A2A call (after the harvest every
+    /// call starts with).
+    fn call_ids(&mut self, peer_id: &str, source: Option<&str>, now: u64) -> Result<(String, String), Error> {
+        self.harvest(now);
+        let peer = validate_peer_id(peer_id).ok_or_else(|| Error::invalid_id("peer-id", peer_id))?;
+        let source = self.source_for(&peer, source)?;
+        Ok((peer, source))
+    }
+
+    /// The version a call to `peer` speaks: the call's choice, else the
+    /// config's; `auto` reads the peer's card (v0.3 when it cannot).
+    fn protocol_for(&mut self, peer: &str, source: &str, asked: Option<ProtocolChoice>, now: u64) -> Protocol {
+        match asked.unwrap_or(self.config.protocol) {
+            ProtocolChoice::V0_3 => Protocol::V0_3,
+            ProtocolChoice::V1_0 => Protocol::V1_0,
+            ProtocolChoice::Auto => match self.card_of(peer, source, now) {
+                Ok(card) if card.speaks_v1() => Protocol::V1_0,
+                _ => Protocol::V0_3,
+            },
+        }
+    }
+
+    /// `agent-card`: the peer's card from its cached registry record while
+    /// fresh, else from a lookup that refreshes the cache.
+    pub fn agent_card(&mut self, peer_id: &str, source: Option<&str>, now: u64) -> Result<AgentCard, Error> {
+        let (peer, source) = self.call_ids(peer_id, source, now)?;
+        self.card_of(&peer, &source, now)
+    }
+
+    fn card_of(&mut self, peer: &str, source: &str, now: u64) -> Result<AgentCard, Error> {
+        let key = key(source, peer);
+        let cached = key.and_then(|k| self.directory.cached(k, now)).flatten();
+        let record = match cached {
+            Some(record) => record,
+            None => {
+                let found = platform::discover_peer(&mut self.transport, &self.config, peer, source)?;
+                if let Some(key) = key {
+                    self.directory.store(key, &Ok(found.clone()), now);
+                }
+                found
+            }
         };
-        let peer = validate_peer_id(peer_id).ok_or_else(|| rerender(Error::invalid_id("peer-id", peer_id)))?;
-        let source = self.source_for(&peer, source).map_err(rerender)?;
-        messaging::send_message(&mut self.transport, &self.config, &mut self.budget, env, &peer, &source, text, ids)
+        Ok(card::from_record(&record.raw).unwrap_or_else(|| card::read(&serde_json::Value::Null)))
     }
 
     /// The platform base URL requests go to (for checks of the config).

@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
+pub use crate::a2a::ProtocolChoice;
 use crate::error::{Error, ErrorKind};
 use crate::ids::{quote_input, validate_peer_id};
 
@@ -52,6 +53,8 @@ pub struct RawConfig {
     pub cache: Option<RawCachePolicy>,
     /// Retry policy fields, see [`RetryPolicy`].
     pub retry: Option<RawRetryPolicy>,
+    /// The A2A version spoken to peers by default.
+    pub protocol: Option<ProtocolChoice>,
 }
 
 /// Cache policy as passed by the host.
@@ -226,6 +229,8 @@ pub struct Config {
     pub cache: CachePolicy,
     /// Retry policy.
     pub retry: RetryPolicy,
+    /// The A2A version spoken to peers unless a call says otherwise.
+    pub protocol: ProtocolChoice,
 }
 
 fn invalid(msg: String) -> Error {
@@ -344,6 +349,7 @@ impl Config {
             max_body_bytes,
             cache,
             retry,
+            protocol: raw.protocol.unwrap_or_default(),
         })
     }
 

@@ -155,6 +155,16 @@ impl Error {
         Self::new(ErrorKind::InvalidId { param: param.into(), value }, message)
     }
 
+    /// A task id that cannot be sent (empty, too long, control characters).
+    pub fn invalid_task_id(value: &str) -> Self {
+        let value = quote_input(value, 80);
+        let message = format!(
+            "invalid task-id (expected 1 to {} bytes without control characters): {value}",
+            crate::ids::MAX_TASK_ID
+        );
+        Self::new(ErrorKind::InvalidId { param: "task-id".into(), value }, message)
+    }
+
     /// Replaces every occurrence of each secret in every text the error
     /// carries (message, kind fields, attempt trace) with `[redacted]` — a
     /// server that echoes a request's `Authorization` header must not leak

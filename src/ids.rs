@@ -28,6 +28,17 @@ pub fn id_bits(id: &str) -> Option<u128> {
     Some(bits)
 }
 
+/// Longest task id accepted, in bytes.
+pub const MAX_TASK_ID: usize = 256;
+
+/// Returns a task id as given (a peer chooses its task ids: the spec asks for
+/// no format) when it is usable: not empty, at most [`MAX_TASK_ID`] bytes,
+/// and free of control characters — it only ever travels inside a JSON body.
+pub fn validate_task_id(id: &str) -> Option<&str> {
+    let ok = !id.is_empty() && id.len() <= MAX_TASK_ID && !id.chars().any(char::is_control);
+    ok.then_some(id)
+}
+
 /// Renders untrusted input for an error message: escaped (no raw control
 /// bytes or newlines) and cut to `max` characters, so a hostile argument
 /// cannot forge extra lines in a log.
@@ -50,6 +61,20 @@ mod tests {
     use super::*;
 
     const ID: &str = "3f2a1b4c-0d5e-4f60-8a7b-9c8d7e6f5a4b";
+
+    #[test]
+    fn task_ids_are_free_text_within_bounds() {
+        assert_eq!(
+            validate_task_id("6ea37a84-0abf-44cf-b225-a1faaf9272ad"),
+            Some("6ea37a84-0abf-44cf-b225-a1faaf9272ad")
+        );
+        assert_eq!(validate_task_id("tasks/42 (retry)"), Some("tasks/42 (retry)"));
+        assert_eq!(validate_task_id(&"t".repeat(MAX_TASK_ID)).map(str::len), Some(MAX_TASK_ID));
+        for bad in ["", "a\nb", "nul\0", "\u{1b}[31m"] {
+            assert_eq!(validate_task_id(bad), None, "{bad:?}");
+        }
+        assert_eq!(validate_task_id(&"t".repeat(MAX_TASK_ID + 1)), None);
+    }
 
     #[test]
     fn accepts_and_canonicalises() {

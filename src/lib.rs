@@ -10,6 +10,7 @@
 
 pub mod a2a;
 pub mod cache;
+pub mod card;
 #[cfg(any(test, feature = "testing"))]
 pub mod checks;
 pub mod client;
@@ -29,8 +30,9 @@ mod component {
     use std::cell::RefCell;
     use std::time::Duration;
 
-    use crate::a2a::{ReplyKind, SendIds};
-    use crate::client;
+    use crate::a2a::{Protocol, ProtocolChoice, ReplyKind, RpcReason, SendIds};
+    use crate::card::AgentCard;
+    use crate::client::{self, TaskReport};
     use crate::config::{RawCachePolicy, RawConfig, RawRetryPolicy};
     use crate::error::{Attempt, Error, ErrorKind};
     use crate::messaging::SendEnv;
@@ -128,8 +130,20 @@ mod component {
             text: String,
             source: Option<String>,
         ) -> Result<wit::Reply, wit::Error> {
+            let options = wit::CallOptions { source, protocol: None };
+            self.send_message_with(peer_id, text, options)
+        }
+
+        fn send_message_with(
+            &self,
+            peer_id: String,
+            text: String,
+            options: wit::CallOptions,
+        ) -> Result<wit::Reply, wit::Error> {
             let ids = new_ids().map_err(to_wit)?;
-            let sent = self.core.borrow_mut().send_message(&peer_id, &text, source.as_deref(), &mut WasiEnv, ids);
+            let protocol = options.protocol.map(from_wit_protocol);
+            let source = options.source.as_deref();
+            let sent = self.core.borrow_mut().send_message_with(&peer_id, &text, source, protocol, &mut WasiEnv, ids);
             let sent = sent.map_err(to_wit)?;
             let kind = match sent.reply.kind {
                 ReplyKind::Message => wit::ReplyKind::Message,
@@ -138,6 +152,7 @@ mod component {
                 }
             };
             Ok(wit::Reply {
+                protocol: to_wit_protocol(sent.protocol),
                 text: sent.reply.text,
                 kind,
                 request_id: sent.ids.request_id,
@@ -145,6 +160,38 @@ mod component {
                 attempts: sent.attempts.into_iter().map(to_wit_attempt).collect(),
                 raw: sent.reply.raw,
             })
+        }
+
+        fn get_task(
+            &self,
+            peer_id: String,
+            task_id: String,
+            options: wit::CallOptions,
+        ) -> Result<wit::Task, wit::Error> {
+            let ids = new_ids().map_err(to_wit)?;
+            let protocol = options.protocol.map(from_wit_protocol);
+            let source = options.source.as_deref();
+            let mut core = self.core.borrow_mut();
+            let task = core.get_task(&peer_id, &task_id, source, protocol, &mut WasiEnv, &ids.request_id);
+            task.map(to_wit_task).map_err(to_wit)
+        }
+
+        fn cancel_task(
+            &self,
+            peer_id: String,
+            task_id: String,
+            options: wit::CallOptions,
+        ) -> Result<wit::Task, wit::Error> {
+            let ids = new_ids().map_err(to_wit)?;
+            let protocol = options.protocol.map(from_wit_protocol);
+            let source = options.source.as_deref();
+            let mut core = self.core.borrow_mut();
+            let task = core.cancel_task(&peer_id, &task_id, source, protocol, &mut WasiEnv, &ids.request_id);
+            task.map(to_wit_task).map_err(to_wit)
+        }
+
+        fn agent_card(&self, peer_id: String, source: Option<String>) -> Result<wit::AgentCard, wit::Error> {
+            self.core.borrow_mut().agent_card(&peer_id, source.as_deref(), now()).map(to_wit_card).map_err(to_wit)
         }
 
         fn stats(&self) -> wit::CacheStats {
@@ -192,6 +239,66 @@ mod component {
         }
     }
 
+    fn from_wit_protocol(p: wit::Protocol) -> ProtocolChoice {
+        match p {
+            wit::Protocol::V03 => ProtocolChoice::V0_3,
+            wit::Protocol::V10 => ProtocolChoice::V1_0,
+            wit::Protocol::Auto => ProtocolChoice::Auto,
+        }
+    }
+
+    fn to_wit_protocol(p: Protocol) -> wit::Protocol {
+        match p {
+            Protocol::V0_3 => wit::Protocol::V03,
+            Protocol::V1_0 => wit::Protocol::V10,
+        }
+    }
+
+    fn to_wit_task(t: TaskReport) -> wit::Task {
+        wit::Task {
+            id: t.id,
+            context_id: t.context_id,
+            state: t.state,
+            text: t.text,
+            protocol: to_wit_protocol(t.protocol),
+            attempts: t.attempts.into_iter().map(to_wit_attempt).collect(),
+            raw: t.raw,
+        }
+    }
+
+    fn to_wit_card(c: AgentCard) -> wit::AgentCard {
+        wit::AgentCard {
+            name: c.name,
+            description: c.description,
+            version: c.version,
+            protocol_versions: c.protocol_versions,
+            streaming: c.streaming,
+            skills: c
+                .skills
+                .into_iter()
+                .map(|s| wit::AgentSkill { id: s.id, name: s.name, description: s.description })
+                .collect(),
+            raw: c.raw,
+        }
+    }
+
+    fn to_wit_reason(r: RpcReason) -> wit::RpcReason {
+        match r {
+            RpcReason::TaskNotFound => wit::RpcReason::TaskNotFound,
+            RpcReason::TaskNotCancelable => wit::RpcReason::TaskNotCancelable,
+            RpcReason::PushNotificationNotSupported => wit::RpcReason::PushNotificationNotSupported,
+            RpcReason::UnsupportedOperation => wit::RpcReason::UnsupportedOperation,
+            RpcReason::ContentTypeNotSupported => wit::RpcReason::ContentTypeNotSupported,
+            RpcReason::InvalidAgentResponse => wit::RpcReason::InvalidAgentResponse,
+            RpcReason::MethodNotFound => wit::RpcReason::MethodNotFound,
+            RpcReason::InvalidParams => wit::RpcReason::InvalidParams,
+            RpcReason::InvalidRequest => wit::RpcReason::InvalidRequest,
+            RpcReason::ParseError => wit::RpcReason::ParseError,
+            RpcReason::InternalError => wit::RpcReason::InternalError,
+            RpcReason::Other => wit::RpcReason::Other,
+        }
+    }
+
     fn to_wit_attempt(a: Attempt) -> wit::Attempt {
         wit::Attempt { number: a.number, outcome: a.outcome, delay_ms: a.delay_ms, took_ms: a.took_ms }
     }
@@ -230,6 +337,7 @@ mod component {
                 budget_tokens: p.budget_tokens,
                 budget_refill_percent: p.budget_refill_percent,
             }),
+            protocol: c.protocol.map(from_wit_protocol),
         }
     }
 
@@ -266,7 +374,9 @@ mod component {
             }
             ErrorKind::BodyTooLarge { url, limit } => K::BodyTooLarge(wit::TooLarge { url, limit }),
             ErrorKind::Removed { id, removed_at, hint } => K::Removed(wit::RemovedWorkspace { id, removed_at, hint }),
-            ErrorKind::RpcError { url, code, message, data } => K::RpcError(wit::RpcError { url, code, message, data }),
+            ErrorKind::RpcError { url, code, message, data } => {
+                K::RpcError(wit::RpcError { url, reason: to_wit_reason(RpcReason::of(code)), code, message, data })
+            }
             ErrorKind::AgentError { url, text } => K::AgentError(wit::AgentError { url, text }),
             ErrorKind::PlatformError { url, status, message } => {
                 K::PlatformError(wit::PlatformError { url, status, message })

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use crate::a2a::{self, Outcome, Reply, SendIds};
+use crate::a2a::{self, Call, Outcome, Protocol, Reply, SendIds};
 use crate::config::Config;
 use crate::error::{self, describe_code, excerpt, Attempt, Error, ErrorKind};
 use crate::platform::{self, parse_json, source_headers};
@@ -19,6 +19,17 @@ pub struct Sent {
     pub reply: Reply,
     /// The ids used by every attempt.
     pub ids: SendIds,
+    /// Every attempt, the last one successful.
+    pub attempts: Vec<Attempt>,
+    /// The version spoken.
+    pub protocol: Protocol,
+}
+
+/// A successful JSON-RPC call: the reply and every attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answered {
+    /// The reply.
+    pub reply: Reply,
     /// Every attempt, the last one successful.
     pub attempts: Vec<Attempt>,
 }
@@ -104,8 +115,8 @@ fn outcome_of(kind: &ErrorKind) -> String {
     }
 }
 
-/// Sends `text` to `peer` as `source` (both canonical), retrying transient
-/// failures per the config's retry policy and `budget`.
+/// Sends `text` to `peer` as `source` (both canonical) in `protocol`,
+/// retrying transient failures per the config's retry policy and `budget`.
 #[allow(clippy::too_many_arguments)]
 pub fn send_message<T: Transport>(
     t: &mut T,
@@ -116,13 +127,33 @@ pub fn send_message<T: Transport>(
     source: &str,
     text: &str,
     ids: SendIds,
+    protocol: Protocol,
 ) -> Result<Sent, Error> {
+    let body = a2a::message_body(protocol, Call::Send, &ids, text);
+    let Answered { reply, attempts } = call(t, cfg, budget, env, peer, source, protocol, body)?;
+    Ok(Sent { reply, ids, attempts, protocol })
+}
+
+/// One JSON-RPC call (`body`, in `protocol`) to `peer` as `source` through
+/// the platform proxy, with the retries, budget and trace of a send: the
+/// body is the same on every attempt.
+#[allow(clippy::too_many_arguments)]
+pub fn call<T: Transport>(
+    t: &mut T,
+    cfg: &Config,
+    budget: &mut RetryBudget,
+    env: &mut impl SendEnv,
+    peer: &str,
+    source: &str,
+    protocol: Protocol,
+    body: Vec<u8>,
+) -> Result<Answered, Error> {
     let policy = &cfg.retry;
     let path = format!("/workspaces/{peer}/a2a");
     let url = cfg.platform.url(&path);
-    let body = a2a::message_send_body(&ids, text);
     let mut headers = source_headers(cfg, source);
     headers.push(("content-type", "application/json".into()));
+    headers.extend(protocol.version_header());
     let started = env.mono_now();
     // The hard stop of the whole send, in real time whatever the guest's clock says.
     let hard_stop = t.timer(policy.total_budget);
@@ -152,7 +183,7 @@ pub fn send_message<T: Transport>(
                 Ok(reply) => {
                     budget.on_success();
                     attempts.push(Attempt { number, outcome: "ok".into(), delay_ms: None, took_ms });
-                    return Ok(Sent { reply, ids, attempts });
+                    return Ok(Answered { reply, attempts });
                 }
                 Err(f) => f,
             },
@@ -259,7 +290,7 @@ mod tests {
     }
 
     fn send(t: &mut FakeTransport, cfg: &Config, budget: &mut RetryBudget) -> Result<Sent, Error> {
-        send_message(t, cfg, budget, &mut Env { mono: 0 }, PEER, ME, "hello", ids())
+        send_message(t, cfg, budget, &mut Env { mono: 0 }, PEER, ME, "hello", ids(), Protocol::V0_3)
     }
 
     #[test]
@@ -281,6 +312,32 @@ mod tests {
         assert_eq!(body["id"], "rid");
         assert_eq!(body["params"]["message"]["messageId"], "mid");
         assert_eq!((req.connect_timeout, req.timeout), (Duration::from_secs(30), Duration::from_secs(300)));
+    }
+
+    #[test]
+    fn v1_sends_send_message_with_the_version_header_and_read_wrapped_results() {
+        let v1 = json!({"jsonrpc": "2.0", "id": "rid", "result": {"task": {"id": "t-1",
+            "status": {"state": "TASK_STATE_COMPLETED", "message": {"role": "ROLE_AGENT", "parts": [{"text": "done"}]}}}}});
+        let mut t = FakeTransport::answering(200, &v1.to_string());
+        let c = cfg(Default::default());
+        let sent = send_message(
+            &mut t,
+            &c,
+            &mut RetryBudget::new(10, 10),
+            &mut Env { mono: 0 },
+            PEER,
+            ME,
+            "hi",
+            ids(),
+            Protocol::V1_0,
+        )
+        .unwrap();
+        assert_eq!((sent.reply.text.as_str(), sent.protocol), ("done", Protocol::V1_0));
+        assert!(matches!(sent.reply.kind, a2a::ReplyKind::Task { ref state, .. } if state == "completed"));
+        let req = t.only_request();
+        assert!(req.headers.iter().any(|(k, v)| *k == "a2a-version" && v == "1.0"));
+        let body: Value = serde_json::from_slice(req.body.as_ref().unwrap()).unwrap();
+        assert_eq!((&body["method"], &body["params"]["message"]["role"]), (&json!("SendMessage"), &json!("ROLE_USER")));
     }
 
     #[test]
@@ -385,8 +442,18 @@ mod tests {
         let mut t = FakeTransport::failing(TransportError::TimedOut(Duration::from_secs(1)));
         t.then_answer(200, &ok_body("x"));
         let c = cfg(RawRetryPolicy { total_budget_ms: Some(1_000), base_delay_ms: Some(10), ..Default::default() });
-        let sent =
-            send_message(&mut t, &c, &mut RetryBudget::new(10, 10), &mut Moving(0), PEER, ME, "x", ids()).unwrap();
+        let sent = send_message(
+            &mut t,
+            &c,
+            &mut RetryBudget::new(10, 10),
+            &mut Moving(0),
+            PEER,
+            ME,
+            "x",
+            ids(),
+            Protocol::V0_3,
+        )
+        .unwrap();
         assert_eq!(sent.attempts.len(), 2);
         // Each attempt gets only what is left of the budget, for all its timeouts.
         assert_eq!(t.sent[0].total, Duration::from_millis(900));
@@ -427,7 +494,8 @@ mod tests {
             ..Default::default()
         });
         let mut env = Virtual(t.now.clone());
-        let e = send_message(&mut t, &c, &mut RetryBudget::new(0, 10), &mut env, PEER, ME, "x", ids()).unwrap_err();
+        let e = send_message(&mut t, &c, &mut RetryBudget::new(0, 10), &mut env, PEER, ME, "x", ids(), Protocol::V0_3)
+            .unwrap_err();
         assert_eq!(t.slept, [Duration::from_millis(400)]);
         assert_eq!(e.attempts.len(), 2);
         assert_eq!((t.sent[0].total, t.sent[1].total), (Duration::from_millis(1_000), Duration::from_millis(600)));

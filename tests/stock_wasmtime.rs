@@ -7,9 +7,8 @@ mod common;
 
 use common::*;
 use host_test::harness::{agent_path, component_path};
-use host_test::platform::{Fault, Platform, Route};
-use host_test::stock::{request, wasmtime_cli, Served};
-use serde_json::json;
+use host_test::platform::Platform;
+use host_test::stock::{wasmtime_cli, Served};
 
 async fn served(platform: &Platform) -> Served {
     let url = platform.url();
@@ -22,40 +21,7 @@ async fn wasmtime_serve_runs_the_composed_agent() {
     let platform = Platform::start(workspaces()).await.unwrap();
     let agent = served(&platform).await;
 
-    // A delegation round trip: agent → client → wasi:http → platform proxy → peer.
-    let (status, body) =
-        request(agent.addr, "POST", "/delegate", Some(&json!({"peer": BUILDER, "text": "hello"}))).await.unwrap();
-    assert_eq!(status, 200, "{body}");
-    assert_eq!(body["text"], "echo: hello");
-    assert_eq!(body["kind"]["type"], "message");
-    let (status, body) =
-        request(agent.addr, "POST", "/delegate", Some(&json!({"peer": BUILDER, "text": "task: ship"}))).await.unwrap();
-    assert_eq!((status, &body["kind"]["state"]), (200, &json!("completed")), "{body}");
-    let sent = platform.log().into_iter().filter(|r| r.path.ends_with("/a2a")).count();
-    assert_eq!(sent, 2);
-
-    // A peers listing.
-    let (status, body) = request(agent.addr, "GET", "/peers", None).await.unwrap();
-    assert_eq!(status, 200, "{body}");
-    let mut ids: Vec<&str> = body.as_array().unwrap().iter().map(|p| p["id"].as_str().unwrap()).collect();
-    ids.sort_unstable();
-    assert_eq!(ids, [BUILDER, REVIEWER, OFFLINE]);
-
-    // Errors: a bad id (no request made), a peer that is not ours, a platform failure.
-    let before = platform.log().len();
-    let (status, body) =
-        request(agent.addr, "POST", "/delegate", Some(&json!({"peer": "../admin", "text": "x"}))).await.unwrap();
-    assert_eq!((status, &body["error"]["kind"]), (400, &json!("invalid-id")), "{body}");
-    assert_eq!(platform.log().len(), before, "an invalid id reached the platform");
-    let (status, body) =
-        request(agent.addr, "POST", "/delegate", Some(&json!({"peer": STRANGER, "text": "x"}))).await.unwrap();
-    assert_eq!(status, 502, "{body}");
-    assert!(body["error"]["message"].as_str().unwrap().starts_with("[A2A_ERROR] "), "{body}");
-    platform.fault(Route::Peers, Fault::raw(500, "text/html", "<h1>down</h1>"), Some(1));
-    let (status, body) = request(agent.addr, "GET", "/peers", None).await.unwrap();
-    assert_eq!((status, &body["error"]["kind"]), (502, &json!("http-status")), "{body}");
-    let (status, _) = request(agent.addr, "GET", "/nope", None).await.unwrap();
-    assert_eq!(status, 404);
+    common::agent_http::serves_delegation_peers_and_errors(agent.addr, &platform).await;
 
     let stderr = agent.stop().await.unwrap();
     assert!(!stderr.contains(ME_TOKEN), "token in wasmtime's output: {stderr}");

@@ -30,3 +30,13 @@ fn the_composed_agent_serves_http_and_imports_only_wasi() {
     assert!(world.imports.iter().any(|i| i.starts_with("wasi:http/outgoing-handler@")));
     assert!(world.imports.iter().any(|i| i.starts_with("wasi:cli/environment@")));
 }
+
+#[test]
+fn the_wasmcloud_agent_reads_wasi_config_instead_of_the_environment() {
+    let wasm = std::fs::read(host_test::harness::wasmcloud_agent_path()).unwrap();
+    let world = component_world(&wasm).unwrap();
+    println!("imports: {:#?}\nexports: {:#?}", world.imports, world.exports);
+    assert_eq!(world.exports, ["wasi:http/incoming-handler@0.2.12"]);
+    assert!(world.imports.iter().all(|i| i.starts_with("wasi:")), "the client import was not plugged");
+    assert!(world.imports.iter().any(|i| i == "wasi:config/store@0.2.0-draft"));
+}

@@ -10,14 +10,18 @@
 //!   (400 for a bad request or id, 502 for a failure upstream);
 //! - `GET /peers` → 200 `[{"id", "name", "role", "status"}]`.
 //!
-//! Configuration comes from the environment the host gives it:
-//! `WORKSPACE_ID`, `PLATFORM_URL` and `WORKSPACE_TOKEN` (the reference
-//! client's variables). The agent never panics: every failure is an answer.
+//! Configuration comes the way each host gives it. By default from the
+//! environment (`wasmtime serve --env`): `WORKSPACE_ID`, `PLATFORM_URL` and
+//! `WORKSPACE_TOKEN`, the reference client's variables. With the `wasmcloud`
+//! feature from `wasi:config/store@0.2.0-draft` (wasmCloud's named config, its
+//! components get no environment): `workspace_id`, `platform_url`,
+//! `workspace_token`. The agent never panics: every failure is an answer.
 
 #[cfg(target_arch = "wasm32")]
 mod component {
     use serde_json::{json, Value};
 
+    #[cfg(not(feature = "wasmcloud"))]
     wit_bindgen::generate!({
         path: ["../wit", "wit"],
         world: "a2a:agent/agent",
@@ -32,9 +36,38 @@ mod component {
         generate_all,
     });
 
+    #[cfg(feature = "wasmcloud")]
+    wit_bindgen::generate!({
+        path: ["../wit", "wit"],
+        world: "a2a:agent/agent-wasmcloud",
+        with: {
+            "wasi:http/types@0.2.12": ::wasi::http::types,
+            "wasi:io/error@0.2.12": ::wasi::io::error,
+            "wasi:io/poll@0.2.12": ::wasi::io::poll,
+            "wasi:io/streams@0.2.12": ::wasi::io::streams,
+            "wasi:clocks/monotonic-clock@0.2.12": ::wasi::clocks::monotonic_clock,
+        },
+        generate_all,
+    });
+
+    /// One configuration value (`name` in snake case), from the environment
+    /// in upper case (`workspace_id` → `WORKSPACE_ID`).
+    #[cfg(not(feature = "wasmcloud"))]
+    fn setting(name: &str) -> Option<String> {
+        let name = name.to_ascii_uppercase();
+        ::wasi::cli::environment::get_environment().into_iter().find(|(k, _)| *k == name).map(|(_, v)| v)
+    }
+
+    /// One configuration value (`name` in snake case), from the host's
+    /// `wasi:config/store`; a store error reads as unset.
+    #[cfg(feature = "wasmcloud")]
+    fn setting(name: &str) -> Option<String> {
+        self::wasi::config::store::get(name).ok().flatten()
+    }
+
+    use ::wasi::http::types::{Fields, IncomingRequest, Method, OutgoingBody, OutgoingResponse, ResponseOutparam};
     use a2a::client::api::{Client, Config, Credential, Error, ErrorKind, ReplyKind};
     use exports::wasi::http::incoming_handler::Guest;
-    use wasi::http::types::{Fields, IncomingRequest, Method, OutgoingBody, OutgoingResponse, ResponseOutparam};
 
     /// Largest request body read.
     const MAX_REQUEST: usize = 64 * 1024;
@@ -66,22 +99,21 @@ mod component {
         (400, json!({"error": {"kind": "bad-request", "message": message}}))
     }
 
-    /// The client configured from the environment.
+    /// The client configured from the host's settings.
     fn client() -> Result<Client, Error> {
-        let env: Vec<(String, String)> = wasi::cli::environment::get_environment();
-        let var = |name: &str| env.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
-        let workspace_id = var("WORKSPACE_ID").unwrap_or_default();
-        let credentials = var("WORKSPACE_TOKEN")
+        let workspace_id = setting("workspace_id").unwrap_or_default();
+        let credentials = setting("workspace_token")
             .map(|token| vec![Credential { workspace_id: workspace_id.clone(), token }])
             .unwrap_or_default();
         Client::new(&Config {
             workspace_id,
-            platform_url: var("PLATFORM_URL"),
+            platform_url: setting("platform_url"),
             credentials,
             timeouts: None,
             max_body_bytes: None,
             cache: None,
             retry: None,
+            protocol: None,
         })
     }
 
@@ -150,12 +182,12 @@ mod component {
                         return Err(format!("request body over {MAX_REQUEST} bytes"));
                     }
                 }
-                Err(wasi::io::streams::StreamError::Closed) => break,
+                Err(::wasi::io::streams::StreamError::Closed) => break,
                 Err(e) => return Err(format!("reading the request body: {e:?}")),
             }
         }
         drop(stream);
-        drop(wasi::http::types::IncomingBody::finish(body));
+        drop(::wasi::http::types::IncomingBody::finish(body));
         Ok(buf)
     }
 

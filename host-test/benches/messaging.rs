@@ -59,6 +59,7 @@ async fn main() {
         credentials: vec![Credential { workspace_id: ME.into(), token: TOKEN.into() }],
         timeouts: None,
         max_body_bytes: None,
+        protocol: None,
         cache: None,
         retry: None,
     };

@@ -52,6 +52,7 @@ pub fn config(platform_url: &str) -> bindings::Config {
             send_read_ms: None,
         }),
         max_body_bytes: Some(256 * 1024),
+        protocol: None,
         cache: None,
         retry: Some(RetryPolicy {
             max_attempts: Some(3),

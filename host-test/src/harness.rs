@@ -27,9 +27,16 @@ pub fn component_path() -> PathBuf {
 }
 
 /// The example agent (`agent/`) composed with the client: one component
-/// that exports `wasi:http/incoming-handler` (built by `build.rs`).
+/// that exports `wasi:http/incoming-handler` and reads its configuration
+/// from the environment (built by `build.rs`).
 pub fn agent_path() -> PathBuf {
     PathBuf::from(env!("A2A_AGENT_WASM"))
+}
+
+/// The wasmCloud variant of the composed agent: configured through
+/// `wasi:config/store@0.2.0-draft` instead of the environment.
+pub fn wasmcloud_agent_path() -> PathBuf {
+    PathBuf::from(env!("A2A_AGENT_WASMCLOUD_WASM"))
 }
 
 /// The `wit/` directory the component and these bindings come from.
@@ -244,6 +251,48 @@ impl Instance {
         api.client().call_send_message(&mut self.store, c.0, peer_id, text, source).await
     }
 
+    /// `send-message-with`.
+    pub async fn send_message_with(
+        &mut self,
+        c: Client,
+        peer_id: &str,
+        text: &str,
+        options: &bindings::CallOptions,
+    ) -> Call<bindings::Reply> {
+        let api = self.bindings.a2a_client_api();
+        api.client().call_send_message_with(&mut self.store, c.0, peer_id, text, options).await
+    }
+
+    /// `get-task`.
+    pub async fn get_task(
+        &mut self,
+        c: Client,
+        peer_id: &str,
+        task_id: &str,
+        options: &bindings::CallOptions,
+    ) -> Call<bindings::Task> {
+        let api = self.bindings.a2a_client_api();
+        api.client().call_get_task(&mut self.store, c.0, peer_id, task_id, options).await
+    }
+
+    /// `cancel-task`.
+    pub async fn cancel_task(
+        &mut self,
+        c: Client,
+        peer_id: &str,
+        task_id: &str,
+        options: &bindings::CallOptions,
+    ) -> Call<bindings::Task> {
+        let api = self.bindings.a2a_client_api();
+        api.client().call_cancel_task(&mut self.store, c.0, peer_id, task_id, options).await
+    }
+
+    /// `agent-card`.
+    pub async fn agent_card(&mut self, c: Client, peer_id: &str, source: Option<&str>) -> Call<bindings::AgentCard> {
+        let api = self.bindings.a2a_client_api();
+        api.client().call_agent_card(&mut self.store, c.0, peer_id, source).await
+    }
+
     /// The guest's linear memory, in bytes (its largest size so far; wasm
     /// memory never shrinks).
     pub fn memory_bytes(&self) -> usize {
@@ -264,6 +313,7 @@ pub fn config(workspace_id: &str, platform_url: Option<&str>) -> bindings::Confi
         credentials: Vec::new(),
         timeouts: None,
         max_body_bytes: None,
+        protocol: None,
         cache: None,
         retry: None,
     }

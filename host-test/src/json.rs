@@ -6,7 +6,9 @@
 use serde_json::{json, Value};
 use wasmtime_wasi_http::p2::bindings::http::types::ErrorCode;
 
-use crate::bindings::{Attempt, CacheStats, Error, ErrorKind, Peer, Reply, ReplyKind, Workspace};
+use crate::bindings::{
+    AgentCard, Attempt, CacheStats, Error, ErrorKind, Peer, Protocol, Reply, ReplyKind, RpcReason, Task, Workspace,
+};
 
 fn embedded(text: &str) -> Value {
     serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.to_owned()))
@@ -38,9 +40,41 @@ pub fn reply(r: &Reply) -> Value {
         ReplyKind::Task(t) => json!({"task": {"id": t.id, "context-id": t.context_id, "state": t.state}}),
     };
     json!({
-        "text": r.text, "kind": kind, "request-id": r.request_id, "message-id": r.message_id,
+        "protocol": protocol(r.protocol), "text": r.text, "kind": kind, "request-id": r.request_id, "message-id": r.message_id,
         "attempts": r.attempts.iter().map(attempt).collect::<Vec<_>>(), "raw": embedded(&r.raw),
     })
+}
+
+/// A protocol version as the WIT spells it.
+pub fn protocol(p: Protocol) -> &'static str {
+    match p {
+        Protocol::V03 => "v03",
+        Protocol::V10 => "v10",
+        Protocol::Auto => "auto",
+    }
+}
+
+/// A task (`get-task`, `cancel-task`).
+pub fn task(t: &Task) -> Value {
+    json!({
+        "id": t.id, "context-id": t.context_id, "state": t.state, "text": t.text, "protocol": protocol(t.protocol),
+        "attempts": t.attempts.iter().map(attempt).collect::<Vec<_>>(), "raw": embedded(&t.raw),
+    })
+}
+
+/// An agent card.
+pub fn card(c: &AgentCard) -> Value {
+    let skills: Vec<Value> =
+        c.skills.iter().map(|s| json!({"id": s.id, "name": s.name, "description": s.description})).collect();
+    json!({
+        "name": c.name, "description": c.description, "version": c.version,
+        "protocol-versions": c.protocol_versions, "streaming": c.streaming, "skills": skills, "raw": embedded(&c.raw),
+    })
+}
+
+/// A JSON-RPC error's reason as the WIT spells it.
+pub fn rpc_reason(r: RpcReason) -> String {
+    kebab(&format!("{r:?}").replace("RpcReason::", ""))
 }
 
 /// Cache counters.
@@ -101,7 +135,8 @@ pub fn error(e: &Error) -> Value {
         ErrorKind::Removed(r) => ("removed", json!({"id": r.id, "removed-at": r.removed_at, "hint": r.hint})),
         ErrorKind::RpcError(r) => (
             "rpc-error",
-            json!({"url": r.url, "code": r.code, "rpc-message": r.message, "data": r.data.as_deref().map(embedded)}),
+            json!({"url": r.url, "reason": rpc_reason(r.reason), "code": r.code, "rpc-message": r.message,
+                   "data": r.data.as_deref().map(embedded)}),
         ),
         ErrorKind::AgentError(a) => ("agent-error", json!({"url": a.url, "text": a.text})),
         ErrorKind::PlatformError(p) => {

@@ -39,6 +39,13 @@ pub struct Workspace {
     pub parent_id: Option<String>,
     /// When set, the workspace is removed: `GET /workspaces/{id}` answers 410.
     pub removed_at: Option<String>,
+    /// A real A2A agent (`http://127.0.0.1:<port>/`) the proxy forwards this
+    /// workspace's `POST /workspaces/{id}/a2a` to, headers and streamed
+    /// answer included; none: the scripted agent (`crate::agent`) answers.
+    pub upstream: Option<String>,
+    /// The agent card the registry serves for this workspace (in its
+    /// discover record and peers listing, as `agent_card`).
+    pub agent_card: Option<Value>,
 }
 
 impl Workspace {
@@ -54,6 +61,8 @@ impl Workspace {
             peers: Vec::new(),
             parent_id: None,
             removed_at: None,
+            upstream: None,
+            agent_card: None,
         }
     }
 
@@ -325,7 +334,13 @@ async fn respond(
     let caller = Caller { id: header("x-workspace-id"), authorization: header("authorization"), query };
     let answer = |state: &State| answer(state, base, &parts.method, segments, &caller, body);
     match fault {
-        None => Ok(answer(&state.lock().unwrap())),
+        None => {
+            let upstream = upstream_of(&state.lock().unwrap(), &parts.method, segments, &caller);
+            match upstream {
+                Some(url) => Ok(forward(&url, parts, body).await),
+                None => Ok(answer(&state.lock().unwrap())),
+            }
+        }
         Some(Fault::Respond { status, content_type, body }) => {
             Ok(Response::builder().status(status).header("content-type", content_type).body(full(body)).unwrap())
         }
@@ -370,6 +385,64 @@ async fn respond(
             Ok(Response::from_parts(head, body))
         }
     }
+}
+
+/// The upstream agent an A2A call goes to, when its peer has one and the
+/// caller may reach it (else the platform answers itself, refusals included).
+fn upstream_of(state: &State, method: &Method, segments: &[&str], caller: &Caller) -> Option<String> {
+    if Route::of(method, segments) != Some(Route::A2a) {
+        return None;
+    }
+    let authorized = |ws: &Workspace| match &ws.token {
+        None => true,
+        Some(token) => caller.authorization.as_deref() == Some(&format!("Bearer {token}")),
+    };
+    let peer = reachable_peer(state, caller, segments[1], &authorized).ok()?;
+    peer.upstream.clone()
+}
+
+/// Forwards an A2A call to a real agent, as the platform's proxy does: the
+/// JSON-RPC body and the A2A headers go up, the status, content type and
+/// body (streamed as it arrives: SSE) come back. An unreachable agent is 502.
+async fn forward(upstream: &str, parts: &http::request::Parts, body: &[u8]) -> Response<Body> {
+    let fail = |what: String| json_response(502, json!({"error": format!("upstream agent: {what}")}));
+    let Ok(uri) = upstream.parse::<http::Uri>() else { return fail(format!("bad URL {upstream}")) };
+    let authority = uri.authority().map(|a| a.to_string()).unwrap_or_default();
+    let stream = match tokio::net::TcpStream::connect(&authority).await {
+        Ok(s) => s,
+        Err(e) => return fail(format!("connect {authority}: {e}")),
+    };
+    let (mut sender, conn) = match hyper::client::conn::http1::handshake(TokioIo::new(stream)).await {
+        Ok(pair) => pair,
+        Err(e) => return fail(format!("handshake: {e}")),
+    };
+    tokio::spawn(conn);
+    let mut req = Request::builder().method(Method::POST).uri(uri.path()).header("host", authority.as_str());
+    for name in ["content-type", "accept", "a2a-version"] {
+        if let Some(value) = parts.headers.get(name) {
+            req = req.header(name, value);
+        }
+    }
+    let Ok(req) = req.body(Full::new(Bytes::copy_from_slice(body))) else { return fail("request".into()) };
+    let resp = match sender.send_request(req).await {
+        Ok(r) => r,
+        Err(e) => return fail(format!("request: {e}")),
+    };
+    let (head, mut incoming) = resp.into_parts();
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Frame<Bytes>, Infallible>>(16);
+    tokio::spawn(async move {
+        // Frame by frame, so a stream reaches the client as the agent writes it.
+        while let Some(Ok(frame)) = incoming.frame().await {
+            if tx.send(Ok(frame)).await.is_err() {
+                return;
+            }
+        }
+    });
+    let mut out = Response::builder().status(head.status);
+    if let Some(ct) = head.headers.get("content-type") {
+        out = out.header("content-type", ct);
+    }
+    out.body(StreamBody::new(tokio_stream::wrappers::ReceiverStream::new(rx)).boxed()).unwrap()
 }
 
 fn take_fault(faults: &mut Vec<RouteFault>, route: Option<Route>) -> Option<Fault> {
@@ -470,10 +543,12 @@ fn answer(
                 Ok(peer) => peer,
                 Err(refusal) => return refusal,
             };
-            json_response(
-                200,
-                json!({"id": peer.id, "url": peer.agent_url(base), "name": peer.name, "status": peer.status}),
-            )
+            let mut record =
+                json!({"id": peer.id, "url": peer.agent_url(base), "name": peer.name, "status": peer.status});
+            if let Some(card) = &peer.agent_card {
+                record["agent_card"] = card.clone();
+            }
+            json_response(200, record)
         }
         Some(Route::Peers) => {
             let Some(ws) = state.workspaces.get(segments[1]) else { return not_found() };
@@ -495,7 +570,7 @@ fn answer(
                 .map(|p| {
                     json!({
                         "id": p.id, "name": p.name, "role": p.role, "tier": p.tier, "status": p.status,
-                        "agent_card": {"name": p.name, "url": p.agent_url(base)},
+                        "agent_card": p.agent_card.clone().unwrap_or_else(|| json!({"name": p.name, "url": p.agent_url(base)})),
                         "url": p.agent_url(base), "parent_id": p.parent_id, "active_tasks": 0,
                     })
                 })

@@ -87,6 +87,7 @@ impl SyncInstance {
             credentials: Vec::new(),
             timeouts: None,
             max_body_bytes: None,
+            protocol: None,
             cache: None,
             retry: None,
         };

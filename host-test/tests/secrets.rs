@@ -55,6 +55,7 @@ fn config(url: &str) -> Config {
             send_read_ms: None,
         }),
         max_body_bytes: None,
+        protocol: None,
         cache: None,
         retry: Some(host_test::bindings::RetryPolicy {
             max_attempts: Some(3),

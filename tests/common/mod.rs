@@ -2,6 +2,8 @@
 //! workspaces and a fresh component instance.
 #![allow(dead_code)]
 
+pub mod agent_http;
+
 use host_test::bindings::{Config, Credential, ErrorKind, Timeouts};
 use host_test::clock::ManualClock;
 use host_test::faults::TransportFaults;
@@ -60,6 +62,7 @@ pub fn config(platform_url: &str) -> Config {
             send_read_ms: None,
         }),
         max_body_bytes: None,
+        protocol: None,
         cache: None,
         retry: None,
     }

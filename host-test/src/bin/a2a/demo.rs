@@ -119,6 +119,7 @@ pub async fn run() -> wasmtime::Result<ExitCode> {
         ],
         timeouts: None,
         max_body_bytes: None,
+        protocol: None,
         cache: None,
         // Short waits for the demo; the default starts at 1 s.
         retry: Some(host_test::bindings::RetryPolicy {

@@ -53,9 +53,44 @@ struct Conn {
     /// Largest response body, bytes [default: 4 MiB].
     #[arg(long, global = true)]
     max_body_bytes: Option<u32>,
+    /// A2A version spoken to peers [default: v0.3]; `auto` reads the peer's agent card.
+    #[arg(long, value_enum, global = true)]
+    protocol: Option<ProtocolArg>,
     /// Print JSON instead of text.
     #[arg(long, global = true)]
     json: bool,
+}
+
+/// `a2a task` actions.
+#[derive(clap::ValueEnum, Clone, Copy)]
+enum TaskAction {
+    /// The task's current state.
+    Get,
+    /// Cancel it.
+    Cancel,
+}
+
+/// `--protocol` values.
+#[derive(clap::ValueEnum, Clone, Copy)]
+enum ProtocolArg {
+    /// A2A v0.3 (`message/send`), what the platform proxy speaks today.
+    #[value(name = "v0.3")]
+    V03,
+    /// A2A v1.0 (`SendMessage`, `A2A-Version: 1.0`).
+    #[value(name = "v1.0")]
+    V10,
+    /// Read the peer's agent card and pick.
+    Auto,
+}
+
+impl From<ProtocolArg> for bindings::Protocol {
+    fn from(p: ProtocolArg) -> Self {
+        match p {
+            ProtocolArg::V03 => bindings::Protocol::V03,
+            ProtocolArg::V10 => bindings::Protocol::V10,
+            ProtocolArg::Auto => bindings::Protocol::Auto,
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -102,6 +137,21 @@ enum Command {
         /// Bound on the whole send, ms [default: 600000].
         #[arg(long)]
         total_budget_ms: Option<u32>,
+    },
+    /// Read or cancel a task a peer runs (tasks/get, tasks/cancel; GetTask, CancelTask in v1.0).
+    Task {
+        /// `get` or `cancel`.
+        #[arg(value_enum)]
+        action: TaskAction,
+        /// The peer's workspace id.
+        peer: String,
+        /// The task id (as the peer reported it).
+        task_id: String,
+    },
+    /// A peer's A2A agent card, through the platform's registry (cached).
+    Card {
+        /// The peer's workspace id.
+        id: String,
     },
     /// Check a workspace id and print it canonical.
     Validate {
@@ -187,6 +237,7 @@ fn config(conn: &Conn) -> wasmtime::Result<bindings::Config> {
             send_read_ms: None,
         }),
         max_body_bytes: conn.max_body_bytes,
+        protocol: conn.protocol.map(Into::into),
         cache: None,
         retry: None,
     })
@@ -284,6 +335,48 @@ async fn one_call(conn: &Conn, command: &Command) -> wasmtime::Result<ExitCode> 
         Command::CardUrl { id } => {
             instance.agent_card_url(client, id).await?.map(|url| if conn.json { json!(url).to_string() } else { url })
         }
+        Command::Task { action, peer, task_id } => {
+            let options =
+                bindings::CallOptions { source: conn.source.clone(), protocol: conn.protocol.map(Into::into) };
+            let task = match action {
+                TaskAction::Get => instance.get_task(client, peer, task_id, &options).await?,
+                TaskAction::Cancel => instance.cancel_task(client, peer, task_id, &options).await?,
+            };
+            task.map(|t| {
+                if conn.json {
+                    json::task(&t).to_string()
+                } else {
+                    let text = if t.text.is_empty() { String::new() } else { format!("\n{}", t.text) };
+                    format!("task {}: {}{text}", t.id, t.state)
+                }
+            })
+        }
+        Command::Card { id } => instance.agent_card(client, id, source).await?.map(|c| {
+            if conn.json {
+                json::card(&c).to_string()
+            } else {
+                let opt = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
+                let mut lines = vec![
+                    format!("name:        {}", opt(&c.name)),
+                    format!("description: {}", opt(&c.description)),
+                    format!("version:     {}", opt(&c.version)),
+                    format!(
+                        "a2a:         {}",
+                        if c.protocol_versions.is_empty() { "-".into() } else { c.protocol_versions.join(", ") }
+                    ),
+                    format!("streaming:   {}", if c.streaming { "yes" } else { "no" }),
+                ];
+                for k in &c.skills {
+                    lines.push(format!(
+                        "skill:       {} ({}){}",
+                        k.id,
+                        opt(&k.name),
+                        k.description.as_ref().map(|d| format!(": {d}")).unwrap_or_default()
+                    ));
+                }
+                lines.join("\n")
+            }
+        }),
         Command::Enrich { id, nonblocking } => {
             let show = |p: Option<bindings::Peer>| match (p, conn.json) {
                 (Some(p), true) => json::peer(&p).to_string(),
@@ -357,7 +450,8 @@ async fn send(conn: &Conn, peer: &str, text: &str, policy: bindings::RetryPolicy
         Ok(c) => c,
         Err(e) => return Ok(report(&e, conn.json)),
     };
-    match instance.send_message(client, peer, text, conn.source.as_deref()).await? {
+    let options = bindings::CallOptions { source: conn.source.clone(), protocol: conn.protocol.map(Into::into) };
+    match instance.send_message_with(client, peer, text, &options).await? {
         Ok(reply) => {
             if conn.json {
                 println!("{}", json::reply(&reply));
@@ -387,6 +481,18 @@ fn arg<'a>(args: &'a Value, name: &str) -> Option<&'a str> {
 
 fn need<'a>(args: &'a Value, name: &str) -> Result<&'a str, Value> {
     arg(args, name).ok_or_else(|| bad_call(format!("missing string argument \"{name}\"")))
+}
+
+/// `{"source"?, "protocol"?: "v03" | "v10" | "auto"}` of a batch call.
+fn call_options(args: &Value) -> Result<bindings::CallOptions, Value> {
+    let protocol = match arg(args, "protocol") {
+        None => None,
+        Some("v03") => Some(bindings::Protocol::V03),
+        Some("v10") => Some(bindings::Protocol::V10),
+        Some("auto") => Some(bindings::Protocol::Auto),
+        Some(other) => return Err(bad_call(format!("\"protocol\" is v03, v10 or auto, got {other:?}"))),
+    };
+    Ok(bindings::CallOptions { source: arg(args, "source").map(str::to_owned), protocol })
 }
 
 fn bad_call(message: String) -> Value {
@@ -456,6 +562,27 @@ async fn batch_call(
             }
             (Err(e), _) | (_, Err(e)) => Err(e),
         },
+        "send-message-with" | "get-task" | "cancel-task" => {
+            let options = match call_options(args) {
+                Ok(o) => o,
+                Err(e) => return Ok(Err(e)),
+            };
+            let second = if call == "send-message-with" { "text" } else { "task-id" };
+            match (need(args, "peer-id"), need(args, second)) {
+                (Ok(peer), Ok(value)) => match call {
+                    "send-message-with" => {
+                        wit(instance.send_message_with(client, peer, value, &options).await?.map(|r| json::reply(&r)))
+                    }
+                    "get-task" => wit(instance.get_task(client, peer, value, &options).await?.map(|t| json::task(&t))),
+                    _ => wit(instance.cancel_task(client, peer, value, &options).await?.map(|t| json::task(&t))),
+                },
+                (Err(e), _) | (_, Err(e)) => Err(e),
+            }
+        }
+        "agent-card" => match need(args, "peer-id") {
+            Ok(peer) => wit(instance.agent_card(client, peer, arg(args, "source")).await?.map(|c| json::card(&c))),
+            Err(e) => Err(e),
+        },
         "set-token" => match need(args, "workspace-id") {
             Ok(ws) => wit(instance.set_token(client, ws, arg(args, "token")).await?.map(|()| Value::Null)),
             Err(e) => Err(e),
@@ -471,7 +598,7 @@ async fn batch_call(
         other => Err(bad_call(format!(
             "unknown call {other:?}; calls: validate-peer-id, discover-peer, peers, workspace-info, agent-card-url, \
              enrich-peer-metadata, enrich-peer-metadata-nonblocking, await-enrichment, peer-name, routed-source, \
-             stats, send-message, set-token, advance-clock"
+             stats, send-message, send-message-with, get-task, cancel-task, agent-card, set-token, advance-clock"
         ))),
     })
 }
