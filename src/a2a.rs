@@ -249,6 +249,142 @@ fn read_result(result: &Value) -> Outcome {
     Outcome::Reply(Reply { text, kind: reply_kind, raw: result.to_string() })
 }
 
+/// One event of a streamed reply (`message/stream`, `SendStreamingMessage`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StreamEvent {
+    /// The task as it stands.
+    Task {
+        /// Task id.
+        id: Option<String>,
+        /// Context id.
+        context_id: Option<String>,
+        /// State, v0.3 spelling.
+        state: String,
+        /// Status message and artifact texts.
+        text: String,
+    },
+    /// A change of the task's status.
+    StatusUpdate {
+        /// Task id.
+        task_id: Option<String>,
+        /// State, v0.3 spelling.
+        state: String,
+        /// The status message's text.
+        text: String,
+        /// The last event of the stream.
+        is_final: bool,
+    },
+    /// An artifact, or a chunk of one.
+    ArtifactUpdate {
+        /// Task id.
+        task_id: Option<String>,
+        /// Artifact id.
+        artifact_id: Option<String>,
+        /// Artifact name.
+        name: Option<String>,
+        /// Its text parts.
+        text: String,
+        /// Appends to an artifact sent before.
+        append: bool,
+        /// The artifact's last chunk.
+        last_chunk: bool,
+    },
+    /// A Message: the whole answer.
+    Message {
+        /// Every text part.
+        text: String,
+    },
+}
+
+/// A state that ends (completed, canceled, failed, rejected) or pauses
+/// (input-required, auth-required) a task: nothing more streams after it.
+fn settled(state: &str) -> bool {
+    matches!(state, "completed" | "canceled" | "failed" | "rejected" | "input-required" | "auth-required")
+}
+
+impl StreamEvent {
+    /// Whether nothing follows this event: a Message, a status update marked
+    /// final (v0.3) or — v1.0 has no flag — in a state that ends or pauses
+    /// the task, or a task in such a state.
+    pub fn ends_stream(&self) -> bool {
+        match self {
+            StreamEvent::Message { .. } => true,
+            StreamEvent::StatusUpdate { is_final, .. } => *is_final,
+            StreamEvent::Task { state, .. } => settled(state),
+            StreamEvent::ArtifactUpdate { .. } => false,
+        }
+    }
+}
+
+/// Reads one streamed JSON-RPC reply into an event, in either version; a
+/// JSON-RPC error or a shape that is no event comes back as the [`Outcome`].
+pub fn read_stream_event(reply: &Value) -> Result<StreamEvent, Outcome> {
+    let result = read_reply_parts(reply)?;
+    let str_of = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).map(str::to_owned);
+    // v0.3 tags the event (`kind`); v1.0 wraps it in a key naming its type.
+    let (kind, event) = match result.get("kind").and_then(Value::as_str) {
+        Some(kind) => (kind, result),
+        None => match result.as_object().and_then(|o| if o.len() == 1 { o.iter().next() } else { None }) {
+            Some((key, inner)) if inner.is_object() => match key.as_str() {
+                "task" => ("task", inner),
+                "message" => ("message", inner),
+                "statusUpdate" => ("status-update", inner),
+                "artifactUpdate" => ("artifact-update", inner),
+                _ => return Err(Outcome::Shape(format!("unknown stream event {}", short(result)))),
+            },
+            _ => return Err(Outcome::Shape(format!("unknown stream event {}", short(result)))),
+        },
+    };
+    Ok(match kind {
+        "message" => StreamEvent::Message { text: texts(event.get("parts")).join("\n") },
+        "task" => {
+            let status = event.get("status");
+            let state =
+                normalize_state(status.and_then(|s| s.get("state")).and_then(Value::as_str).unwrap_or("unknown"));
+            let mut all = texts(status.and_then(|s| s.get("message")).and_then(|m| m.get("parts")));
+            for artifact in event.get("artifacts").and_then(Value::as_array).into_iter().flatten() {
+                all.extend(texts(artifact.get("parts")));
+            }
+            StreamEvent::Task {
+                id: str_of(event, "id"),
+                context_id: str_of(event, "contextId"),
+                state,
+                text: all.join("\n"),
+            }
+        }
+        "status-update" => {
+            let status = event.get("status");
+            let state =
+                normalize_state(status.and_then(|s| s.get("state")).and_then(Value::as_str).unwrap_or("unknown"));
+            let text = texts(status.and_then(|s| s.get("message")).and_then(|m| m.get("parts"))).join("\n");
+            let is_final = event.get("final").and_then(Value::as_bool).unwrap_or_else(|| settled(&state));
+            StreamEvent::StatusUpdate { task_id: str_of(event, "taskId"), state, text, is_final }
+        }
+        "artifact-update" => {
+            let artifact = event.get("artifact");
+            let flag = |k: &str| event.get(k).and_then(Value::as_bool).unwrap_or(false);
+            StreamEvent::ArtifactUpdate {
+                task_id: str_of(event, "taskId"),
+                artifact_id: artifact.and_then(|a| str_of(a, "artifactId")),
+                name: artifact.and_then(|a| str_of(a, "name")),
+                text: texts(artifact.and_then(|a| a.get("parts"))).join("\n"),
+                append: flag("append"),
+                last_chunk: flag("lastChunk"),
+            }
+        }
+        other => return Err(Outcome::Shape(format!("unknown stream event kind {other:?}"))),
+    })
+}
+
+/// The `result` of a JSON-RPC reply, or what it is instead.
+fn read_reply_parts(body: &Value) -> Result<&Value, Outcome> {
+    match body.get("result") {
+        Some(result) if result.is_object() => Ok(result),
+        Some(other) => Err(Outcome::Shape(format!("result is not an object: {}", short(other)))),
+        None => Err(read_reply(body)),
+    }
+}
+
 /// What the A2A specification calls a JSON-RPC error code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RpcReason {
@@ -447,6 +583,70 @@ mod tests {
             reply(json!({"result": {"task": {}, "message": {}}})),
             Outcome::Reply(Reply { kind: ReplyKind::Message, .. })
         ));
+    }
+
+    #[test]
+    fn stream_events_of_both_versions() {
+        let ev = |v: Value| read_stream_event(&v);
+        // v0.3, as the a2a-sdk 1.3.0 server streams them.
+        let e = ev(json!({"id": "8", "jsonrpc": "2.0", "result": {"kind": "task", "id": "t", "contextId": "c", "status": {"state": "submitted"}}})).unwrap();
+        assert_eq!(
+            e,
+            StreamEvent::Task {
+                id: Some("t".into()),
+                context_id: Some("c".into()),
+                state: "submitted".into(),
+                text: String::new()
+            }
+        );
+        assert!(!e.ends_stream());
+        let e = ev(
+            json!({"result": {"kind": "status-update", "taskId": "t", "final": false, "status": {"state": "working"}}}),
+        )
+        .unwrap();
+        assert!(matches!(&e, StreamEvent::StatusUpdate { state, is_final: false, .. } if state == "working"));
+        let e = ev(json!({"result": {"kind": "artifact-update", "taskId": "t", "append": false, "lastChunk": true,
+            "artifact": {"artifactId": "a", "name": "chunk-0", "parts": [{"kind": "text", "text": "chunk 0"}]}}}))
+        .unwrap();
+        assert_eq!(
+            e,
+            StreamEvent::ArtifactUpdate {
+                task_id: Some("t".into()),
+                artifact_id: Some("a".into()),
+                name: Some("chunk-0".into()),
+                text: "chunk 0".into(),
+                append: false,
+                last_chunk: true
+            }
+        );
+        let e = ev(
+            json!({"result": {"kind": "status-update", "taskId": "t", "final": true, "status": {"state": "completed",
+            "message": {"kind": "message", "parts": [{"kind": "text", "text": "streamed 1"}]}}}}),
+        )
+        .unwrap();
+        assert!(e.ends_stream() && matches!(&e, StreamEvent::StatusUpdate { text, .. } if text == "streamed 1"));
+        // v1.0: wrapped, upper-case, no `final` flag (a settled state ends the stream).
+        let e = ev(json!({"result": {"statusUpdate": {"taskId": "t", "status": {"state": "TASK_STATE_WORKING"}}}}))
+            .unwrap();
+        assert!(!e.ends_stream());
+        let e = ev(json!({"result": {"statusUpdate": {"taskId": "t", "status": {"state": "TASK_STATE_COMPLETED"}}}}))
+            .unwrap();
+        assert!(e.ends_stream());
+        let e =
+            ev(json!({"result": {"artifactUpdate": {"taskId": "t", "artifact": {"parts": [{"text": "x"}]}}}})).unwrap();
+        assert!(matches!(&e, StreamEvent::ArtifactUpdate { text, .. } if text == "x"));
+        let e = ev(json!({"result": {"message": {"role": "ROLE_AGENT", "parts": [{"text": "hi"}]}}})).unwrap();
+        assert_eq!(e, StreamEvent::Message { text: "hi".into() });
+        assert!(e.ends_stream());
+        // Errors and odd shapes.
+        assert!(matches!(
+            ev(json!({"error": {"code": -32001, "message": "Task not found"}})),
+            Err(Outcome::RpcError { code: Some(-32001), .. })
+        ));
+        assert!(matches!(ev(json!({"result": {"kind": "weird"}})), Err(Outcome::Shape(_))));
+        assert!(matches!(ev(json!({"result": {"a": {}, "b": {}}})), Err(Outcome::Shape(_))));
+        assert!(matches!(ev(json!({"result": 7})), Err(Outcome::Shape(_))));
+        assert!(matches!(ev(json!([])), Err(Outcome::Shape(_))));
     }
 
     #[test]

@@ -13,7 +13,8 @@ use crate::ids::{id_bits, validate_peer_id, validate_task_id};
 use crate::messaging::{self, Answered, SendEnv, Sent};
 use crate::platform::{self, Peer, Workspace};
 use crate::retry::RetryBudget;
-use crate::transport::Transport;
+use crate::streaming::EventStream;
+use crate::transport::{read_rest, Method, Request, Response, Transport};
 
 /// A configured client over transport `T`.
 pub struct Client<T: Transport> {
@@ -276,6 +277,71 @@ impl<T: Transport> Client<T> {
             ids,
             protocol,
         )
+    }
+
+    /// `send-message-stream`: `message/stream` (`SendStreamingMessage`), the
+    /// reply's events to be pulled from the returned stream. One attempt: a
+    /// peer may have started work, so a stream is never silently re-sent.
+    pub fn send_message_stream(
+        &mut self,
+        peer_id: &str,
+        text: &str,
+        source: Option<&str>,
+        protocol: Option<ProtocolChoice>,
+        env: &mut impl SendEnv,
+        ids: SendIds,
+    ) -> Result<EventStream<T::Stream>, Error> {
+        let (peer, source) = self.call_ids(peer_id, source, env.mono_now()).map_err(rerender)?;
+        let protocol = self.protocol_for(&peer, &source, protocol, env.mono_now());
+        let cfg = &self.config;
+        let path = format!("/workspaces/{peer}/a2a");
+        let url = cfg.platform.url(&path);
+        let mut headers = platform::source_headers(cfg, &source);
+        headers.push(("content-type", "application/json".into()));
+        headers.push(("accept", "text/event-stream".into()));
+        headers.extend(protocol.version_header());
+        let head_within = cfg.send_read.min(cfg.retry.total_budget);
+        let req = Request {
+            method: Method::Post,
+            path,
+            headers,
+            body: Some(a2a::message_body(protocol, Call::Stream, &ids, text)),
+            connect_timeout: cfg.send_connect.min(cfg.retry.total_budget),
+            // The host's first-byte and between-bytes timeouts stay out of the
+            // way: the stream bounds each wait itself (a typed `timed-out`).
+            timeout: cfg.retry.total_budget,
+            total: head_within,
+            max_body_bytes: cfg.max_body_bytes,
+        };
+        let started = env.mono_now();
+        let secrets: Vec<String> = cfg.tokens.values().cloned().collect();
+        let failed = |kind: ErrorKind| {
+            let message = crate::error::send_message(&kind);
+            Error::new(kind, message).redact(secrets.iter().map(String::as_str))
+        };
+        let mut opened =
+            self.transport.open(&cfg.platform, &req).map_err(|e| failed(platform::transport_kind(e, &url)))?;
+        let ct = opened.header("content-type").unwrap_or("").trim_start().to_ascii_lowercase();
+        if (200..300).contains(&opened.status) && ct.starts_with("text/event-stream") {
+            return Ok(EventStream::new(opened.body, url, cfg, protocol, started));
+        }
+        // Not a stream: an error status, or one whole JSON-RPC answer.
+        let body = read_rest(&mut opened.body, cfg.send_read, cfg.max_body_bytes)
+            .map_err(|e| failed(platform::transport_kind(e, &url)))?;
+        let resp = Response { status: opened.status, headers: opened.headers, body };
+        if let Some(err) = messaging::response_error(cfg, &url, &resp, env.unix_now()) {
+            return Err(err);
+        }
+        let json: serde_json::Value = serde_json::from_slice(&resp.body).unwrap_or_default();
+        match a2a::read_stream_event(&json) {
+            Ok(event) => Ok(EventStream::single(event, url, cfg, protocol)),
+            Err(_) => Err(failed(ErrorKind::UnexpectedShape {
+                url: url.clone(),
+                status: resp.status,
+                detail: "a JSON answer to a stream request that is no A2A event".into(),
+                excerpt: excerpt(&resp.body),
+            })),
+        }
     }
 
     /// `get-task` (`tasks/get` / `GetTask`).

@@ -279,6 +279,14 @@ mod tests {
     impl Transport for Confused {
         type Pending = FakePending;
         type Timer = Duration;
+        type Stream = crate::testing::FakeStream;
+        fn open(
+            &mut self,
+            p: &PlatformUrl,
+            r: &Request,
+        ) -> Result<crate::transport::Opened<Self::Stream>, TransportError> {
+            self.0.open(p, r)
+        }
         fn start(&mut self, p: &PlatformUrl, r: &Request) -> Result<FakePending, TransportError> {
             self.0.start(p, r)
         }

@@ -21,6 +21,8 @@ pub mod ids;
 pub mod messaging;
 pub mod platform;
 pub mod retry;
+pub mod sse;
+pub mod streaming;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod transport;
@@ -30,14 +32,15 @@ mod component {
     use std::cell::RefCell;
     use std::time::Duration;
 
-    use crate::a2a::{Protocol, ProtocolChoice, ReplyKind, RpcReason, SendIds};
+    use crate::a2a::{Protocol, ProtocolChoice, ReplyKind, RpcReason, SendIds, StreamEvent};
     use crate::card::AgentCard;
     use crate::client::{self, TaskReport};
     use crate::config::{RawCachePolicy, RawConfig, RawRetryPolicy};
     use crate::error::{Attempt, Error, ErrorKind};
     use crate::messaging::SendEnv;
     use crate::platform;
-    use crate::transport::WasiHttp;
+    use crate::streaming;
+    use crate::transport::{WasiHttp, WasiStream};
 
     wit_bindgen::generate!({
         path: "wit",
@@ -61,6 +64,7 @@ mod component {
 
     impl wit::Guest for Component {
         type Client = Client;
+        type EventStream = EventStream;
 
         fn validate_peer_id(id: String) -> Option<String> {
             crate::ids::validate_peer_id(&id)
@@ -70,6 +74,54 @@ mod component {
     /// The `client` resource: the plain-Rust client over `wasi:http`.
     struct Client {
         core: RefCell<client::Client<WasiHttp>>,
+    }
+
+    /// The `event-stream` resource: a streamed reply over `wasi:http`.
+    struct EventStream {
+        inner: RefCell<streaming::EventStream<WasiStream>>,
+    }
+
+    impl wit::GuestEventStream for EventStream {
+        fn next_event(&self) -> Result<Option<wit::StreamEvent>, wit::Error> {
+            let event = self.inner.borrow_mut().next_event(now).map_err(to_wit)?;
+            Ok(event.map(to_wit_event))
+        }
+
+        fn subscribe(&self) -> ::wasi::io::poll::Pollable {
+            let inner = self.inner.borrow();
+            match inner.body() {
+                Some(body) if !inner.has_buffered() => {
+                    body.subscribe().unwrap_or_else(|| ::wasi::clocks::monotonic_clock::subscribe_duration(0))
+                }
+                _ => ::wasi::clocks::monotonic_clock::subscribe_duration(0),
+            }
+        }
+
+        fn protocol(&self) -> wit::Protocol {
+            to_wit_protocol(self.inner.borrow().protocol())
+        }
+    }
+
+    fn to_wit_event(e: StreamEvent) -> wit::StreamEvent {
+        match e {
+            StreamEvent::Task { id, context_id, state, text } => {
+                wit::StreamEvent::Task(wit::StreamTask { id, context_id, state, text })
+            }
+            StreamEvent::StatusUpdate { task_id, state, text, is_final } => {
+                wit::StreamEvent::StatusUpdate(wit::StatusUpdate { task_id, state, text, is_final })
+            }
+            StreamEvent::ArtifactUpdate { task_id, artifact_id, name, text, append, last_chunk } => {
+                wit::StreamEvent::ArtifactUpdate(wit::ArtifactUpdate {
+                    task_id,
+                    artifact_id,
+                    name,
+                    text,
+                    append,
+                    last_chunk,
+                })
+            }
+            StreamEvent::Message { text } => wit::StreamEvent::Message(text),
+        }
     }
 
     fn now() -> u64 {
@@ -160,6 +212,21 @@ mod component {
                 attempts: sent.attempts.into_iter().map(to_wit_attempt).collect(),
                 raw: sent.reply.raw,
             })
+        }
+
+        fn send_message_stream(
+            &self,
+            peer_id: String,
+            text: String,
+            options: wit::CallOptions,
+        ) -> Result<wit::EventStream, wit::Error> {
+            let ids = new_ids().map_err(to_wit)?;
+            let protocol = options.protocol.map(from_wit_protocol);
+            let source = options.source.as_deref();
+            let mut core = self.core.borrow_mut();
+            let stream =
+                core.send_message_stream(&peer_id, &text, source, protocol, &mut WasiEnv, ids).map_err(to_wit)?;
+            Ok(wit::EventStream::new(EventStream { inner: RefCell::new(stream) }))
         }
 
         fn get_task(

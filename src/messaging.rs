@@ -89,6 +89,14 @@ fn read_response(url: &str, resp: &Response, unix_now: u64) -> Result<Reply, Fai
     }
 }
 
+/// The error of a response that is not a reply (a status that is not 2xx,
+/// a body that is no JSON-RPC reply), as a send renders it.
+pub fn response_error(cfg: &Config, url: &str, resp: &Response, unix_now: u64) -> Option<Error> {
+    let failure = read_response(url, resp, unix_now).err()?;
+    let message = error::send_message(&failure.kind);
+    Some(Error::new(failure.kind, message).redact(cfg.tokens.values().map(String::as_str)))
+}
+
 fn transport_failure(url: &str, err: TransportError, attempt: u32) -> Failure {
     let transient = match &err {
         TransportError::Code(code) => retry::is_transient_code(code),

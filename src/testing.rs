@@ -7,7 +7,7 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use crate::config::PlatformUrl;
-use crate::transport::{Pending, Request, Response, Transport, TransportError};
+use crate::transport::{BodyStream, Opened, Pending, Request, Response, Transport, TransportError};
 
 type Slot = Rc<RefCell<Option<Result<Response, TransportError>>>>;
 
@@ -16,6 +16,7 @@ type Slot = Rc<RefCell<Option<Result<Response, TransportError>>>>;
 #[derive(Default)]
 pub struct FakeTransport {
     script: VecDeque<Slot>,
+    streams: VecDeque<Result<Opened<FakeStream>, TransportError>>,
     /// Every request started.
     pub sent: Vec<Request>,
     /// Virtual time, moved by `wait` (shared, so a test's clock can read it).
@@ -35,6 +36,32 @@ impl Pending for FakePending {
         let outcome = self.0.borrow_mut().take();
         self.1 = outcome.is_some();
         outcome
+    }
+}
+
+/// One step of a scripted body stream.
+#[derive(Debug, Clone)]
+pub enum Chunk {
+    /// These bytes arrive.
+    Data(Vec<u8>),
+    /// The read fails.
+    Fail(TransportError),
+    /// Nothing arrives within the time asked (the read times out).
+    Stall,
+}
+
+/// A scripted body stream: its chunks, then its end.
+#[derive(Debug, Default)]
+pub struct FakeStream(VecDeque<Chunk>);
+
+impl BodyStream for FakeStream {
+    fn next_chunk(&mut self, within: Duration) -> Result<Option<Vec<u8>>, TransportError> {
+        match self.0.pop_front() {
+            None => Ok(None),
+            Some(Chunk::Data(bytes)) => Ok(Some(bytes)),
+            Some(Chunk::Fail(e)) => Err(e),
+            Some(Chunk::Stall) => Err(TransportError::TimedOut(within)),
+        }
     }
 }
 
@@ -97,6 +124,19 @@ impl FakeTransport {
         Release(slot)
     }
 
+    /// The next opened stream: this head, then these chunks.
+    pub fn then_stream(&mut self, status: u16, content_type: &str, chunks: Vec<Chunk>) -> &mut Self {
+        let headers = vec![("content-type".to_owned(), content_type.to_owned())];
+        self.streams.push_back(Ok(Opened { status, headers, body: FakeStream(chunks.into()) }));
+        self
+    }
+
+    /// The next stream fails to open.
+    pub fn then_stream_fail(&mut self, err: TransportError) -> &mut Self {
+        self.streams.push_back(Err(err));
+        self
+    }
+
     /// The one request sent.
     pub fn only_request(&self) -> &Request {
         assert_eq!(self.sent.len(), 1, "{:?}", self.sent);
@@ -104,9 +144,29 @@ impl FakeTransport {
     }
 }
 
+/// A request for tests that do not look at it.
+pub fn any_request() -> Request {
+    Request {
+        method: crate::transport::Method::Post,
+        path: "/".into(),
+        headers: Vec::new(),
+        body: None,
+        connect_timeout: Duration::from_secs(1),
+        timeout: Duration::from_secs(1),
+        total: Duration::from_secs(1),
+        max_body_bytes: 1024,
+    }
+}
+
 impl Transport for FakeTransport {
     type Pending = FakePending;
     type Timer = Duration;
+    type Stream = FakeStream;
+
+    fn open(&mut self, _: &PlatformUrl, req: &Request) -> Result<Opened<FakeStream>, TransportError> {
+        self.sent.push(req.clone());
+        self.streams.pop_front().unwrap_or_else(|| panic!("unscripted stream {req:?}"))
+    }
 
     fn start(&mut self, _: &PlatformUrl, req: &Request) -> Result<FakePending, TransportError> {
         self.sent.push(req.clone());

@@ -71,6 +71,44 @@ pub enum TransportError {
     TooLarge(usize),
 }
 
+/// A response head whose body is still to be read (streams).
+#[derive(Debug)]
+pub struct Opened<S> {
+    /// Status code.
+    pub status: u16,
+    /// Header names (lower-case) and values.
+    pub headers: Vec<(String, String)>,
+    /// The body, read as it arrives.
+    pub body: S,
+}
+
+impl<S> Opened<S> {
+    /// The first value of a header (name in lower case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+}
+
+/// A response body read as it arrives.
+pub trait BodyStream {
+    /// Blocks until the next chunk of the body (`Some`, never empty), its
+    /// end (`None`), a failure, or until `within` has passed
+    /// (`Err(TimedOut(within))`).
+    fn next_chunk(&mut self, within: Duration) -> Result<Option<Vec<u8>>, TransportError>;
+}
+
+/// Reads what is left of a body, capped: `Err(TooLarge)` past `cap` bytes.
+pub fn read_rest<S: BodyStream>(body: &mut S, within: Duration, cap: usize) -> Result<Vec<u8>, TransportError> {
+    let mut buf = Vec::new();
+    while let Some(chunk) = body.next_chunk(within)? {
+        push_capped(&mut buf, &chunk, cap);
+        if buf.len() > cap {
+            return Err(TransportError::TooLarge(cap));
+        }
+    }
+    Ok(buf)
+}
+
 /// A request in flight.
 pub trait Pending {
     /// Makes whatever progress is possible without blocking; the outcome once
@@ -84,6 +122,12 @@ pub trait Transport {
     type Pending: Pending;
     /// A point in time to wait for.
     type Timer;
+    /// A response body read as it arrives.
+    type Stream: BodyStream;
+
+    /// Sends `req` and waits (within `req.total`) for the response head
+    /// only; the body is read later, as it arrives.
+    fn open(&mut self, platform: &PlatformUrl, req: &Request) -> Result<Opened<Self::Stream>, TransportError>;
 
     /// Starts `req` without waiting for any of its response.
     fn start(&mut self, platform: &PlatformUrl, req: &Request) -> Result<Self::Pending, TransportError>;
@@ -138,7 +182,7 @@ pub fn content_length(values: &[Vec<u8>]) -> Option<u64> {
 }
 
 #[cfg(target_arch = "wasm32")]
-pub use wasi_http::{WasiHttp, WasiPending};
+pub use wasi_http::{WasiHttp, WasiPending, WasiStream};
 
 #[cfg(target_arch = "wasm32")]
 mod wasi_http {
@@ -339,9 +383,83 @@ mod wasi_http {
         }
     }
 
+    /// A response body read as it arrives. Field order is drop order (see
+    /// [`BodyReader`]).
+    pub struct WasiStream {
+        reader: BodyReader,
+    }
+
+    impl WasiStream {
+        /// Ready when the body has bytes (or its end) to read. A child of the
+        /// body stream: drop it before the stream.
+        pub fn subscribe(&self) -> Option<Pollable> {
+            self.reader.stream.as_ref().map(InputStream::subscribe)
+        }
+    }
+
+    impl BodyStream for WasiStream {
+        fn next_chunk(&mut self, within: Duration) -> Result<Option<Vec<u8>>, TransportError> {
+            let (Some(stream), Some(ready)) = (&self.reader.stream, &self.reader.ready) else {
+                return Ok(None);
+            };
+            let timer = monotonic_clock::subscribe_duration(within.as_nanos() as u64);
+            loop {
+                match stream.read(READ_CHUNK) {
+                    Ok(chunk) if !chunk.is_empty() => return Ok(Some(chunk)),
+                    Ok(_) => {}
+                    Err(StreamError::Closed) => return Ok(None),
+                    Err(e) => return Err(stream_error(e, "reading the response stream")),
+                }
+                if timer.ready() {
+                    return Err(TransportError::TimedOut(within));
+                }
+                poll::poll(&[ready, &timer]);
+            }
+        }
+    }
+
     impl Transport for WasiHttp {
         type Pending = WasiPending;
         type Timer = Pollable;
+        type Stream = WasiStream;
+
+        fn open(&mut self, platform: &PlatformUrl, req: &Request) -> Result<Opened<WasiStream>, TransportError> {
+            let pending = self.start(platform, req)?;
+            let WasiPending { stage, deadline, total, .. } = pending;
+            let Stage::Waiting(head) = stage else { return Err(internal("a new request is past its head")) };
+            let response = loop {
+                match head.future.get() {
+                    Some(Ok(Ok(response))) => break response,
+                    Some(Ok(Err(code))) => return Err(TransportError::Code(code)),
+                    Some(Err(())) => return Err(internal("response already taken")),
+                    None if deadline.ready() => return Err(TransportError::TimedOut(total)),
+                    None => {
+                        poll::poll(&[&head.ready, &deadline]);
+                    }
+                }
+            };
+            drop(head);
+            let status = response.status();
+            let fields = response.headers();
+            let headers = fields
+                .entries()
+                .into_iter()
+                .map(|(k, v)| (k.to_ascii_lowercase(), String::from_utf8_lossy(&v).into_owned()))
+                .collect();
+            drop(fields);
+            let Ok(body) = response.consume() else { return Err(internal("response body already taken")) };
+            let Ok(stream) = body.stream() else { return Err(internal("response body stream unavailable")) };
+            let reader = BodyReader {
+                status,
+                headers: Vec::new(),
+                ready: Some(stream.subscribe()),
+                stream: Some(stream),
+                body: Some(body),
+                response: Some(response),
+                buf: Vec::new(),
+            };
+            Ok(Opened { status, headers, body: WasiStream { reader } })
+        }
 
         fn timer(&mut self, after: Duration) -> Pollable {
             monotonic_clock::subscribe_duration(after.as_nanos() as u64)

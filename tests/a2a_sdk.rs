@@ -1,14 +1,14 @@
 //! The client against a real A2A agent built on the official `a2a-sdk`
 //! Python package (1.3.0, `tests/a2a_sdk/agent.py`), mounted behind the
 //! embedded platform's proxy where a peer's agent would be: Message and Task
-//! replies, failed tasks, get and cancel, unknown tasks, in A2A v0.3 and
-//! v1.0, and `auto` choosing by the agent card.
+//! replies, failed tasks, streams, get and cancel, unknown tasks, in A2A v0.3
+//! and v1.0, and `auto` choosing by the agent card.
 
 mod common;
 
 use common::*;
 use host_test::a2a_sdk::SdkAgent;
-use host_test::bindings::{CallOptions, ErrorKind, Protocol, ReplyKind, RpcReason};
+use host_test::bindings::{CallOptions, ErrorKind, Protocol, ReplyKind, RpcReason, StreamEvent};
 use host_test::harness::Harness;
 use host_test::platform::{Platform, Workspace};
 use host_test::{Client, Instance, InstanceOptions};
@@ -143,4 +143,55 @@ async fn auto_speaks_what_the_card_lists_and_the_card_is_cached() {
     assert!(matches!(&e.kind, ErrorKind::HttpStatus(h) if h.status == 404), "{e:?}");
     let e = s.instance.agent_card(s.client, "../x", None).await.unwrap().unwrap_err();
     assert_eq!(kind_name(&e.kind), "invalid-id");
+}
+
+fn short(event: &StreamEvent) -> String {
+    match event {
+        StreamEvent::Task(t) => format!("task {}", t.state),
+        StreamEvent::StatusUpdate(u) => format!("status {}{}", u.state, if u.is_final { " final" } else { "" }),
+        StreamEvent::ArtifactUpdate(a) => format!("artifact {}", a.text),
+        StreamEvent::Message(text) => format!("message {text}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn streams_in_both_versions() {
+    let mut s = sdk_setup(None).await;
+    for protocol in [Protocol::V03, Protocol::V10] {
+        let stream =
+            s.instance.send_message_stream(s.client, SDK_PEER, "stream: 3", &with(protocol)).await.unwrap().unwrap();
+        assert_eq!(s.instance.stream_protocol(stream).await.unwrap(), protocol);
+        let (events, end) = s.instance.drain_stream(stream).await.unwrap();
+        assert!(end.is_none(), "{end:?}");
+        let seen: Vec<String> = events.iter().map(short).collect();
+        assert_eq!(
+            seen,
+            [
+                "task submitted",
+                "status working",
+                "artifact chunk 0",
+                "artifact chunk 1",
+                "artifact chunk 2",
+                "status completed final"
+            ],
+            "{protocol:?}"
+        );
+        let StreamEvent::StatusUpdate(last) = events.last().unwrap() else { unreachable!() };
+        assert_eq!(last.text, "streamed 3");
+        let sent = a2a_requests(&s.platform);
+        let last_request = sent.last().unwrap();
+        assert_eq!(last_request.header("accept"), Some("text/event-stream"));
+        let method = if protocol == Protocol::V10 { "SendStreamingMessage" } else { "message/stream" };
+        assert!(last_request.body.contains(method), "{}", last_request.body);
+
+        // A plain message streams as one event.
+        let stream =
+            s.instance.send_message_stream(s.client, SDK_PEER, "hello", &with(protocol)).await.unwrap().unwrap();
+        let (events, end) = s.instance.drain_stream(stream).await.unwrap();
+        assert!(end.is_none());
+        assert_eq!(events.iter().map(short).collect::<Vec<_>>(), ["message echo: hello"]);
+    }
+    // The v0.3-only scripted agent answers a stream request with a JSON-RPC error: the open fails.
+    let e = s.instance.send_message_stream(s.client, BUILDER, "hi", &with(Protocol::V03)).await.unwrap().unwrap_err();
+    assert!(matches!(&e.kind, ErrorKind::RpcError(r) if r.reason == RpcReason::MethodNotFound), "{e:?}");
 }

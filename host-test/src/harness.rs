@@ -154,6 +154,10 @@ pub struct Instance {
 #[derive(Clone, Copy, Debug)]
 pub struct Client(ResourceAny);
 
+/// An `event-stream` resource living in an [`Instance`].
+#[derive(Clone, Copy, Debug)]
+pub struct EventStream(ResourceAny);
+
 type Call<T> = Result<Result<T, bindings::Error>>;
 
 impl Instance {
@@ -261,6 +265,52 @@ impl Instance {
     ) -> Call<bindings::Reply> {
         let api = self.bindings.a2a_client_api();
         api.client().call_send_message_with(&mut self.store, c.0, peer_id, text, options).await
+    }
+
+    /// `send-message-stream`.
+    pub async fn send_message_stream(
+        &mut self,
+        c: Client,
+        peer_id: &str,
+        text: &str,
+        options: &bindings::CallOptions,
+    ) -> Call<EventStream> {
+        let api = self.bindings.a2a_client_api();
+        Ok(api.client().call_send_message_stream(&mut self.store, c.0, peer_id, text, options).await?.map(EventStream))
+    }
+
+    /// `event-stream.next-event`.
+    pub async fn next_event(&mut self, s: EventStream) -> Call<Option<bindings::StreamEvent>> {
+        let api = self.bindings.a2a_client_api();
+        api.event_stream().call_next_event(&mut self.store, s.0).await
+    }
+
+    /// `event-stream.protocol`.
+    pub async fn stream_protocol(&mut self, s: EventStream) -> Result<bindings::Protocol> {
+        let api = self.bindings.a2a_client_api();
+        api.event_stream().call_protocol(&mut self.store, s.0).await
+    }
+
+    /// Drops an event-stream resource (closing its connection).
+    pub async fn drop_stream(&mut self, s: EventStream) -> Result<()> {
+        s.0.resource_drop_async(&mut self.store).await
+    }
+
+    /// Every event of a stream, until it ends or fails; dropped after.
+    pub async fn drain_stream(
+        &mut self,
+        s: EventStream,
+    ) -> Result<(Vec<bindings::StreamEvent>, Option<bindings::Error>)> {
+        let mut events = Vec::new();
+        let end = loop {
+            match self.next_event(s).await? {
+                Ok(Some(event)) => events.push(event),
+                Ok(None) => break None,
+                Err(e) => break Some(e),
+            }
+        };
+        self.drop_stream(s).await?;
+        Ok((events, end))
     }
 
     /// `get-task`.

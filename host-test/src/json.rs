@@ -7,7 +7,8 @@ use serde_json::{json, Value};
 use wasmtime_wasi_http::p2::bindings::http::types::ErrorCode;
 
 use crate::bindings::{
-    AgentCard, Attempt, CacheStats, Error, ErrorKind, Peer, Protocol, Reply, ReplyKind, RpcReason, Task, Workspace,
+    AgentCard, Attempt, CacheStats, Error, ErrorKind, Peer, Protocol, Reply, ReplyKind, RpcReason, StreamEvent, Task,
+    Workspace,
 };
 
 fn embedded(text: &str) -> Value {
@@ -70,6 +71,21 @@ pub fn card(c: &AgentCard) -> Value {
         "name": c.name, "description": c.description, "version": c.version,
         "protocol-versions": c.protocol_versions, "streaming": c.streaming, "skills": skills, "raw": embedded(&c.raw),
     })
+}
+
+/// One event of a stream: `{"<case>": {…}}`.
+pub fn stream_event(e: &StreamEvent) -> Value {
+    match e {
+        StreamEvent::Task(t) => {
+            json!({"task": {"id": t.id, "context-id": t.context_id, "state": t.state, "text": t.text}})
+        }
+        StreamEvent::StatusUpdate(u) => json!({"status-update": {
+            "task-id": u.task_id, "state": u.state, "text": u.text, "is-final": u.is_final}}),
+        StreamEvent::ArtifactUpdate(a) => json!({"artifact-update": {
+            "task-id": a.task_id, "artifact-id": a.artifact_id, "name": a.name, "text": a.text,
+            "append": a.append, "last-chunk": a.last_chunk}}),
+        StreamEvent::Message(text) => json!({"message": text}),
+    }
 }
 
 /// A JSON-RPC error's reason as the WIT spells it.

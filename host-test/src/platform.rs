@@ -126,6 +126,16 @@ pub enum Fault {
         /// Pause between chunks.
         every: Duration,
     },
+    /// Answer 200 `text/event-stream` with these chunks, one every `every`,
+    /// then close — or start over, forever (an endless stream).
+    Events {
+        /// The raw chunks (SSE lines and blank lines as the test wants them).
+        chunks: Vec<String>,
+        /// Pause between chunks.
+        every: Duration,
+        /// Start over after the last chunk, until the client goes away.
+        forever: bool,
+    },
 }
 
 impl Fault {
@@ -363,6 +373,24 @@ async fn respond(
             });
             let body = StreamBody::new(futures_util::stream::iter(chunks)).boxed();
             Ok(Response::builder().status(200).header("content-type", "application/json").body(body).unwrap())
+        }
+        Some(Fault::Events { chunks, every, forever }) => {
+            let (tx, rx) = tokio::sync::mpsc::channel::<Result<Frame<Bytes>, Infallible>>(1);
+            tokio::spawn(async move {
+                loop {
+                    for piece in &chunks {
+                        if tx.send(Ok(Frame::data(Bytes::from(piece.clone())))).await.is_err() {
+                            return;
+                        }
+                        tokio::time::sleep(every).await;
+                    }
+                    if !forever {
+                        return;
+                    }
+                }
+            });
+            let body = StreamBody::new(tokio_stream::wrappers::ReceiverStream::new(rx)).boxed();
+            Ok(Response::builder().status(200).header("content-type", "text/event-stream").body(body).unwrap())
         }
         Some(Fault::Trickle { chunk, every }) => {
             let normal = answer(&state.lock().unwrap());

@@ -137,6 +137,10 @@ enum Command {
         /// Bound on the whole send, ms [default: 600000].
         #[arg(long)]
         total_budget_ms: Option<u32>,
+        /// Stream the reply (message/stream, SendStreamingMessage): print each
+        /// event as it arrives (one JSON line each with --json).
+        #[arg(long)]
+        stream: bool,
     },
     /// Read or cancel a task a peer runs (tasks/get, tasks/cancel; GetTask, CancelTask in v1.0).
     Task {
@@ -285,7 +289,7 @@ fn report(e: &bindings::Error, as_json: bool) -> ExitCode {
 }
 
 async fn one_call(conn: &Conn, command: &Command) -> wasmtime::Result<ExitCode> {
-    if let Command::Send { peer, text, max_attempts, base_delay_ms, total_budget_ms } = command {
+    if let Command::Send { peer, text, max_attempts, base_delay_ms, total_budget_ms, stream } = command {
         let policy = bindings::RetryPolicy {
             max_attempts: *max_attempts,
             base_delay_ms: *base_delay_ms,
@@ -295,6 +299,9 @@ async fn one_call(conn: &Conn, command: &Command) -> wasmtime::Result<ExitCode> 
             budget_tokens: None,
             budget_refill_percent: None,
         };
+        if *stream {
+            return send_stream(conn, peer, text, policy).await;
+        }
         return send(conn, peer, text, policy).await;
     }
     let (mut instance, client) = instance_and_client(conn, InstanceOptions::default()).await?;
@@ -472,6 +479,53 @@ async fn send(conn: &Conn, peer: &str, text: &str, policy: bindings::RetryPolicy
             }
             Ok(report(&e, conn.json))
         }
+    }
+}
+
+/// `a2a send --stream`: prints each event as the component hands it over.
+async fn send_stream(conn: &Conn, peer: &str, text: &str, policy: bindings::RetryPolicy) -> wasmtime::Result<ExitCode> {
+    let mut cfg = config(conn)?;
+    cfg.retry = Some(policy);
+    let mut instance = load_harness()?.instantiate(InstanceOptions::default()).await?;
+    let client = match instance.client(&cfg).await? {
+        Ok(c) => c,
+        Err(e) => return Ok(report(&e, conn.json)),
+    };
+    let options = bindings::CallOptions { source: conn.source.clone(), protocol: conn.protocol.map(Into::into) };
+    let stream = match instance.send_message_stream(client, peer, text, &options).await? {
+        Ok(s) => s,
+        Err(e) => return Ok(report(&e, conn.json)),
+    };
+    loop {
+        match instance.next_event(stream).await? {
+            Ok(Some(event)) => {
+                if conn.json {
+                    println!("{}", json::stream_event(&event));
+                } else {
+                    println!("{}", event_line(&event));
+                }
+                std::io::stdout().flush()?;
+            }
+            Ok(None) => return Ok(ExitCode::SUCCESS),
+            Err(e) => return Ok(report(&e, conn.json)),
+        }
+    }
+}
+
+/// One stream event as a line of text.
+fn event_line(event: &bindings::StreamEvent) -> String {
+    let with_text = |head: String, text: &str| if text.is_empty() { head } else { format!("{head}: {text}") };
+    match event {
+        bindings::StreamEvent::Task(t) => {
+            with_text(format!("[task {}] {}", t.id.as_deref().unwrap_or("?"), t.state), &t.text)
+        }
+        bindings::StreamEvent::StatusUpdate(u) => {
+            with_text(format!("[status] {}{}", u.state, if u.is_final { " (final)" } else { "" }), &u.text)
+        }
+        bindings::StreamEvent::ArtifactUpdate(a) => {
+            with_text(format!("[artifact {}]", a.name.as_deref().or(a.artifact_id.as_deref()).unwrap_or("?")), &a.text)
+        }
+        bindings::StreamEvent::Message(text) => text.clone(),
     }
 }
 

@@ -1,0 +1,354 @@
+//! A streamed reply (`message/stream`, `SendStreamingMessage`): the events
+//! of a server-sent-events body, typed, one at a time. Bounded in memory
+//! (one event at most `max-body-bytes`), in time (each read within the send
+//! read timeout, the whole stream within the retry policy's total budget),
+//! and scrubbed of tokens like every other error. It ends cleanly after the
+//! final event or when the peer closes the stream between events; a stream
+//! cut mid-event, an `event: error`, a JSON-RPC error or an event that is
+//! no A2A event ends it with an error. After the end, `next_event` answers
+//! none.
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use serde_json::Value;
+use wasi::http::types::ErrorCode;
+
+use crate::a2a::{self, Outcome, Protocol, StreamEvent};
+use crate::config::Config;
+use crate::error::{self, excerpt, Error, ErrorKind};
+use crate::platform;
+use crate::sse::{SseError, SseParser};
+use crate::transport::{BodyStream, TransportError};
+
+/// What a stream needs from its client's config.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Largest event.
+    pub max_event: usize,
+    /// Longest wait for the next bytes.
+    pub between: Duration,
+    /// Bound on the whole stream, from its start.
+    pub total: Duration,
+}
+
+impl Limits {
+    /// The limits of `cfg`: `max-body-bytes` per event, `send-read-ms`
+    /// between bytes, `retry.total-budget-ms` for the whole stream.
+    pub fn of(cfg: &Config) -> Self {
+        Limits { max_event: cfg.max_body_bytes, between: cfg.send_read, total: cfg.retry.total_budget }
+    }
+}
+
+enum State<S> {
+    Open { body: S, parser: SseParser },
+    Ended,
+}
+
+/// The events of one streamed reply.
+pub struct EventStream<S> {
+    state: State<S>,
+    queue: VecDeque<StreamEvent>,
+    url: String,
+    limits: Limits,
+    /// Monotonic nanoseconds when the stream started.
+    started: u64,
+    secrets: Vec<String>,
+    protocol: Protocol,
+    /// A failure to report once the events read before it are handed out.
+    failure: Option<ErrorKind>,
+    /// Events handed out.
+    pub delivered: u32,
+}
+
+impl<S: BodyStream> EventStream<S> {
+    /// Events from `body` (an open `text/event-stream` of `url`), started at `now`.
+    pub fn new(body: S, url: String, cfg: &Config, protocol: Protocol, now: u64) -> Self {
+        let limits = Limits::of(cfg);
+        EventStream {
+            state: State::Open { body, parser: SseParser::new(limits.max_event) },
+            queue: VecDeque::new(),
+            url,
+            limits,
+            started: now,
+            secrets: cfg.tokens.values().cloned().collect(),
+            protocol,
+            failure: None,
+            delivered: 0,
+        }
+    }
+
+    /// A stream of the one event a peer answered without streaming.
+    pub fn single(event: StreamEvent, url: String, cfg: &Config, protocol: Protocol) -> Self {
+        EventStream {
+            state: State::Ended,
+            queue: VecDeque::from([event]),
+            url,
+            limits: Limits::of(cfg),
+            started: 0,
+            secrets: cfg.tokens.values().cloned().collect(),
+            protocol,
+            failure: None,
+            delivered: 0,
+        }
+    }
+
+    /// The version spoken.
+    pub fn protocol(&self) -> Protocol {
+        self.protocol
+    }
+
+    /// Whether `next_event` would return without reading: an event is
+    /// waiting, or the stream has ended.
+    pub fn has_buffered(&self) -> bool {
+        !self.queue.is_empty() || self.failure.is_some() || matches!(self.state, State::Ended)
+    }
+
+    /// The body, while the stream is open (for a pollable on it).
+    pub fn body(&self) -> Option<&S> {
+        match &self.state {
+            State::Open { body, .. } => Some(body),
+            State::Ended => None,
+        }
+    }
+
+    /// The next event, blocking until it arrives; none once the stream has
+    /// ended. `now` is the monotonic clock, in nanoseconds.
+    pub fn next_event(&mut self, now: impl Fn() -> u64) -> Result<Option<StreamEvent>, Error> {
+        loop {
+            if let Some(event) = self.queue.pop_front() {
+                if event.ends_stream() {
+                    self.end();
+                }
+                self.delivered += 1;
+                return Ok(Some(event));
+            }
+            if let Some(kind) = self.failure.take() {
+                return Err(self.fail(kind));
+            }
+            let State::Open { body, parser } = &mut self.state else { return Ok(None) };
+            let spent = Duration::from_nanos(now().saturating_sub(self.started));
+            let left = self.limits.total.saturating_sub(spent);
+            if left.is_zero() {
+                let after_ms = self.limits.total.as_millis().min(u32::MAX as u128) as u32;
+                return Err(self.fail(ErrorKind::TimedOut { url: self.url.clone(), after_ms }));
+            }
+            let mut events = Vec::new();
+            let within = self.limits.between.min(left);
+            let read = match body.next_chunk(within) {
+                Ok(Some(chunk)) => parser.push(&chunk, &mut events).map(|()| true),
+                Ok(None) if parser.mid_event() => {
+                    let code = ErrorCode::HttpResponseIncomplete;
+                    return Err(self.fail(ErrorKind::Transport { url: self.url.clone(), code, attempt: 1 }));
+                }
+                Ok(None) => Ok(false),
+                Err(TransportError::TimedOut(_)) => {
+                    // Name the bound that ran out: the whole stream's, or the wait for bytes.
+                    let bound = if within < self.limits.between { self.limits.total } else { within };
+                    let after_ms = bound.as_millis().min(u32::MAX as u128) as u32;
+                    return Err(self.fail(ErrorKind::TimedOut { url: self.url.clone(), after_ms }));
+                }
+                Err(e) => return Err(self.fail(platform::transport_kind(e, &self.url))),
+            };
+            match read {
+                Ok(true) => {}
+                Ok(false) => {
+                    self.end();
+                    return Ok(None);
+                }
+                Err(SseError::TooLarge(limit)) => {
+                    return Err(self.fail(ErrorKind::BodyTooLarge { url: self.url.clone(), limit: limit as u32 }));
+                }
+                Err(SseError::NotUtf8) => {
+                    let kind = ErrorKind::BadJson {
+                        url: self.url.clone(),
+                        status: 200,
+                        detail: "a stream event is not UTF-8".into(),
+                        excerpt: String::new(),
+                    };
+                    return Err(self.fail(kind));
+                }
+            }
+            for sse in events {
+                match self.read_event(sse.event.as_deref(), &sse.data) {
+                    Ok(event) => self.queue.push_back(event),
+                    Err(kind) => {
+                        // Events read before the failure are still handed out first.
+                        if self.queue.is_empty() {
+                            return Err(self.fail(kind));
+                        }
+                        self.pending_failure(kind);
+                        break;
+                    }
+                }
+            }
+        }
+    }
+
+    fn read_event(&self, event: Option<&str>, data: &str) -> Result<StreamEvent, ErrorKind> {
+        let url = self.url.clone();
+        let json: Result<Value, _> = serde_json::from_str(data);
+        if event == Some("error") {
+            return Err(match json.as_ref().map(a2a::read_reply) {
+                Ok(Outcome::RpcError { code, message, data }) => ErrorKind::RpcError { url, code, message, data },
+                _ => ErrorKind::AgentError { url, text: format!("stream error event: {}", excerpt(data.as_bytes())) },
+            });
+        }
+        let json = json.map_err(|e| ErrorKind::BadJson {
+            url: url.clone(),
+            status: 200,
+            detail: format!("a stream event is not JSON: {e}"),
+            excerpt: excerpt(data.as_bytes()),
+        })?;
+        a2a::read_stream_event(&json).map_err(|outcome| match outcome {
+            Outcome::RpcError { code, message, data } => ErrorKind::RpcError { url, code, message, data },
+            Outcome::AgentError(text) => ErrorKind::AgentError { url, text },
+            Outcome::Shape(detail) | Outcome::Reply(a2a::Reply { text: detail, .. }) => {
+                ErrorKind::UnexpectedShape { url, status: 200, detail, excerpt: excerpt(data.as_bytes()) }
+            }
+        })
+    }
+
+    /// Ends the stream after the events already queued, with an error then.
+    fn pending_failure(&mut self, kind: ErrorKind) {
+        self.state = State::Ended;
+        self.failure = Some(kind);
+    }
+
+    fn end(&mut self) {
+        self.state = State::Ended;
+    }
+
+    fn fail(&mut self, kind: ErrorKind) -> Error {
+        self.end();
+        self.queue.clear();
+        let message = error::send_message(&kind);
+        Error::new(kind, message).redact(self.secrets.iter().map(String::as_str))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+
+    use super::*;
+    use crate::config::{RawConfig, RawRetryPolicy};
+    use crate::testing::{Chunk, FakeStream, FakeTransport};
+    use crate::transport::Transport;
+
+    const ME: &str = "11111111-2222-4333-8444-555555555555";
+    const TOKEN: &str = "tok-stream-secret";
+
+    fn cfg() -> Config {
+        Config::from_raw(RawConfig {
+            workspace_id: ME.into(),
+            credentials: vec![(ME.into(), TOKEN.into())],
+            max_body_bytes: Some(2048),
+            send_read_ms: Some(1000),
+            retry: Some(RawRetryPolicy { total_budget_ms: Some(5000), ..Default::default() }),
+            ..Default::default()
+        })
+        .unwrap()
+    }
+
+    fn stream(chunks: Vec<Chunk>) -> EventStream<FakeStream> {
+        let mut t = FakeTransport::default();
+        t.then_stream(200, "text/event-stream", chunks);
+        let cfg = cfg();
+        let opened = t.open(&cfg.platform, &crate::testing::any_request()).unwrap();
+        EventStream::new(opened.body, "http://p/workspaces/x/a2a".into(), &cfg, Protocol::V0_3, 0)
+    }
+
+    fn data(s: &str) -> Chunk {
+        Chunk::Data(s.as_bytes().to_vec())
+    }
+
+    const WORKING: &str =
+        r#"data: {"result":{"kind":"status-update","taskId":"t","final":false,"status":{"state":"working"}}}"#;
+    const DONE: &str =
+        r#"data: {"result":{"kind":"status-update","taskId":"t","final":true,"status":{"state":"completed"}}}"#;
+
+    fn all(s: &mut EventStream<FakeStream>) -> (Vec<StreamEvent>, Option<Error>) {
+        let mut events = Vec::new();
+        loop {
+            match s.next_event(|| 0) {
+                Ok(Some(e)) => events.push(e),
+                Ok(None) => return (events, None),
+                Err(e) => {
+                    assert!(matches!(s.next_event(|| 0), Ok(None)), "an ended stream answers none");
+                    return (events, Some(e));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn events_arrive_in_order_and_the_final_one_ends_the_stream() {
+        let split = format!("{WORKING}\n\n{DONE}\n\n");
+        let (a, b) = split.split_at(37);
+        // Anything after the final event is never read.
+        let mut s = stream(vec![data(a), data(b), Chunk::Fail(TransportError::TooLarge(1))]);
+        let (events, err) = all(&mut s);
+        assert!(err.is_none(), "{err:?}");
+        assert_eq!(events.len(), 2);
+        assert!(events[1].ends_stream());
+        assert_eq!(s.delivered, 2);
+    }
+
+    #[test]
+    fn a_stream_closed_between_events_ends_cleanly_and_mid_event_with_an_error() {
+        let (events, err) = all(&mut stream(vec![data(&format!("{WORKING}\n\n"))]));
+        assert_eq!((events.len(), err.is_none()), (1, true));
+        let (events, err) = all(&mut stream(vec![data(&format!("{WORKING}\n\n")), data("data: {\"res")]));
+        assert_eq!(events.len(), 1, "the complete event still comes first");
+        let err = err.unwrap();
+        assert!(matches!(err.kind, ErrorKind::Transport { code: ErrorCode::HttpResponseIncomplete, .. }), "{err:?}");
+        assert!(err.message.starts_with("[A2A_ERROR] "), "{}", err.message);
+    }
+
+    #[test]
+    fn oversized_events_error_events_and_junk_end_the_stream() {
+        let big = format!("data: {}\n\n", "x".repeat(4096));
+        let (_, err) = all(&mut stream(vec![data(&big)]));
+        assert!(matches!(err.unwrap().kind, ErrorKind::BodyTooLarge { limit: 2048, .. }));
+
+        let rpc = "event: error\ndata: {\"error\":{\"code\":-32001,\"message\":\"Task not found\"}}\n\n";
+        let (_, err) = all(&mut stream(vec![data(rpc)]));
+        assert!(matches!(err.unwrap().kind, ErrorKind::RpcError { code: Some(-32001), .. }));
+
+        // An error event that echoes the token: redacted.
+        let echo = format!("event: error\ndata: upstream said Bearer {TOKEN}\n\n");
+        let (_, err) = all(&mut stream(vec![data(&echo)]));
+        let err = err.unwrap();
+        assert!(matches!(err.kind, ErrorKind::AgentError { .. }));
+        assert!(!format!("{err:?}").contains(TOKEN), "{err:?}");
+
+        let (events, err) = all(&mut stream(vec![data(&format!("{WORKING}\n\ndata: not json\n\n"))]));
+        assert_eq!(events.len(), 1);
+        assert!(matches!(err.unwrap().kind, ErrorKind::BadJson { .. }));
+        let (_, err) = all(&mut stream(vec![data("data: {\"result\":{\"kind\":\"odd\"}}\n\n")]));
+        assert!(matches!(err.unwrap().kind, ErrorKind::UnexpectedShape { .. }));
+    }
+
+    #[test]
+    fn silence_and_the_total_budget_are_bounded() {
+        let (_, err) = all(&mut stream(vec![Chunk::Stall]));
+        assert!(matches!(err.unwrap().kind, ErrorKind::TimedOut { after_ms: 1000, .. }));
+
+        // A stream that never ends: events keep coming, the budget stops it.
+        let clock = Cell::new(0u64);
+        let chunks = (0..100).map(|_| data(&format!("{WORKING}\n\n"))).collect();
+        let mut s = stream(chunks);
+        let mut got = 0;
+        let err = loop {
+            clock.set(clock.get() + 1_000_000_000); // each event a second later
+            match s.next_event(|| clock.get()) {
+                Ok(Some(_)) => got += 1,
+                Ok(None) => panic!("ended"),
+                Err(e) => break e,
+            }
+        };
+        assert!(matches!(err.kind, ErrorKind::TimedOut { after_ms: 5000, .. }), "{err:?}");
+        assert_eq!(got, 4);
+    }
+}
