@@ -49,6 +49,9 @@ fn rerender(e: Error) -> Error {
     Error { message, ..e }
 }
 
+/// Most targets of one `send-many`.
+pub const MAX_SEND_MANY: usize = 64;
+
 /// Lookups in flight looked at by each call's bounded sweep.
 const HARVEST_BUDGET: usize = 8;
 
@@ -277,6 +280,47 @@ impl<T: Transport> Client<T> {
             ids,
             protocol,
         )
+    }
+
+    /// `send-many`: one message to each of several peers, all sent at once
+    /// (see [`messaging::call_many`]); one outcome per target, in order. An
+    /// invalid peer id is that target's error, and makes no request.
+    pub fn send_many(
+        &mut self,
+        targets: &[(String, String)],
+        source: Option<&str>,
+        protocol: Option<ProtocolChoice>,
+        env: &mut impl SendEnv,
+        mut new_ids: impl FnMut() -> Result<SendIds, Error>,
+    ) -> Result<Vec<Result<Sent, Error>>, Error> {
+        if targets.len() > MAX_SEND_MANY {
+            let msg = format!("send-many takes at most {MAX_SEND_MANY} targets, got {}", targets.len());
+            return Err(Error::new(ErrorKind::InvalidConfig(msg.clone()), format!("[A2A_ERROR] {msg}")));
+        }
+        let now = env.mono_now();
+        let mut outcomes: Vec<Option<Result<Sent, Error>>> = Vec::with_capacity(targets.len());
+        let mut jobs = Vec::new();
+        let mut sends = Vec::new();
+        for (i, (peer_id, text)) in targets.iter().enumerate() {
+            let prepared = self.call_ids(peer_id, source, now).map_err(rerender).and_then(|(peer, source)| {
+                let protocol = self.protocol_for(&peer, &source, protocol, now);
+                Ok((peer, source, protocol, new_ids()?))
+            });
+            match prepared {
+                Ok((peer, source, protocol, ids)) => {
+                    let body = a2a::message_body(protocol, Call::Send, &ids, text);
+                    jobs.push(messaging::Job { peer, source, protocol, body });
+                    sends.push((i, ids, protocol));
+                    outcomes.push(None);
+                }
+                Err(e) => outcomes.push(Some(Err(e))),
+            }
+        }
+        let answered = messaging::call_many(&mut self.transport, &self.config, &mut self.budget, env, jobs);
+        for ((i, ids, protocol), outcome) in sends.into_iter().zip(answered) {
+            outcomes[i] = Some(outcome.map(|Answered { reply, attempts }| Sent { reply, ids, attempts, protocol }));
+        }
+        Ok(outcomes.into_iter().map(|o| o.expect("every target has an outcome")).collect())
     }
 
     /// `send-message-stream`: `message/stream` (`SendStreamingMessage`), the

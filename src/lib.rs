@@ -196,22 +196,19 @@ mod component {
             let protocol = options.protocol.map(from_wit_protocol);
             let source = options.source.as_deref();
             let sent = self.core.borrow_mut().send_message_with(&peer_id, &text, source, protocol, &mut WasiEnv, ids);
-            let sent = sent.map_err(to_wit)?;
-            let kind = match sent.reply.kind {
-                ReplyKind::Message => wit::ReplyKind::Message,
-                ReplyKind::Task { id, context_id, state } => {
-                    wit::ReplyKind::Task(wit::TaskInfo { id, context_id, state })
-                }
-            };
-            Ok(wit::Reply {
-                protocol: to_wit_protocol(sent.protocol),
-                text: sent.reply.text,
-                kind,
-                request_id: sent.ids.request_id,
-                message_id: sent.ids.message_id,
-                attempts: sent.attempts.into_iter().map(to_wit_attempt).collect(),
-                raw: sent.reply.raw,
-            })
+            sent.map(to_wit_reply).map_err(to_wit)
+        }
+
+        fn send_many(
+            &self,
+            targets: Vec<wit::SendTarget>,
+            options: wit::CallOptions,
+        ) -> Result<Vec<Result<wit::Reply, wit::Error>>, wit::Error> {
+            let protocol = options.protocol.map(from_wit_protocol);
+            let targets: Vec<(String, String)> = targets.into_iter().map(|t| (t.peer_id, t.text)).collect();
+            let mut core = self.core.borrow_mut();
+            let sent = core.send_many(&targets, options.source.as_deref(), protocol, &mut WasiEnv, new_ids);
+            Ok(sent.map_err(to_wit)?.into_iter().map(|r| r.map(to_wit_reply).map_err(to_wit)).collect())
         }
 
         fn send_message_stream(
@@ -303,6 +300,22 @@ mod component {
                 ErrorKind::InvalidConfig("the host gave no randomness (wasi:random)".into()),
                 "[A2A_ERROR] the host gave no randomness (wasi:random) for the message ids".into(),
             )),
+        }
+    }
+
+    fn to_wit_reply(sent: crate::messaging::Sent) -> wit::Reply {
+        let kind = match sent.reply.kind {
+            ReplyKind::Message => wit::ReplyKind::Message,
+            ReplyKind::Task { id, context_id, state } => wit::ReplyKind::Task(wit::TaskInfo { id, context_id, state }),
+        };
+        wit::Reply {
+            protocol: to_wit_protocol(sent.protocol),
+            text: sent.reply.text,
+            kind,
+            request_id: sent.ids.request_id,
+            message_id: sent.ids.message_id,
+            attempts: sent.attempts.into_iter().map(to_wit_attempt).collect(),
+            raw: sent.reply.raw,
         }
     }
 

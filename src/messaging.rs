@@ -10,7 +10,7 @@ use crate::config::Config;
 use crate::error::{self, describe_code, excerpt, Attempt, Error, ErrorKind};
 use crate::platform::{self, parse_json, source_headers};
 use crate::retry::{self, RetryBudget};
-use crate::transport::{Method, Request, Response, Transport, TransportError};
+use crate::transport::{Method, Pending, Request, Response, Transport, TransportError};
 
 /// A successful send: the reply and how it was obtained.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -142,9 +142,21 @@ pub fn send_message<T: Transport>(
     Ok(Sent { reply, ids, attempts, protocol })
 }
 
-/// One JSON-RPC call (`body`, in `protocol`) to `peer` as `source` through
-/// the platform proxy, with the retries, budget and trace of a send: the
-/// body is the same on every attempt.
+/// One JSON-RPC call: `body`, in `protocol`, to `peer` as `source` (both
+/// canonical) through the platform proxy.
+#[derive(Debug, Clone)]
+pub struct Job {
+    /// The peer.
+    pub peer: String,
+    /// The workspace the call acts as.
+    pub source: String,
+    /// The version spoken (its header goes with the request).
+    pub protocol: Protocol,
+    /// The JSON-RPC body, the same on every attempt.
+    pub body: Vec<u8>,
+}
+
+/// One JSON-RPC call with the retries, budget and trace of a send.
 #[allow(clippy::too_many_arguments)]
 pub fn call<T: Transport>(
     t: &mut T,
@@ -156,98 +168,211 @@ pub fn call<T: Transport>(
     protocol: Protocol,
     body: Vec<u8>,
 ) -> Result<Answered, Error> {
+    let job = Job { peer: peer.to_owned(), source: source.to_owned(), protocol, body };
+    let mut outcomes = call_many(t, cfg, budget, env, vec![job]);
+    outcomes
+        .pop()
+        .unwrap_or_else(|| Err(Error::new(ErrorKind::InvalidConfig("no call".into()), "[A2A_ERROR] no call".into())))
+}
+
+/// Where one call of [`call_many`] stands.
+enum Stage<P, Tm> {
+    /// An attempt is due.
+    Due,
+    /// An attempt in flight, started at this monotonic time.
+    InFlight(P, u64),
+    /// Waiting before the next attempt, until this timer (due at this monotonic time).
+    Backoff(Tm, u64),
+    /// Finished.
+    Done(Result<Answered, Error>),
+}
+
+/// One call of [`call_many`]: its request parts, its clock and its trace.
+struct Run<P, Tm> {
+    path: String,
+    url: String,
+    headers: Vec<(&'static str, String)>,
+    body: Vec<u8>,
+    started: u64,
+    /// The hard stop of the whole call, in real time whatever the guest's clock says.
+    hard_stop: Tm,
+    attempts: Vec<Attempt>,
+    stage: Stage<P, Tm>,
+}
+
+/// Several JSON-RPC calls at once (`send-many`): every attempt of every
+/// call is in flight together, multiplexed on one wait (`wasi:io/poll`), and
+/// each call keeps its own retry schedule, budget and trace — so the wall
+/// time is about that of the slowest call, not the sum. One outcome per
+/// job, in order. With one job, this is a plain call.
+pub fn call_many<T: Transport>(
+    t: &mut T,
+    cfg: &Config,
+    budget: &mut RetryBudget,
+    env: &mut impl SendEnv,
+    jobs: Vec<Job>,
+) -> Vec<Result<Answered, Error>> {
     let policy = &cfg.retry;
-    let path = format!("/workspaces/{peer}/a2a");
-    let url = cfg.platform.url(&path);
-    let mut headers = source_headers(cfg, source);
-    headers.push(("content-type", "application/json".into()));
-    headers.extend(protocol.version_header());
-    let started = env.mono_now();
-    // The hard stop of the whole send, in real time whatever the guest's clock says.
-    let hard_stop = t.timer(policy.total_budget);
-    let mut attempts: Vec<Attempt> = Vec::new();
-    let left = |env: &mut dyn SendEnv| {
-        policy.total_budget.saturating_sub(Duration::from_nanos(env.mono_now().saturating_sub(started)))
+    let mut runs: Vec<Run<T::Pending, T::Timer>> = jobs
+        .into_iter()
+        .map(|job| {
+            let path = format!("/workspaces/{}/a2a", job.peer);
+            let mut headers = source_headers(cfg, &job.source);
+            headers.push(("content-type", "application/json".into()));
+            headers.extend(job.protocol.version_header());
+            Run {
+                url: cfg.platform.url(&path),
+                path,
+                headers,
+                body: job.body,
+                started: env.mono_now(),
+                hard_stop: t.timer(policy.total_budget),
+                attempts: Vec::new(),
+                stage: Stage::Due,
+            }
+        })
+        .collect();
+    let left = |run_started: u64, env: &mut dyn SendEnv| {
+        policy.total_budget.saturating_sub(Duration::from_nanos(env.mono_now().saturating_sub(run_started)))
     };
 
     loop {
-        let number = attempts.len() as u32 + 1;
-        let remaining = left(env);
-        let req = Request {
-            method: Method::Post,
-            path: path.clone(),
-            headers: headers.clone(),
-            body: Some(body.clone()),
-            connect_timeout: cfg.send_connect.min(remaining),
-            timeout: cfg.send_read.min(remaining),
-            total: remaining,
-            max_body_bytes: cfg.max_body_bytes,
-        };
-        let attempt_start = env.mono_now();
-        let outcome = t.send(&cfg.platform, &req);
-        let took_ms = ms(Duration::from_nanos(env.mono_now().saturating_sub(attempt_start)));
-        let failure = match outcome {
-            Ok(resp) => match read_response(&url, &resp, env.unix_now()) {
-                Ok(reply) => {
-                    budget.on_success();
-                    attempts.push(Attempt { number, outcome: "ok".into(), delay_ms: None, took_ms });
-                    return Ok(Answered { reply, attempts });
-                }
-                Err(f) => f,
-            },
-            Err(e) => transport_failure(&url, e, number),
-        };
-        if failure.transient {
-            budget.on_failure();
-        }
-        // The trace is output too: a body that echoes a token must not leak it.
-        let mut outcome = failure.outcome;
-        for token in cfg.tokens.values() {
-            error::scrub(&mut outcome, token);
-        }
-        let remaining = left(env);
-        // The wait before the next attempt (clamped to what is left).
-        let delay = if failure.transient {
-            retry::next_delay(policy, number - 1, env.random(), failure.retry_after, remaining)
-        } else {
-            Default::default()
-        };
-        let stop = if !failure.transient {
-            None
-        } else if number >= policy.max_attempts {
-            Some(format!("after {number} attempts"))
-        } else if remaining.is_zero() || t.expired(&hard_stop) {
-            Some(format!("total budget of {} ms spent after {number} attempts", ms(policy.total_budget)))
-        } else if delay >= remaining {
-            // Waiting would use what is left: no time for another attempt.
-            Some(format!("total budget of {} ms runs out before attempt {}", ms(policy.total_budget), number + 1))
-        } else if !budget.allows_retry() {
-            Some(format!(
-                "not retried: the retry budget is exhausted ({:.1} of {} tokens) because most recent sends failed",
-                budget.tokens(),
-                budget.max_tokens()
-            ))
-        } else {
-            None
-        };
-        if !failure.transient || stop.is_some() {
-            attempts.push(Attempt { number, outcome, delay_ms: None, took_ms });
-            let mut message = error::send_message(&failure.kind);
-            if let Some(why) = stop {
-                message.push_str(&format!(" ({why})"));
+        // Start every attempt that is due.
+        for run in runs.iter_mut().filter(|r| matches!(r.stage, Stage::Due)) {
+            let remaining = left(run.started, env);
+            let req = Request {
+                method: Method::Post,
+                path: run.path.clone(),
+                headers: run.headers.clone(),
+                body: Some(run.body.clone()),
+                connect_timeout: cfg.send_connect.min(remaining),
+                timeout: cfg.send_read.min(remaining),
+                total: remaining,
+                max_body_bytes: cfg.max_body_bytes,
+            };
+            let now = env.mono_now();
+            match t.start(&cfg.platform, &req) {
+                Ok(pending) => run.stage = Stage::InFlight(pending, now),
+                Err(e) => settle(t, cfg, budget, env, run, Err(e), now),
             }
-            let mut err = Error::new(failure.kind, message).redact(cfg.tokens.values().map(String::as_str));
-            err.attempts = attempts;
-            return Err(err);
         }
-        attempts.push(Attempt { number, outcome, delay_ms: Some(ms(delay)), took_ms });
-        if !delay.is_zero() {
-            let timer = t.timer(delay);
-            while !t.expired(&timer) && !t.expired(&hard_stop) {
-                t.wait(&[], Some(&timer));
+        if runs.iter().all(|r| matches!(r.stage, Stage::Done(_))) {
+            break;
+        }
+        // One wait for everything in flight and the earliest end of a backoff.
+        {
+            let pending: Vec<&T::Pending> =
+                runs.iter().filter_map(|r| if let Stage::InFlight(p, _) = &r.stage { Some(p) } else { None }).collect();
+            let next = runs
+                .iter()
+                .filter_map(|r| if let Stage::Backoff(timer, due) = &r.stage { Some((due, timer)) } else { None })
+                .min_by_key(|(due, _)| **due)
+                .map(|(_, timer)| timer);
+            t.wait(&pending, next);
+        }
+        // Progress: finished attempts settle, ended backoffs become due.
+        for run in runs.iter_mut() {
+            match &mut run.stage {
+                Stage::InFlight(pending, started) => {
+                    let started = *started;
+                    if let Some(outcome) = pending.poll() {
+                        settle(t, cfg, budget, env, run, outcome, started);
+                    }
+                }
+                Stage::Backoff(timer, _) => {
+                    if t.expired(timer) || t.expired(&run.hard_stop) {
+                        run.stage = Stage::Due;
+                    }
+                }
+                Stage::Due | Stage::Done(_) => {}
             }
         }
     }
+    runs.into_iter()
+        .map(|r| match r.stage {
+            Stage::Done(outcome) => outcome,
+            _ => unreachable!("every run is done"),
+        })
+        .collect()
+}
+
+/// Reads one attempt's outcome and decides: done (a reply, or an error that
+/// is final) or another attempt after a backoff.
+fn settle<T: Transport>(
+    t: &mut T,
+    cfg: &Config,
+    budget: &mut RetryBudget,
+    env: &mut impl SendEnv,
+    run: &mut Run<T::Pending, T::Timer>,
+    outcome: Result<Response, TransportError>,
+    attempt_start: u64,
+) {
+    let policy = &cfg.retry;
+    let number = run.attempts.len() as u32 + 1;
+    let took_ms = ms(Duration::from_nanos(env.mono_now().saturating_sub(attempt_start)));
+    let failure = match outcome {
+        Ok(resp) => match read_response(&run.url, &resp, env.unix_now()) {
+            Ok(reply) => {
+                budget.on_success();
+                run.attempts.push(Attempt { number, outcome: "ok".into(), delay_ms: None, took_ms });
+                run.stage = Stage::Done(Ok(Answered { reply, attempts: std::mem::take(&mut run.attempts) }));
+                return;
+            }
+            Err(f) => f,
+        },
+        Err(e) => transport_failure(&run.url, e, number),
+    };
+    if failure.transient {
+        budget.on_failure();
+    }
+    // The trace is output too: a body that echoes a token must not leak it.
+    let mut outcome = failure.outcome;
+    for token in cfg.tokens.values() {
+        error::scrub(&mut outcome, token);
+    }
+    let now = env.mono_now();
+    let remaining = policy.total_budget.saturating_sub(Duration::from_nanos(now.saturating_sub(run.started)));
+    // The wait before the next attempt (clamped to what is left).
+    let delay = if failure.transient {
+        retry::next_delay(policy, number - 1, env.random(), failure.retry_after, remaining)
+    } else {
+        Default::default()
+    };
+    let stop = if !failure.transient {
+        None
+    } else if number >= policy.max_attempts {
+        Some(format!("after {number} attempts"))
+    } else if remaining.is_zero() || t.expired(&run.hard_stop) {
+        Some(format!("total budget of {} ms spent after {number} attempts", ms(policy.total_budget)))
+    } else if delay >= remaining {
+        // Waiting would use what is left: no time for another attempt.
+        Some(format!("total budget of {} ms runs out before attempt {}", ms(policy.total_budget), number + 1))
+    } else if !budget.allows_retry() {
+        Some(format!(
+            "not retried: the retry budget is exhausted ({:.1} of {} tokens) because most recent sends failed",
+            budget.tokens(),
+            budget.max_tokens()
+        ))
+    } else {
+        None
+    };
+    if !failure.transient || stop.is_some() {
+        run.attempts.push(Attempt { number, outcome, delay_ms: None, took_ms });
+        let mut message = error::send_message(&failure.kind);
+        if let Some(why) = stop {
+            message.push_str(&format!(" ({why})"));
+        }
+        let mut err = Error::new(failure.kind, message).redact(cfg.tokens.values().map(String::as_str));
+        err.attempts = std::mem::take(&mut run.attempts);
+        run.stage = Stage::Done(Err(err));
+        return;
+    }
+    run.attempts.push(Attempt { number, outcome, delay_ms: Some(ms(delay)), took_ms });
+    run.stage = if delay.is_zero() {
+        Stage::Due
+    } else {
+        Stage::Backoff(t.timer(delay), now.saturating_add(delay.as_nanos() as u64))
+    };
 }
 
 #[cfg(test)]

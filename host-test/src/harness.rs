@@ -267,6 +267,17 @@ impl Instance {
         api.client().call_send_message_with(&mut self.store, c.0, peer_id, text, options).await
     }
 
+    /// `send-many`.
+    pub async fn send_many(
+        &mut self,
+        c: Client,
+        targets: &[bindings::SendTarget],
+        options: &bindings::CallOptions,
+    ) -> Call<Vec<Result<bindings::Reply, bindings::Error>>> {
+        let api = self.bindings.a2a_client_api();
+        api.client().call_send_many(&mut self.store, c.0, targets, options).await
+    }
+
     /// `send-message-stream`.
     pub async fn send_message_stream(
         &mut self,

@@ -233,3 +233,58 @@ async fn batch_without_manual_clock_refuses_advance() {
     let answer: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(answer["err"]["kind"], "bad-call");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a2a_breadth_commands_against_the_sdk_agent() {
+    const SDK: &str = "cccccccc-0000-4000-8000-000000000001";
+    let agent = host_test::a2a_sdk::SdkAgent::start().await.expect("the a2a-sdk agent starts");
+    let mut me = Workspace::new(ME, "Planner", "planner");
+    me.token = Some(TOKEN.into());
+    me.peers = vec![PEER.into(), SDK.into()];
+    let mut sdk = Workspace::new(SDK, "SDK Echo", "echo");
+    sdk.upstream = Some(agent.url.clone());
+    sdk.agent_card = Some(agent.card.clone());
+    let p = Platform::start(vec![me, Workspace::new(PEER, "Builder", "builder"), sdk]).await.unwrap();
+
+    let (code, out, err) = run(a2a(Some(&p)), &["card", SDK, "--json"]).await;
+    assert_eq!(code, 0, "{err}");
+    let card: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!((card["name"].as_str(), card["streaming"].as_bool()), (Some("SDK Echo"), Some(true)));
+    assert_eq!(card["protocol-versions"], json!(["0.3", "1.0"]));
+
+    let (code, out, err) = run(a2a(Some(&p)), &["send", SDK, "stream: 2", "--stream"]).await;
+    assert_eq!(code, 0, "{err}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 5, "{out}");
+    assert!(lines[0].starts_with("[task ") && lines[0].ends_with("] submitted"), "{out}");
+    assert_eq!(
+        lines[1..],
+        [
+            "[status] working",
+            "[artifact chunk-0]: chunk 0",
+            "[artifact chunk-1]: chunk 1",
+            "[status] completed (final): streamed 2"
+        ]
+    );
+
+    let (code, out, err) = run(a2a(Some(&p)), &["--protocol", "v1.0", "send", SDK, "wait: x", "--json"]).await;
+    assert_eq!(code, 0, "{err}");
+    let reply: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(reply["protocol"], "v10");
+    let task = reply["kind"]["task"]["id"].as_str().unwrap().to_owned();
+    let (code, out, _) = run(a2a(Some(&p)), &["task", "get", SDK, &task]).await;
+    assert_eq!((code, out.trim()), (0, format!("task {task}: working\nwaiting: x").as_str()));
+    let (code, out, _) = run(a2a(Some(&p)), &["--protocol", "v1.0", "task", "cancel", SDK, &task]).await;
+    assert_eq!(code, 0);
+    assert!(out.starts_with(&format!("task {task}: canceled")), "{out}");
+    let (code, _, err) = run(a2a(Some(&p)), &["task", "get", SDK, "no-such-task"]).await;
+    assert_eq!(code, 1);
+    assert!(err.contains("Task not found (code=-32001)"), "{err}");
+
+    let (code, out, err) = run(a2a(Some(&p)), &["send-many", "hi", PEER, SDK, "not-an-id"]).await;
+    assert_eq!(code, 1, "{err}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], format!("{PEER}: echo: hi"));
+    assert_eq!(lines[1], format!("{SDK}: echo: hi"));
+    assert!(lines[2].starts_with("not-an-id: [A2A_ERROR] invalid peer_id"), "{out}");
+}

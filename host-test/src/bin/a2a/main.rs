@@ -142,6 +142,15 @@ enum Command {
         #[arg(long)]
         stream: bool,
     },
+    /// Send one message to several peers at once (the sends overlap, each
+    /// with its own retries) and print each outcome, in order.
+    SendMany {
+        /// The message text.
+        text: String,
+        /// The peers' workspace ids (at most 64).
+        #[arg(required = true)]
+        peers: Vec<String>,
+    },
     /// Read or cancel a task a peer runs (tasks/get, tasks/cancel; GetTask, CancelTask in v1.0).
     Task {
         /// `get` or `cancel`.
@@ -384,6 +393,36 @@ async fn one_call(conn: &Conn, command: &Command) -> wasmtime::Result<ExitCode> 
                 lines.join("\n")
             }
         }),
+        Command::SendMany { text, peers } => {
+            let options =
+                bindings::CallOptions { source: conn.source.clone(), protocol: conn.protocol.map(Into::into) };
+            let targets: Vec<bindings::SendTarget> =
+                peers.iter().map(|p| bindings::SendTarget { peer_id: p.clone(), text: text.clone() }).collect();
+            let outcomes = match instance.send_many(client, &targets, &options).await? {
+                Ok(o) => o,
+                Err(e) => return Ok(report(&e, conn.json)),
+            };
+            let all_ok = outcomes.iter().all(Result::is_ok);
+            if conn.json {
+                let list: Vec<Value> = peers
+                    .iter()
+                    .zip(&outcomes)
+                    .map(|(peer, o)| match o {
+                        Ok(r) => json!({"peer": peer, "ok": json::reply(r)}),
+                        Err(e) => json!({"peer": peer, "err": json::error(e)}),
+                    })
+                    .collect();
+                println!("{}", Value::Array(list));
+            } else {
+                for (peer, o) in peers.iter().zip(&outcomes) {
+                    match o {
+                        Ok(r) => println!("{peer}: {}", r.text),
+                        Err(e) => println!("{peer}: {}", e.message),
+                    }
+                }
+            }
+            return Ok(if all_ok { ExitCode::SUCCESS } else { ExitCode::FAILURE });
+        }
         Command::Enrich { id, nonblocking } => {
             let show = |p: Option<bindings::Peer>| match (p, conn.json) {
                 (Some(p), true) => json::peer(&p).to_string(),
@@ -633,6 +672,37 @@ async fn batch_call(
                 (Err(e), _) | (_, Err(e)) => Err(e),
             }
         }
+        "send-many" => {
+            let options = match call_options(args) {
+                Ok(o) => o,
+                Err(e) => return Ok(Err(e)),
+            };
+            let targets: Option<Vec<bindings::SendTarget>> =
+                args.get("targets").and_then(Value::as_array).and_then(|list| {
+                    list.iter()
+                        .map(|t| {
+                            Some(bindings::SendTarget {
+                                peer_id: arg(t, "peer-id")?.into(),
+                                text: arg(t, "text")?.into(),
+                            })
+                        })
+                        .collect()
+                });
+            match targets {
+                Some(targets) => wit(instance.send_many(client, &targets, &options).await?.map(|outcomes| {
+                    Value::Array(
+                        outcomes
+                            .iter()
+                            .map(|o| match o {
+                                Ok(r) => json!({"ok": json::reply(r)}),
+                                Err(e) => json!({"err": json::error(e)}),
+                            })
+                            .collect(),
+                    )
+                })),
+                None => Err(bad_call("send-many takes {\"targets\": [{\"peer-id\", \"text\"}, …]}".into())),
+            }
+        }
         "agent-card" => match need(args, "peer-id") {
             Ok(peer) => wit(instance.agent_card(client, peer, arg(args, "source")).await?.map(|c| json::card(&c))),
             Err(e) => Err(e),
@@ -652,7 +722,8 @@ async fn batch_call(
         other => Err(bad_call(format!(
             "unknown call {other:?}; calls: validate-peer-id, discover-peer, peers, workspace-info, agent-card-url, \
              enrich-peer-metadata, enrich-peer-metadata-nonblocking, await-enrichment, peer-name, routed-source, \
-             stats, send-message, send-message-with, get-task, cancel-task, agent-card, set-token, advance-clock"
+             stats, send-message, send-message-with, send-many, get-task, cancel-task, agent-card, set-token, \
+             advance-clock"
         ))),
     })
 }
