@@ -155,3 +155,28 @@ async fn a_stream_dropped_midway_leaves_the_instance_working() {
     s.instance.drop_stream(stream).await.unwrap();
     still_works(&mut s).await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_pollable_tells_a_multiplexing_host_when_an_event_is_there() {
+    let mut s = stream_setup().await;
+    s.platform.fault(Route::A2a, script(&[WORKING, WORKING, DONE], 250, false), Some(1));
+    let stream = s.instance.send_message_stream(s.client, BUILDER, "go", &options()).await.unwrap().unwrap();
+    assert!(s.instance.next_event(stream).await.unwrap().unwrap().is_some());
+    // The next event is 250 ms away: not ready now; the host waits on the pollable, then reads.
+    assert!(!s.instance.stream_pollable(stream, false).await.unwrap(), "ready with nothing to read");
+    s.instance.stream_pollable(stream, true).await.unwrap();
+    let started = Instant::now();
+    assert!(s.instance.next_event(stream).await.unwrap().unwrap().is_some());
+    assert!(started.elapsed() < Duration::from_millis(200), "next-event blocked after the pollable was ready");
+    s.instance.stream_pollable(stream, true).await.unwrap();
+    let last = s.instance.next_event(stream).await.unwrap().unwrap().unwrap();
+    assert!(matches!(last, StreamEvent::StatusUpdate(u) if u.is_final));
+    // Ended: the pollable resolves at once (wasmtime's zero-length timer yields
+    // to the runtime once first), and next-event answers none without blocking.
+    let started = Instant::now();
+    s.instance.stream_pollable(stream, true).await.unwrap();
+    assert!(started.elapsed() < Duration::from_millis(200));
+    assert!(s.instance.next_event(stream).await.unwrap().unwrap().is_none());
+    s.instance.drop_stream(stream).await.unwrap();
+    still_works(&mut s).await;
+}

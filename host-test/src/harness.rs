@@ -302,6 +302,23 @@ impl Instance {
         api.event_stream().call_protocol(&mut self.store, s.0).await
     }
 
+    /// `event-stream.subscribe`, as a host that multiplexes uses it: whether
+    /// the pollable is ready at once, then (when `block`) waits on it. The
+    /// pollable is dropped before returning, as the WIT asks.
+    pub async fn stream_pollable(&mut self, s: EventStream, block: bool) -> Result<bool> {
+        use wasmtime_wasi::p2::bindings::io::poll::HostPollable;
+        let api = self.bindings.a2a_client_api();
+        let pollable = api.event_stream().call_subscribe(&mut self.store, s.0).await?;
+        let table = &mut self.store.data_mut().table;
+        let borrowed = |p: &wasmtime::component::Resource<_>| wasmtime::component::Resource::new_borrow(p.rep());
+        let ready = HostPollable::ready(table, borrowed(&pollable)).await?;
+        if block && !ready {
+            HostPollable::block(table, borrowed(&pollable)).await?;
+        }
+        HostPollable::drop(table, pollable)?;
+        Ok(ready)
+    }
+
     /// Drops an event-stream resource (closing its connection).
     pub async fn drop_stream(&mut self, s: EventStream) -> Result<()> {
         s.0.resource_drop_async(&mut self.store).await
