@@ -297,6 +297,42 @@ pub fn a2a_reply(data: &[u8]) {
     assert_clean_requests(sent);
 }
 
+/// `stream`: any `text/event-stream` body, cut into chunks anywhere, gives
+/// typed events then a clean end or a clean `[A2A_ERROR]` error; nothing
+/// after the end; events never more than the `data:` lines sent. The agent
+/// card reader takes any record.
+pub fn stream(data: &[u8]) {
+    let Some((&cut, body)) = data.split_first() else { return };
+    let _ = crate::card::from_record(&String::from_utf8_lossy(body));
+    let size = usize::from(cut % 31) + 1;
+    let chunks = body.chunks(size).map(|c| crate::testing::Chunk::Data(c.to_vec())).collect();
+    let mut c = checked_client(&Response { status: 200, headers: Vec::new(), body: Vec::new() }, 0);
+    c.transport_mut().then_stream(200, "text/event-stream", chunks);
+    let ids = SendIds { request_id: "req-1".into(), message_id: "msg-1".into() };
+    let mut events = match c.send_message_stream(PEER, "hello", None, None, &mut Env, ids) {
+        Ok(events) => events,
+        Err(e) => return assert_clean_error(&e, "send-message-stream"),
+    };
+    let most = body.windows(5).filter(|w| w == b"data:").count();
+    let mut got = 0;
+    loop {
+        match events.next_event(|| 0) {
+            Ok(Some(_)) => {
+                got += 1;
+                assert!(got <= most, "{got} events from {most} data lines");
+            }
+            Ok(None) => break,
+            Err(e) => {
+                assert_clean_error(&e, "next-event");
+                assert!(e.message.starts_with("[A2A_ERROR] "), "{:?}", e.message);
+                break;
+            }
+        }
+    }
+    assert!(matches!(events.next_event(|| 0), Ok(None)), "an ended stream must answer none");
+    assert_clean_requests(&c.transport_mut().sent);
+}
+
 /// `retry_after`: any header value gives a bounded wait or none.
 pub fn retry_after(data: &[u8]) {
     let value = String::from_utf8_lossy(data);
@@ -477,6 +513,29 @@ pub fn seeds(check: &str) -> Vec<Vec<u8>> {
         }
         "platform_body" => platform_seeds(),
         "a2a_reply" => a2a_seeds(),
+        "stream" => {
+            // As the a2a-sdk 1.3.0 server streams (v0.3 and v1.0), and broken ones.
+            let v03 = concat!(
+                "data: {\"id\":\"8\",\"jsonrpc\":\"2.0\",\"result\":{\"contextId\":\"c\",\"id\":\"t\",\"kind\":\"task\",\"status\":{\"state\":\"submitted\"}}}\n\n",
+                "data: {\"id\":\"8\",\"jsonrpc\":\"2.0\",\"result\":{\"final\":false,\"kind\":\"status-update\",\"status\":{\"state\":\"working\"},\"taskId\":\"t\"}}\n\n",
+                "data: {\"id\":\"8\",\"jsonrpc\":\"2.0\",\"result\":{\"append\":false,\"artifact\":{\"artifactId\":\"a\",\"name\":\"chunk-0\",\"parts\":[{\"kind\":\"text\",\"text\":\"chunk 0\"}]},\"kind\":\"artifact-update\",\"lastChunk\":false,\"taskId\":\"t\"}}\n\n",
+                "data: {\"id\":\"8\",\"jsonrpc\":\"2.0\",\"result\":{\"final\":true,\"kind\":\"status-update\",\"status\":{\"state\":\"completed\"},\"taskId\":\"t\"}}\n\n",
+            );
+            let v10 = concat!(
+                "data: {\"result\": {\"task\": {\"id\": \"t\", \"status\": {\"state\": \"TASK_STATE_SUBMITTED\"}}}, \"id\": \"7\", \"jsonrpc\": \"2.0\"}\r\n\r\n",
+                "data: {\"result\": {\"artifactUpdate\": {\"taskId\": \"t\", \"artifact\": {\"parts\": [{\"text\": \"chunk 1\"}]}}}}\r\n\r\n",
+                "data: {\"result\": {\"statusUpdate\": {\"taskId\": \"t\", \"status\": {\"state\": \"TASK_STATE_COMPLETED\"}}}}\r\n\r\n",
+            );
+            let with_cut = |cut: u8, body: &str| std::iter::once(cut).chain(body.bytes()).collect();
+            vec![
+                with_cut(0, v03),
+                with_cut(6, v10),
+                with_cut(30, "data: {\"result\":{\"kind\":\"message\",\"parts\":[{\"kind\":\"text\",\"text\":\"hi\"}]}}\n\n"),
+                with_cut(2, "event: error\ndata: {\"error\":{\"code\":-32001,\"message\":\"Task not found\"}}\n\n"),
+                with_cut(1, ": keep-alive\n\ndata: {\"result\":{\"kind\":\"status-update\",\"status\":{\"state\":\"working\"}}}\n\ndata: {\"res"),
+                with_cut(3, "{\"id\":\"p\",\"agent_card\":{\"name\":\"x\",\"protocolVersion\":\"0.3\",\"supportedInterfaces\":[{\"protocolVersion\":\"1.0\"}],\"skills\":[{\"id\":\"s\"}]}}"),
+            ]
+        }
         "retry_after" => text(&[
             "120",
             "Sun, 06 Nov 1994 08:49:37 GMT",
@@ -493,12 +552,13 @@ pub fn seeds(check: &str) -> Vec<Vec<u8>> {
 pub type Check = fn(&[u8]);
 
 /// Every check by name.
-pub const CHECKS: [(&str, Check); 5] = [
+pub const CHECKS: [(&str, Check); 6] = [
     ("ids", ids),
     ("config", config),
     ("platform_body", platform_body),
     ("a2a_reply", a2a_reply),
     ("retry_after", retry_after),
+    ("stream", stream),
 ];
 
 #[cfg(test)]

@@ -262,3 +262,44 @@ async fn only_the_platform_origin_is_contacted_and_tokens_stay_with_their_worksp
     }
     assert_eq!(p.log().len(), before, "an invalid id reached the network");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn no_token_in_the_outputs_of_tasks_cards_streams_and_fan_out() {
+    let p = platform().await;
+    let mut instance = Harness::shared().instantiate(InstanceOptions::default()).await.unwrap();
+    let c = instance.client(&config(&p.url())).await.unwrap().unwrap();
+    let echo = format!("Authorization: Bearer {ME_TOKEN} / {ALT_TOKEN}");
+    let rpc = json!({"jsonrpc": "2.0", "id": "x", "error": {"code": -32001, "message": echo.clone(), "data": {"auth": echo.clone()}}});
+    let options = host_test::bindings::CallOptions { source: None, protocol: Some(host_test::bindings::Protocol::V10) };
+    let mut outputs: Vec<String> = Vec::new();
+
+    p.fault(Route::A2a, Fault::json(200, rpc.clone()), Some(1));
+    outputs.push(format!("{:?}", instance.get_task(c, PEER, "t-1", &options).await.unwrap()));
+    p.fault(Route::A2a, Fault::json(502, json!({"error": echo.clone()})), Some(5));
+    outputs.push(format!("{:?}", instance.cancel_task(c, PEER, "t-1", &options).await.unwrap()));
+    p.clear_faults();
+    p.fault(Route::Discover, Fault::json(401, json!({"error": echo.clone()})), Some(1));
+    outputs.push(format!("{:?}", instance.agent_card(c, PEER, None).await.unwrap()));
+    p.fault(Route::A2a, Fault::json(200, rpc.clone()), Some(2));
+    let targets = vec![host_test::bindings::SendTarget { peer_id: PEER.into(), text: "a".into() }; 2];
+    outputs.push(format!("{:?}", instance.send_many(c, &targets, &options).await.unwrap()));
+    // Streams: an echoing error event, an echoing error status, an echoing JSON answer.
+    let event = format!("event: error\ndata: {echo}\n\n");
+    p.fault(
+        Route::A2a,
+        Fault::Events { chunks: vec![event], every: std::time::Duration::ZERO, forever: false },
+        Some(1),
+    );
+    let stream = instance.send_message_stream(c, PEER, "s", &options).await.unwrap().unwrap();
+    outputs.push(format!("{:?}", instance.drain_stream(stream).await.unwrap()));
+    p.fault(Route::A2a, Fault::json(503, json!({"error": echo.clone()})), Some(1));
+    outputs.push(format!("{:?}", instance.send_message_stream(c, PEER, "s", &options).await.unwrap().map(|_| ())));
+    p.fault(Route::A2a, Fault::json(200, rpc), Some(1));
+    outputs.push(format!("{:?}", instance.send_message_stream(c, PEER, "s", &options).await.unwrap().map(|_| ())));
+
+    let all = outputs.join("\n");
+    assert!(all.contains("[redacted]"), "the echoes were seen and redacted:\n{all}");
+    for token in [ME_TOKEN, ALT_TOKEN] {
+        assert!(!all.contains(token), "token {token} in an output:\n{all}");
+    }
+}
