@@ -170,6 +170,18 @@ fn texts(parts: Option<&Value>) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// A task's (or a status update's) state in v0.3 spelling, and its texts:
+/// the status message's, then each artifact's.
+fn task_texts(task: &Value) -> (String, Vec<String>) {
+    let status = task.get("status");
+    let state = normalize_state(status.and_then(|s| s.get("state")).and_then(Value::as_str).unwrap_or("unknown"));
+    let mut all = texts(status.and_then(|s| s.get("message")).and_then(|m| m.get("parts")));
+    for artifact in task.get("artifacts").and_then(Value::as_array).into_iter().flatten() {
+        all.extend(texts(artifact.get("parts")));
+    }
+    (state, all)
+}
+
 /// Reads a JSON-RPC reply (already parsed JSON).
 pub fn read_reply(body: &Value) -> Outcome {
     let Some(obj) = body.as_object() else {
@@ -222,12 +234,7 @@ fn read_result(result: &Value) -> Outcome {
     let kind = result.get("kind").and_then(Value::as_str);
     let is_task = kind == Some("task") || (kind.is_none() && result.get("status").is_some());
     let (texts, reply_kind) = if is_task {
-        let status = result.get("status");
-        let state = normalize_state(status.and_then(|s| s.get("state")).and_then(Value::as_str).unwrap_or("unknown"));
-        let mut all = texts(status.and_then(|s| s.get("message")).and_then(|m| m.get("parts")));
-        for artifact in result.get("artifacts").and_then(Value::as_array).into_iter().flatten() {
-            all.extend(texts(artifact.get("parts")));
-        }
+        let (state, all) = task_texts(result);
         let str_of = |k: &str| result.get(k).and_then(Value::as_str).map(str::to_owned);
         (all, ReplyKind::Task { id: str_of("id"), context_id: str_of("contextId"), state })
     } else if result.is_object() {
@@ -338,13 +345,7 @@ pub fn read_stream_event(reply: &Value) -> Result<StreamEvent, Outcome> {
     Ok(match kind {
         "message" => StreamEvent::Message { text: texts(event.get("parts")).join("\n") },
         "task" => {
-            let status = event.get("status");
-            let state =
-                normalize_state(status.and_then(|s| s.get("state")).and_then(Value::as_str).unwrap_or("unknown"));
-            let mut all = texts(status.and_then(|s| s.get("message")).and_then(|m| m.get("parts")));
-            for artifact in event.get("artifacts").and_then(Value::as_array).into_iter().flatten() {
-                all.extend(texts(artifact.get("parts")));
-            }
+            let (state, all) = task_texts(event);
             StreamEvent::Task {
                 id: str_of(event, "id"),
                 context_id: str_of(event, "contextId"),
@@ -353,10 +354,11 @@ pub fn read_stream_event(reply: &Value) -> Result<StreamEvent, Outcome> {
             }
         }
         "status-update" => {
-            let status = event.get("status");
-            let state =
-                normalize_state(status.and_then(|s| s.get("state")).and_then(Value::as_str).unwrap_or("unknown"));
-            let text = texts(status.and_then(|s| s.get("message")).and_then(|m| m.get("parts"))).join("\n");
+            let (state, texts) = task_texts(event);
+            let text = texts.join(
+                "
+",
+            );
             let is_final = event.get("final").and_then(Value::as_bool).unwrap_or_else(|| settled(&state));
             StreamEvent::StatusUpdate { task_id: str_of(event, "taskId"), state, text, is_final }
         }

@@ -388,36 +388,10 @@ impl<T: Transport> Client<T> {
         }
     }
 
-    /// `get-task` (`tasks/get` / `GetTask`).
+    /// `get-task` (`tasks/get` / `GetTask`) or `cancel-task` (`tasks/cancel`
+    /// / `CancelTask`), as `call` says.
     #[allow(clippy::too_many_arguments)]
-    pub fn get_task(
-        &mut self,
-        peer_id: &str,
-        task_id: &str,
-        source: Option<&str>,
-        protocol: Option<ProtocolChoice>,
-        env: &mut impl SendEnv,
-        request_id: &str,
-    ) -> Result<TaskReport, Error> {
-        self.task_call(Call::GetTask, peer_id, task_id, source, protocol, env, request_id)
-    }
-
-    /// `cancel-task` (`tasks/cancel` / `CancelTask`).
-    #[allow(clippy::too_many_arguments)]
-    pub fn cancel_task(
-        &mut self,
-        peer_id: &str,
-        task_id: &str,
-        source: Option<&str>,
-        protocol: Option<ProtocolChoice>,
-        env: &mut impl SendEnv,
-        request_id: &str,
-    ) -> Result<TaskReport, Error> {
-        self.task_call(Call::CancelTask, peer_id, task_id, source, protocol, env, request_id)
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn task_call(
+    pub fn task_call(
         &mut self,
         call: Call,
         peer_id: &str,

@@ -32,7 +32,7 @@ mod component {
     use std::cell::RefCell;
     use std::time::Duration;
 
-    use crate::a2a::{Protocol, ProtocolChoice, ReplyKind, RpcReason, SendIds, StreamEvent};
+    use crate::a2a::{Call, Protocol, ProtocolChoice, ReplyKind, RpcReason, SendIds, StreamEvent};
     use crate::card::AgentCard;
     use crate::client::{self, TaskReport};
     use crate::config::{RawCachePolicy, RawConfig, RawRetryPolicy};
@@ -121,6 +121,31 @@ mod component {
                 })
             }
             StreamEvent::Message { text } => wit::StreamEvent::Message(text),
+        }
+    }
+
+    impl Client {
+        /// `get-task` or `cancel-task`.
+        fn task(
+            &self,
+            call: Call,
+            peer_id: &str,
+            task_id: &str,
+            options: wit::CallOptions,
+        ) -> Result<wit::Task, wit::Error> {
+            let ids = new_ids().map_err(to_wit)?;
+            let protocol = options.protocol.map(from_wit_protocol);
+            let mut core = self.core.borrow_mut();
+            let task = core.task_call(
+                call,
+                peer_id,
+                task_id,
+                options.source.as_deref(),
+                protocol,
+                &mut WasiEnv,
+                &ids.request_id,
+            );
+            task.map(to_wit_task).map_err(to_wit)
         }
     }
 
@@ -232,12 +257,7 @@ mod component {
             task_id: String,
             options: wit::CallOptions,
         ) -> Result<wit::Task, wit::Error> {
-            let ids = new_ids().map_err(to_wit)?;
-            let protocol = options.protocol.map(from_wit_protocol);
-            let source = options.source.as_deref();
-            let mut core = self.core.borrow_mut();
-            let task = core.get_task(&peer_id, &task_id, source, protocol, &mut WasiEnv, &ids.request_id);
-            task.map(to_wit_task).map_err(to_wit)
+            self.task(Call::GetTask, &peer_id, &task_id, options)
         }
 
         fn cancel_task(
@@ -246,12 +266,7 @@ mod component {
             task_id: String,
             options: wit::CallOptions,
         ) -> Result<wit::Task, wit::Error> {
-            let ids = new_ids().map_err(to_wit)?;
-            let protocol = options.protocol.map(from_wit_protocol);
-            let source = options.source.as_deref();
-            let mut core = self.core.borrow_mut();
-            let task = core.cancel_task(&peer_id, &task_id, source, protocol, &mut WasiEnv, &ids.request_id);
-            task.map(to_wit_task).map_err(to_wit)
+            self.task(Call::CancelTask, &peer_id, &task_id, options)
         }
 
         fn agent_card(&self, peer_id: String, source: Option<String>) -> Result<wit::AgentCard, wit::Error> {
