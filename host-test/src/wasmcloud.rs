@@ -20,7 +20,7 @@ fn root() -> PathBuf {
 
 /// Builds the runner (`cargo build --locked` in `wasmcloud/`, into
 /// `target/wasmcloud`, through `wasmcloud/rustc-wrapper.sh`) and returns its
-/// path. The first build compiles ~470 crates (≈ 11 min on 2 cores); cargo's
+/// path. The first build compiles ~470 crates (≈ 13 min on 2 cores); cargo's
 /// progress goes straight to this process's stderr.
 pub fn runner() -> Result<PathBuf> {
     let root = root();
