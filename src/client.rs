@@ -298,11 +298,13 @@ impl<T: Transport> Client<T> {
             return Err(Error::new(ErrorKind::InvalidConfig(msg.clone()), format!("[A2A_ERROR] {msg}")));
         }
         let now = env.mono_now();
+        // One sweep of the lookups in flight for the whole fan-out.
+        self.harvest(now);
         let mut outcomes: Vec<Option<Result<Sent, Error>>> = Vec::with_capacity(targets.len());
         let mut jobs = Vec::new();
         let mut sends = Vec::new();
         for (i, (peer_id, text)) in targets.iter().enumerate() {
-            let prepared = self.call_ids(peer_id, source, now).map_err(rerender).and_then(|(peer, source)| {
+            let prepared = self.canonical_ids(peer_id, source).map_err(rerender).and_then(|(peer, source)| {
                 let protocol = self.protocol_for(&peer, &source, protocol, now);
                 Ok((peer, source, protocol, new_ids()?))
             });
@@ -340,10 +342,8 @@ impl<T: Transport> Client<T> {
         let cfg = &self.config;
         let path = format!("/workspaces/{peer}/a2a");
         let url = cfg.platform.url(&path);
-        let mut headers = platform::source_headers(cfg, &source);
-        headers.push(("content-type", "application/json".into()));
+        let mut headers = messaging::a2a_headers(cfg, &source, protocol);
         headers.push(("accept", "text/event-stream".into()));
-        headers.extend(protocol.version_header());
         let head_within = cfg.send_read.min(cfg.retry.total_budget);
         let req = Request {
             method: Method::Post,
@@ -358,11 +358,7 @@ impl<T: Transport> Client<T> {
             max_body_bytes: cfg.max_body_bytes,
         };
         let started = env.mono_now();
-        let secrets: Vec<String> = cfg.tokens.values().cloned().collect();
-        let failed = |kind: ErrorKind| {
-            let message = crate::error::send_message(&kind);
-            Error::new(kind, message).redact(secrets.iter().map(String::as_str))
-        };
+        let failed = |kind: ErrorKind| crate::error::a2a_error(kind, cfg.tokens.values().map(String::as_str));
         let mut opened =
             self.transport.open(&cfg.platform, &req).map_err(|e| failed(platform::transport_kind(e, &url)))?;
         let ct = opened.header("content-type").unwrap_or("").trim_start().to_ascii_lowercase();
@@ -434,6 +430,11 @@ impl<T: Transport> Client<T> {
     /// call starts with).
     fn call_ids(&mut self, peer_id: &str, source: Option<&str>, now: u64) -> Result<(String, String), Error> {
         self.harvest(now);
+        self.canonical_ids(peer_id, source)
+    }
+
+    /// The canonical peer and source of a call about `peer_id`.
+    fn canonical_ids(&self, peer_id: &str, source: Option<&str>) -> Result<(String, String), Error> {
         let peer = validate_peer_id(peer_id).ok_or_else(|| Error::invalid_id("peer-id", peer_id))?;
         let source = self.source_for(&peer, source)?;
         Ok((peer, source))

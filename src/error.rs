@@ -371,7 +371,14 @@ pub fn detail(kind: &ErrorKind) -> String {
     }
 }
 
-/// The reference's `[A2A_ERROR] … [target=…]` text of a failed send.
+/// An A2A call's error: the kind, the reference's `[A2A_ERROR] …` text,
+/// every secret redacted.
+pub fn a2a_error<'a>(kind: ErrorKind, secrets: impl IntoIterator<Item = &'a str>) -> Error {
+    let message = send_message(&kind);
+    Error::new(kind, message).redact(secrets)
+}
+
+/// The reference's `[A2A_ERROR] … [target=…]` text of an A2A call's error.
 pub fn send_message(kind: &ErrorKind) -> String {
     match kind {
         // The reference's own words for a bad peer id (no target: nothing was sent).

@@ -89,12 +89,20 @@ fn read_response(url: &str, resp: &Response, unix_now: u64) -> Result<Reply, Fai
     }
 }
 
+/// The headers of an A2A call through the proxy: the source's
+/// `X-Workspace-ID` and token, the JSON body's type, the version header.
+pub fn a2a_headers(cfg: &Config, source: &str, protocol: Protocol) -> Vec<(&'static str, String)> {
+    let mut headers = source_headers(cfg, source);
+    headers.push(("content-type", "application/json".into()));
+    headers.extend(protocol.version_header());
+    headers
+}
+
 /// The error of a response that is not a reply (a status that is not 2xx,
 /// a body that is no JSON-RPC reply), as a send renders it.
 pub fn response_error(cfg: &Config, url: &str, resp: &Response, unix_now: u64) -> Option<Error> {
     let failure = read_response(url, resp, unix_now).err()?;
-    let message = error::send_message(&failure.kind);
-    Some(Error::new(failure.kind, message).redact(cfg.tokens.values().map(String::as_str)))
+    Some(error::a2a_error(failure.kind, cfg.tokens.values().map(String::as_str)))
 }
 
 fn transport_failure(url: &str, err: TransportError, attempt: u32) -> Failure {
@@ -217,13 +225,10 @@ pub fn call_many<T: Transport>(
         .into_iter()
         .map(|job| {
             let path = format!("/workspaces/{}/a2a", job.peer);
-            let mut headers = source_headers(cfg, &job.source);
-            headers.push(("content-type", "application/json".into()));
-            headers.extend(job.protocol.version_header());
             Run {
+                headers: a2a_headers(cfg, &job.source, job.protocol),
                 url: cfg.platform.url(&path),
                 path,
-                headers,
                 body: job.body,
                 started: env.mono_now(),
                 hard_stop: t.timer(policy.total_budget),

@@ -64,28 +64,29 @@ pub struct EventStream<S> {
 impl<S: BodyStream> EventStream<S> {
     /// Events from `body` (an open `text/event-stream` of `url`), started at `now`.
     pub fn new(body: S, url: String, cfg: &Config, protocol: Protocol, now: u64) -> Self {
-        let limits = Limits::of(cfg);
-        EventStream {
-            state: State::Open { body, parser: SseParser::new(limits.max_event) },
-            queue: VecDeque::new(),
-            url,
-            limits,
-            started: now,
-            secrets: cfg.tokens.values().cloned().collect(),
-            protocol,
-            failure: None,
-            delivered: 0,
-        }
+        let parser = SseParser::new(cfg.max_body_bytes);
+        Self::with(State::Open { body, parser }, VecDeque::new(), url, cfg, protocol, now)
     }
 
     /// A stream of the one event a peer answered without streaming.
     pub fn single(event: StreamEvent, url: String, cfg: &Config, protocol: Protocol) -> Self {
+        Self::with(State::Ended, VecDeque::from([event]), url, cfg, protocol, 0)
+    }
+
+    fn with(
+        state: State<S>,
+        queue: VecDeque<StreamEvent>,
+        url: String,
+        cfg: &Config,
+        protocol: Protocol,
+        now: u64,
+    ) -> Self {
         EventStream {
-            state: State::Ended,
-            queue: VecDeque::from([event]),
+            state,
+            queue,
             url,
             limits: Limits::of(cfg),
-            started: 0,
+            started: now,
             secrets: cfg.tokens.values().cloned().collect(),
             protocol,
             failure: None,
@@ -222,8 +223,7 @@ impl<S: BodyStream> EventStream<S> {
     fn fail(&mut self, kind: ErrorKind) -> Error {
         self.end();
         self.queue.clear();
-        let message = error::send_message(&kind);
-        Error::new(kind, message).redact(self.secrets.iter().map(String::as_str))
+        error::a2a_error(kind, self.secrets.iter().map(String::as_str))
     }
 }
 
