@@ -6,7 +6,8 @@
 //! Message (every text part) or a Task (state, status message, artifacts) —
 //! or a JSON-RPC error.
 
-use serde_json::{json, Value};
+use serde::Serialize;
+use serde_json::Value;
 
 /// An A2A protocol version.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -81,21 +82,62 @@ pub struct SendIds {
 
 /// The JSON-RPC body of a send (or streaming send) with one text part.
 pub fn message_body(protocol: Protocol, call: Call, ids: &SendIds, text: &str) -> Vec<u8> {
-    let message = match protocol {
-        Protocol::V0_3 => json!({
-            "role": "user",
-            "messageId": ids.message_id,
-            "parts": [{"kind": "text", "text": text}],
-        }),
-        Protocol::V1_0 => json!({
-            "role": "ROLE_USER",
-            "messageId": ids.message_id,
-            "parts": [{"text": text}],
-        }),
+    let (role, kind) = match protocol {
+        Protocol::V0_3 => ("user", Some("text")),
+        Protocol::V1_0 => ("ROLE_USER", None),
     };
-    json!({"jsonrpc": "2.0", "id": ids.request_id, "method": protocol.method(call), "params": {"message": message}})
-        .to_string()
-        .into_bytes()
+    let message = WireMessage { message_id: &ids.message_id, parts: [WirePart { kind, text }], role };
+    let body = WireRequest {
+        id: &ids.request_id,
+        jsonrpc: "2.0",
+        method: protocol.method(call),
+        params: MessageParams { message },
+    };
+    to_json(&body)
+}
+
+// The request bodies, serialised straight from borrowed fields (no JSON
+// tree, no formatter): the send path's own cost. Keys in the order the
+// `json!` maps used to print them (sorted), so the bytes are unchanged.
+
+#[derive(Serialize)]
+struct WireRequest<'a, P> {
+    id: &'a str,
+    jsonrpc: &'static str,
+    method: &'static str,
+    params: P,
+}
+
+#[derive(Serialize)]
+struct MessageParams<'a> {
+    message: WireMessage<'a>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct WireMessage<'a> {
+    message_id: &'a str,
+    parts: [WirePart<'a>; 1],
+    role: &'static str,
+}
+
+#[derive(Serialize)]
+struct WirePart<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    kind: Option<&'static str>,
+    text: &'a str,
+}
+
+#[derive(Serialize)]
+struct TaskParams<'a> {
+    id: &'a str,
+}
+
+/// JSON bytes of `value`. Serialising these shapes (strings and fixed
+/// keys) cannot fail; were it ever to, the body is empty and the peer
+/// answers with a parse error rather than the guest trapping.
+fn to_json(value: &impl Serialize) -> Vec<u8> {
+    serde_json::to_vec(value).unwrap_or_default()
 }
 
 /// The JSON-RPC body of `message/send` (v0.3) with one text part.
@@ -105,9 +147,12 @@ pub fn message_send_body(ids: &SendIds, text: &str) -> Vec<u8> {
 
 /// The JSON-RPC body of a get or cancel of `task_id`.
 pub fn task_body(protocol: Protocol, call: Call, request_id: &str, task_id: &str) -> Vec<u8> {
-    json!({"jsonrpc": "2.0", "id": request_id, "method": protocol.method(call), "params": {"id": task_id}})
-        .to_string()
-        .into_bytes()
+    to_json(&WireRequest {
+        id: request_id,
+        jsonrpc: "2.0",
+        method: protocol.method(call),
+        params: TaskParams { id: task_id },
+    })
 }
 
 /// What a reply came from.
@@ -195,7 +240,7 @@ pub fn read_reply(body: &Value) -> Outcome {
             Value::Object(e) => Outcome::RpcError {
                 code: e.get("code").and_then(Value::as_i64),
                 message: e.get("message").and_then(Value::as_str).unwrap_or("").trim().to_owned(),
-                data: e.get("data").filter(|d| !d.is_null()).map(Value::to_string),
+                data: e.get("data").filter(|d| !d.is_null()).map(crate::platform::json_text),
             },
             // A bare string (the platform's own `{"error": "…"}`) is still an error.
             Value::String(s) => Outcome::RpcError { code: None, message: s.trim().to_owned(), data: None },
@@ -253,7 +298,7 @@ fn read_result(result: &Value) -> Outcome {
     if text.starts_with("Agent error:") {
         return Outcome::AgentError(text);
     }
-    Outcome::Reply(Reply { text, kind: reply_kind, raw: result.to_string() })
+    Outcome::Reply(Reply { text, kind: reply_kind, raw: crate::platform::json_text(result) })
 }
 
 /// One event of a streamed reply (`message/stream`, `SendStreamingMessage`).
@@ -448,12 +493,34 @@ pub fn rpc_error_detail(code: Option<i64>, message: &str) -> String {
 
 /// JSON cut to 200 characters, as the reference's `str(data)[:200]`.
 fn short(value: &Value) -> String {
-    crate::error::excerpt(value.to_string().as_bytes())
+    crate::error::excerpt(crate::platform::json_text(value).as_bytes())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn request_bodies_are_the_json_they_always_were() {
+        let ids = SendIds { request_id: "r-1".into(), message_id: "m-1".into() };
+        let text = "say \"hi\"\n\u{1F600}";
+        for (protocol, role, part) in [
+            (Protocol::V0_3, "user", json!({"kind": "text", "text": text})),
+            (Protocol::V1_0, "ROLE_USER", json!({"text": text})),
+        ] {
+            for call in [Call::Send, Call::Stream] {
+                let want = json!({"jsonrpc": "2.0", "id": "r-1", "method": protocol.method(call),
+                    "params": {"message": {"role": role, "messageId": "m-1", "parts": [part.clone()]}}});
+                assert_eq!(String::from_utf8(message_body(protocol, call, &ids, text)).unwrap(), want.to_string());
+            }
+            for call in [Call::GetTask, Call::CancelTask] {
+                let want =
+                    json!({"jsonrpc": "2.0", "id": "r-2", "method": protocol.method(call), "params": {"id": "t/1"}});
+                assert_eq!(String::from_utf8(task_body(protocol, call, "r-2", "t/1")).unwrap(), want.to_string());
+            }
+        }
+    }
 
     fn reply(v: Value) -> Outcome {
         read_reply(&v)

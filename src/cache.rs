@@ -6,6 +6,7 @@
 
 use std::hash::Hash;
 
+use hashlink::linked_hash_map::RawEntryMut;
 use hashlink::LruCache;
 
 /// What a lookup found.
@@ -41,17 +42,19 @@ impl<K: Hash + Eq, V> TtlLru<K, V> {
     /// recently used; an entry is fresh while `now - stored_at < ttl` (so it
     /// is expired at exactly its TTL, as in the reference).
     pub fn get(&mut self, key: &K, now: u64) -> Lookup<'_, V> {
-        let fresh = match self.map.peek(key) {
-            None => return Lookup::Missing,
-            Some(e) => now.saturating_sub(e.stored_at) < e.ttl,
-        };
-        if !fresh {
-            self.map.remove(key);
-            return Lookup::Expired;
-        }
-        match self.map.get(key) {
-            Some(e) => Lookup::Fresh(&e.value),
-            None => Lookup::Missing,
+        // One hash and probe for the whole lookup (the hit path).
+        match self.map.raw_entry_mut().from_key(key) {
+            RawEntryMut::Vacant(_) => Lookup::Missing,
+            RawEntryMut::Occupied(mut entry) => {
+                let e = entry.get();
+                if now.saturating_sub(e.stored_at) < e.ttl {
+                    entry.to_back();
+                    Lookup::Fresh(&entry.into_mut().value)
+                } else {
+                    entry.remove();
+                    Lookup::Expired
+                }
+            }
         }
     }
 

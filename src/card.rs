@@ -85,7 +85,7 @@ pub fn read(card: &Value) -> AgentCard {
         protocol_versions: versions,
         streaming: card.pointer("/capabilities/streaming").and_then(Value::as_bool).unwrap_or(false),
         skills,
-        raw: card.to_string(),
+        raw: crate::platform::json_text(card),
     }
 }
 

@@ -13,20 +13,55 @@ pub fn validate_peer_id(id: &str) -> Option<String> {
 /// The 128 bits of a workspace id, under the same rules as
 /// [`validate_peer_id`] but without allocating: the cache's key.
 pub fn id_bits(id: &str) -> Option<u128> {
-    let bytes = id.trim().as_bytes();
+    // A valid id is 36 ASCII bytes once trimmed, so an untrimmed 36-byte
+    // string is parsed as it is (any whitespace in it fails as a digit)
+    // and only other lengths pay for the Unicode-aware trim.
+    let bytes = if id.len() == 36 { id.as_bytes() } else { id.trim().as_bytes() };
     if bytes.len() != 36 {
         return None;
     }
-    let mut bits: u128 = 0;
-    for (i, b) in bytes.iter().enumerate() {
-        match i {
-            8 | 13 | 18 | 23 if *b == b'-' => {}
-            8 | 13 | 18 | 23 => return None,
-            _ => bits = (bits << 4) | (*b as char).to_digit(16)? as u128,
+    // Two 64-bit halves: wasm has no native 128-bit shifts.
+    let (mut hi, mut lo) = (0u64, 0u64);
+    let mut digits = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        if matches!(i, 8 | 13 | 18 | 23) {
+            if b != b'-' {
+                return None;
+            }
+            continue;
         }
+        let d = HEX[b as usize];
+        if d == NOT_HEX {
+            return None;
+        }
+        if digits < 16 {
+            hi = (hi << 4) | d as u64;
+        } else {
+            lo = (lo << 4) | d as u64;
+        }
+        digits += 1;
     }
-    Some(bits)
+    Some(((hi as u128) << 64) | lo as u128)
 }
+
+const NOT_HEX: u8 = 0xff;
+
+/// Each byte's hex digit value, or [`NOT_HEX`].
+const HEX: [u8; 256] = {
+    let mut t = [NOT_HEX; 256];
+    let mut i = 0;
+    while i < 10 {
+        t[b'0' as usize + i] = i as u8;
+        i += 1;
+    }
+    let mut i = 0;
+    while i < 6 {
+        t[b'a' as usize + i] = 10 + i as u8;
+        t[b'A' as usize + i] = 10 + i as u8;
+        i += 1;
+    }
+    t
+};
 
 /// Longest task id accepted, in bytes.
 pub const MAX_TASK_ID: usize = 256;
@@ -110,6 +145,27 @@ mod tests {
         assert_eq!(id_bits("zz"), None);
         assert_eq!(id_bits("3f2a1b4c0d5e4f608a7b9c8d7e6f5a4b----"), None);
         assert_eq!(id_bits("+f2a1b4c-0d5e-4f60-8a7b-9c8d7e6f5a4b"), None);
+    }
+
+    #[test]
+    fn id_bits_agree_with_the_uuid_crate() {
+        let mut x: u128 = 0x0123_4567_89ab_cdef_fedc_ba98_7654_3210;
+        for _ in 0..2000 {
+            x = x.wrapping_mul(0x2360_ed05_1fc6_5da4_4385_df64_9fcc_f645).wrapping_add(0x5851_f42d_4c95_7f2d);
+            let id = uuid::Uuid::from_u128(x).hyphenated().to_string();
+            assert_eq!(id_bits(&id), Some(x), "{id}");
+            assert_eq!(id_bits(&id.to_uppercase()), Some(x), "{id}");
+            assert_eq!(id_bits(&format!("\t{id}\u{3000}")), Some(x), "{id}");
+        }
+        // 36 bytes, but only once padding is counted: never an id.
+        for bad in [
+            " 3f2a1b4c-0d5e-4f60-8a7b-9c8d7e6f5a4",
+            "3f2a1b4c-0d5e-4f60-8a7b-9c8d7e6f5a4\n",
+            "\u{3000}3f2a1b4c-0d5e-4f60-8a7b-9c8d7e6f5",
+        ] {
+            assert_eq!(bad.len(), 36);
+            assert_eq!(id_bits(bad), None, "{bad:?}");
+        }
     }
 
     #[test]

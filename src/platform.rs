@@ -72,8 +72,8 @@ impl Peer {
             url: str_field(obj, "url"),
             parent_id: str_field(obj, "parent_id"),
             active_tasks: obj.get("active_tasks").and_then(Value::as_i64),
-            agent_card: obj.get("agent_card").filter(|v| !v.is_null()).map(Value::to_string),
-            raw: Value::Object(obj.clone()).to_string(),
+            agent_card: obj.get("agent_card").filter(|v| !v.is_null()).map(json_text),
+            raw: json_text(obj),
         }
     }
 }
@@ -233,7 +233,7 @@ pub fn workspace_info(t: &mut impl Transport, cfg: &Config, source: &str) -> Res
                     name: str_field(&obj, "name"),
                     role: str_field(&obj, "role"),
                     status: str_field(&obj, "status"),
-                    raw: Value::Object(obj).to_string(),
+                    raw: json_text(&obj),
                 }),
                 other => Err(shape(&url, &resp, format!("expected an object, got {}", json_type_name(&other)))),
             },
@@ -269,6 +269,14 @@ pub fn percent_encode(value: &str) -> String {
         }
     }
     out
+}
+
+/// `value` as JSON text, written straight into a string (not through the
+/// `Display` formatter, and without copying a map into a `Value` first).
+/// Maps and values parsed from JSON always serialise; were one ever not
+/// to, the text is empty rather than the guest trapping.
+pub fn json_text(value: &impl serde::Serialize) -> String {
+    serde_json::to_string(value).unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 //!
 //! A call on an async store runs the guest on a fiber and polls it as a
 //! future; a synchronous call enters the guest directly, which is what the
-//! cache-hit figure in `benches/cache.rs` compares. `wasi:http` still works:
+//! cache-hit figure in `examples/cache.rs` compares. `wasi:http` still works:
 //! wasmtime-wasi-http's sync bindings run each request on tokio underneath
 //! (`in_tokio`), so calls that do I/O must not be made from inside an async
 //! task (use `spawn_blocking` or a plain thread).

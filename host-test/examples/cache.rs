@@ -3,7 +3,7 @@
 //! on a cold peer while the registry takes a second to answer, and guest
 //! linear memory while 100 000 distinct peers pass through the cache.
 //!
-//! Run: `cargo bench -p host-test --bench cache`
+//! Run: `cargo perf cache` (the `perf` profile: see the root Cargo.toml)
 
 use std::time::{Duration, Instant};
 

@@ -1,14 +1,20 @@
 //! Figures for `send-message` (printed, not asserted): one round trip
 //! through the component against the embedded platform's A2A proxy, and in
 //! the same run the identical request from a native Rust hyper client with
-//! a new connection per request (as wasi:http makes one), and their ratio.
+//! a new connection per request (as wasi:http makes one), and their ratio —
+//! then where each side's time goes: before the request leaves (the guest
+//! building it, wasi:http handing it to the host's `send_request` / nothing
+//! natively), the wait for the response head (connect, send, the platform's
+//! work: the same for both), and after the head (body, parse, return).
 //!
-//! Run: `cargo bench -p host-test --bench messaging`
+//! Run: `cargo perf messaging` (the `perf` profile: see the root Cargo.toml)
 
-use std::time::Instant;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use host_test::bindings::{Config, Credential};
+use host_test::faults::{HookEvent, TransportFaults};
 use host_test::figures::{quantile, summary};
 use host_test::platform::{Platform, Workspace};
 use host_test::{Harness, InstanceOptions};
@@ -22,8 +28,16 @@ const TOKEN: &str = "bench-token-0123456789";
 const N: usize = 3_000;
 const WARMUP: usize = 300;
 
+/// When a send's phases ended: request handed over, response head in.
+#[derive(Clone, Copy, Default)]
+struct Marks {
+    sent: Option<Instant>,
+    head: Option<Instant>,
+}
+
 /// The same request as the component's, from hyper on a fresh connection.
-async fn native_send(addr: std::net::SocketAddr, i: usize) -> String {
+async fn native_send(addr: std::net::SocketAddr, i: usize, marks: &mut Marks) -> String {
+    marks.sent = Some(Instant::now());
     let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
     let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.unwrap();
     tokio::spawn(conn);
@@ -38,6 +52,7 @@ async fn native_send(addr: std::net::SocketAddr, i: usize) -> String {
         .body(Full::new(Bytes::from(body.to_string())))
         .unwrap();
     let resp = sender.send_request(req).await.unwrap();
+    marks.head = Some(Instant::now());
     assert!(resp.status().is_success());
     let bytes = resp.into_body().collect().await.unwrap().to_bytes();
     let v: Value = serde_json::from_slice(&bytes).unwrap();
@@ -52,7 +67,20 @@ async fn main() {
     let platform = Platform::start(vec![me, Workspace::new(PEER, "Builder", "builder")]).await.unwrap();
     let addr: std::net::SocketAddr = platform.url().trim_start_matches("http://").parse().unwrap();
 
-    let mut instance = Harness::shared().instantiate(InstanceOptions::default()).await.unwrap();
+    // The hooks pass every request through (as a plain host does) and mark
+    // when one reaches the host and when its head is back.
+    let marks = Arc::new(Mutex::new(Marks::default()));
+    let hooks = TransportFaults::quiet();
+    let seen = marks.clone();
+    hooks.observe(move |event| {
+        let mut m = seen.lock().unwrap();
+        match event {
+            HookEvent::Started { .. } => m.sent = Some(Instant::now()),
+            HookEvent::Finished { .. } => m.head = Some(Instant::now()),
+        }
+    });
+    let options = InstanceOptions { faults: hooks, ..InstanceOptions::default() };
+    let mut instance = Harness::shared().instantiate(options).await.unwrap();
     let config = Config {
         workspace_id: ME.into(),
         platform_url: Some(platform.url()),
@@ -67,18 +95,26 @@ async fn main() {
 
     // Interleave the two so both see the same machine state.
     let (mut component, mut native) = (Vec::with_capacity(N), Vec::with_capacity(N));
+    let (mut component_phases, mut native_phases) = (Phases::default(), Phases::default());
     for i in 0..N + WARMUP {
+        *marks.lock().unwrap() = Marks::default();
         let t = Instant::now();
         let reply = instance.send_message(client, PEER, "hello peer", None).await.unwrap().unwrap();
         let c = t.elapsed();
+        let done = Instant::now();
         assert_eq!(reply.text, "echo: hello peer");
-        let t = Instant::now();
-        let text = native_send(addr, i).await;
-        let n = t.elapsed();
+        let cm = *marks.lock().unwrap();
+        let mut nmarks = Marks::default();
+        let t2 = Instant::now();
+        let text = native_send(addr, i, &mut nmarks).await;
+        let n = t2.elapsed();
+        let done2 = Instant::now();
         assert_eq!(text, "echo: hello peer");
         if i >= WARMUP {
             component.push(c);
             native.push(n);
+            component_phases.push(t, cm, done);
+            native_phases.push(t2, nmarks, done2);
         }
         if i % 500 == 0 {
             platform.clear_log();
@@ -88,4 +124,29 @@ async fn main() {
     println!("send-message through the component   {}", summary(component));
     println!("native hyper, new connection each    {}", summary(native));
     println!("ratio (medians)                      {:.2}×", cm.as_secs_f64() / nm.as_secs_f64());
+    println!("where the time goes (medians, µs)    before the request leaves | waiting for the head | after the head");
+    println!("  component                          {}", component_phases.medians());
+    println!("  native                             {}", native_phases.medians());
+}
+
+/// Each send's three phases.
+#[derive(Default)]
+struct Phases {
+    before: Vec<Duration>,
+    head: Vec<Duration>,
+    after: Vec<Duration>,
+}
+
+impl Phases {
+    fn push(&mut self, start: Instant, marks: Marks, done: Instant) {
+        let (Some(sent), Some(head)) = (marks.sent, marks.head) else { return };
+        self.before.push(sent - start);
+        self.head.push(head - sent);
+        self.after.push(done - head);
+    }
+
+    fn medians(&mut self) -> String {
+        let m = |v: &mut Vec<Duration>| quantile(v, 0.5).as_secs_f64() * 1e6;
+        format!("{:>8.1} | {:>8.1} | {:>8.1}", m(&mut self.before), m(&mut self.head), m(&mut self.after))
+    }
 }

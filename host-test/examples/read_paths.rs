@@ -3,7 +3,7 @@
 //! `validate-peer-id` (the component boundary alone) and `discover-peer`
 //! (boundary + wasi:http + loopback HTTP + JSON) against the embedded platform.
 //!
-//! Run: `cargo bench -p host-test --bench read_paths`
+//! Run: `cargo perf read_paths` (the `perf` profile: see the root Cargo.toml)
 
 use std::time::Instant;
 
