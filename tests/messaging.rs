@@ -127,6 +127,23 @@ async fn transient_then_success_keeps_the_ids() {
 }
 
 #[tokio::test]
+async fn a_host_that_answers_itself_is_read_like_the_network() {
+    // The benchmark's "component's own share" run rests on this hook.
+    let mut s = setup_with(fast).await;
+    let body = json!({"jsonrpc": "2.0", "id": "x", "result": {"kind": "message", "parts": [
+        {"kind": "text", "text": "from the host"}]}});
+    s.faults.push(TransportFault::Respond { status: 200, body: body.to_string() });
+    s.faults.push(TransportFault::Respond { status: 503, body: "{\"error\":\"busy\"}".into() });
+    let r = s.instance.send_message(s.client, BUILDER, "hello", None).await.unwrap().unwrap();
+    assert_eq!(r.text, "from the host");
+    assert!(a2a_posts(&s).is_empty(), "no request reached the platform");
+    let e = s.instance.send_message(s.client, BUILDER, "hello", None).await.unwrap().unwrap();
+    assert_eq!(e.text, "echo: hello", "the 503 was retried, through to the platform");
+    assert_eq!(e.attempts.len(), 2);
+    assert!(e.attempts[0].outcome.starts_with("HTTP 503"), "{:?}", e.attempts[0]);
+}
+
+#[tokio::test]
 async fn exhaustion_after_five_attempts() {
     let mut s = setup_with(fast).await;
     s.platform.fault(Route::A2a, Fault::raw(502, "text/html", "<h1>Bad Gateway</h1>"), None);

@@ -5,7 +5,9 @@
 //! then where each side's time goes: before the request leaves (the guest
 //! building it, wasi:http handing it to the host's `send_request` / nothing
 //! natively), the wait for the response head (connect, send, the platform's
-//! work: the same for both), and after the head (body, parse, return).
+//! work: the same for both), and after the head (body, parse, return);
+//! last, the same send with the host answering it itself (no socket): the
+//! component's own share.
 //!
 //! Run: `cargo perf messaging` (the `perf` profile: see the root Cargo.toml)
 
@@ -14,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use host_test::bindings::{Config, Credential};
-use host_test::faults::{HookEvent, TransportFaults};
+use host_test::faults::{HookEvent, TransportFault, TransportFaults};
 use host_test::figures::{quantile, summary};
 use host_test::platform::{Platform, Workspace};
 use host_test::{Harness, InstanceOptions};
@@ -127,6 +129,26 @@ async fn main() {
     println!("where the time goes (medians, µs)    before the request leaves | waiting for the head | after the head");
     println!("  component                          {}", component_phases.medians());
     println!("  native                             {}", native_phases.medians());
+
+    // The component's own share: the same send with the host answering it
+    // itself (no socket, no platform) — guest, canonical ABI and wasi:http.
+    let hooks = TransportFaults::quiet();
+    let reply = json!({"jsonrpc": "2.0", "id": "r", "result": {"kind": "message", "role": "agent", "messageId": "m",
+        "parts": [{"kind": "text", "text": "echo: hello peer"}]}});
+    hooks.always(Some(TransportFault::Respond { status: 200, body: reply.to_string() }));
+    let options = InstanceOptions { faults: hooks, ..InstanceOptions::default() };
+    let mut instance = Harness::shared().instantiate(options).await.unwrap();
+    let client = instance.client(&config).await.unwrap().unwrap();
+    let mut in_process = Vec::with_capacity(N);
+    for i in 0..N + WARMUP {
+        let t = Instant::now();
+        let reply = instance.send_message(client, PEER, "hello peer", None).await.unwrap().unwrap();
+        if i >= WARMUP {
+            in_process.push(t.elapsed());
+        }
+        assert_eq!(reply.text, "echo: hello peer");
+    }
+    println!("send-message, the host answering it   {}", summary(in_process));
 }
 
 /// Each send's three phases.

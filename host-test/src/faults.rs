@@ -1,6 +1,7 @@
 //! Transport-level fault injection through [`WasiHttpHooks::send_request`]:
-//! refused, reset, timed-out or hanging requests without any server, and a
-//! log of every request the guest handed to `wasi:http`.
+//! refused, reset, timed-out or hanging requests without any server, answers
+//! made by the host itself (no socket), and a log of every request the guest
+//! handed to `wasi:http`.
 
 use std::collections::VecDeque;
 use std::future::Future;
@@ -22,6 +23,14 @@ pub enum TransportFault {
     Dns,
     /// The request never completes (only the guest's own deadline ends it).
     Hang,
+    /// Not a failure: the host answers at once with `status` and `body`,
+    /// without a socket — what the component costs apart from the network.
+    Respond {
+        /// HTTP status.
+        status: u16,
+        /// Response body (served with `content-type: application/json`).
+        body: String,
+    },
 }
 
 impl TransportFault {
@@ -31,8 +40,21 @@ impl TransportFault {
             TransportFault::Reset => Error::ConnectionTerminated,
             TransportFault::ConnectTimeout => Error::ConnectionTimeout,
             TransportFault::Dns => Error::DnsError { rcode: Some("NXDOMAIN".into()), info_code: None },
-            TransportFault::Hang => return None,
+            TransportFault::Hang | TransportFault::Respond { .. } => return None,
         })
+    }
+
+    /// The host's own answer, for [`TransportFault::Respond`].
+    fn response(&self) -> Option<http::Response<WasiBody>> {
+        let TransportFault::Respond { status, body } = self else { return None };
+        let length = body.len();
+        let body = http_body_util::Full::new(bytes::Bytes::from(body.clone())).map_err(|never| match never {});
+        http::Response::builder()
+            .status(*status)
+            .header("content-type", "application/json")
+            .header("content-length", length)
+            .body(body.boxed_unsync())
+            .ok()
     }
 }
 
@@ -156,9 +178,10 @@ impl WasiHttpHooks for TransportFaults {
                 None => wasmtime_wasi_http::default_send_request(request, options).await.map(|(res, io)| {
                     (res.map(BodyExt::boxed_unsync), Box::new(io) as Box<dyn Future<Output = _> + Send>)
                 }),
-                Some(fault) => match fault.error() {
-                    Some(err) => Err(err),
-                    None => std::future::pending().await,
+                Some(fault) => match (fault.error(), fault.response()) {
+                    (Some(err), _) => Err(err),
+                    (None, Some(res)) => Ok((res, Box::new(async { Ok(()) }) as Box<dyn Future<Output = _> + Send>)),
+                    (None, None) => std::future::pending().await,
                 },
             };
             if let Some(observe) = &observer {
