@@ -133,11 +133,10 @@ struct TaskParams<'a> {
     id: &'a str,
 }
 
-/// JSON bytes of `value`. Serialising these shapes (strings and fixed
-/// keys) cannot fail; were it ever to, the body is empty and the peer
-/// answers with a parse error rather than the guest trapping.
+/// JSON bytes of `value`, through the one serialiser of JSON text
+/// ([`crate::platform::json_text`]).
 fn to_json(value: &impl Serialize) -> Vec<u8> {
-    serde_json::to_vec(value).unwrap_or_default()
+    crate::platform::json_text(value).into_bytes()
 }
 
 /// The JSON-RPC body of `message/send` (v0.3) with one text part.
