@@ -267,8 +267,9 @@ impl<T: Transport> Client<T> {
         env: &mut impl SendEnv,
         ids: SendIds,
     ) -> Result<Sent, Error> {
-        let (peer, source) = self.call_ids(peer_id, source, env.mono_now()).map_err(rerender)?;
-        let protocol = self.protocol_for(&peer, &source, protocol, env.mono_now());
+        let now = env.mono_now();
+        let (peer, source) = self.call_ids(peer_id, source, now).map_err(rerender)?;
+        let protocol = self.protocol_for(&peer, &source, protocol, now);
         messaging::send_message(
             &mut self.transport,
             &self.config,
@@ -337,8 +338,9 @@ impl<T: Transport> Client<T> {
         env: &mut impl SendEnv,
         ids: SendIds,
     ) -> Result<EventStream<T::Stream>, Error> {
-        let (peer, source) = self.call_ids(peer_id, source, env.mono_now()).map_err(rerender)?;
-        let protocol = self.protocol_for(&peer, &source, protocol, env.mono_now());
+        let now = env.mono_now();
+        let (peer, source) = self.call_ids(peer_id, source, now).map_err(rerender)?;
+        let protocol = self.protocol_for(&peer, &source, protocol, now);
         let cfg = &self.config;
         let path = format!("/workspaces/{peer}/a2a");
         let url = cfg.platform.url(&path);
@@ -369,7 +371,7 @@ impl<T: Transport> Client<T> {
         let body = read_rest(&mut opened.body, cfg.send_read, cfg.max_body_bytes)
             .map_err(|e| failed(platform::transport_kind(e, &url)))?;
         let resp = Response { status: opened.status, headers: opened.headers, body };
-        if let Some(err) = messaging::response_error(cfg, &url, &resp, env.unix_now()) {
+        if let Some(err) = messaging::response_error(cfg, &url, &resp, || env.unix_now()) {
             return Err(err);
         }
         let json: serde_json::Value = serde_json::from_slice(&resp.body).unwrap_or_default();
@@ -397,9 +399,10 @@ impl<T: Transport> Client<T> {
         env: &mut impl SendEnv,
         request_id: &str,
     ) -> Result<TaskReport, Error> {
-        let (peer, source) = self.call_ids(peer_id, source, env.mono_now()).map_err(rerender)?;
+        let now = env.mono_now();
+        let (peer, source) = self.call_ids(peer_id, source, now).map_err(rerender)?;
         let task_id = validate_task_id(task_id).ok_or_else(|| rerender(Error::invalid_task_id(task_id)))?;
-        let protocol = self.protocol_for(&peer, &source, protocol, env.mono_now());
+        let protocol = self.protocol_for(&peer, &source, protocol, now);
         let body = a2a::task_body(protocol, call, request_id, task_id);
         let Answered { reply, attempts } =
             messaging::call(&mut self.transport, &self.config, &mut self.budget, env, &peer, &source, protocol, body)?;

@@ -59,7 +59,9 @@ fn ms(d: Duration) -> u32 {
 }
 
 /// Reads one attempt's response: the HTTP status first, then the body.
-fn read_response(url: &str, resp: &Response, unix_now: u64) -> Result<Reply, Failure> {
+/// The wall clock is read only for a `Retry-After` date (a host call fewer
+/// on every success).
+fn read_response(url: &str, resp: &Response, unix_now: impl FnOnce() -> u64) -> Result<Reply, Failure> {
     let fail = |kind: ErrorKind, transient: bool, retry_after: Option<Duration>| {
         let outcome = outcome_of(&kind);
         Failure { kind, outcome, transient, retry_after }
@@ -71,7 +73,7 @@ fn read_response(url: &str, resp: &Response, unix_now: u64) -> Result<Reply, Fai
             Some(message) => ErrorKind::PlatformError { url: url.into(), status: resp.status, message: message.into() },
             None => platform::status_kind(url, resp),
         };
-        let retry_after = resp.header("retry-after").and_then(|v| retry::parse_retry_after(v, unix_now));
+        let retry_after = resp.header("retry-after").and_then(|v| retry::parse_retry_after(v, unix_now()));
         return Err(fail(kind, retry::is_transient_status(resp.status), retry_after));
     }
     let body = parse_json(url, resp).map_err(|kind| fail(kind, false, None))?;
@@ -100,7 +102,7 @@ pub fn a2a_headers(cfg: &Config, source: &str, protocol: Protocol) -> Vec<(&'sta
 
 /// The error of a response that is not a reply (a status that is not 2xx,
 /// a body that is no JSON-RPC reply), as a send renders it.
-pub fn response_error(cfg: &Config, url: &str, resp: &Response, unix_now: u64) -> Option<Error> {
+pub fn response_error(cfg: &Config, url: &str, resp: &Response, unix_now: impl FnOnce() -> u64) -> Option<Error> {
     let failure = read_response(url, resp, unix_now).err()?;
     Some(error::a2a_error(failure.kind, cfg.tokens.values().map(String::as_str)))
 }
@@ -221,6 +223,9 @@ pub fn call_many<T: Transport>(
     jobs: Vec<Job>,
 ) -> Vec<Result<Answered, Error>> {
     let policy = &cfg.retry;
+    // One clock reading starts every run and serves the first attempt too
+    // (each reading is a host call).
+    let first = env.mono_now();
     let mut runs: Vec<Run<T::Pending, T::Timer>> = jobs
         .into_iter()
         .map(|job| {
@@ -230,21 +235,20 @@ pub fn call_many<T: Transport>(
                 url: cfg.platform.url(&path),
                 path,
                 body: job.body,
-                started: env.mono_now(),
+                started: first,
                 hard_stop: t.timer(policy.total_budget),
                 attempts: Vec::new(),
                 stage: Stage::Due,
             }
         })
         .collect();
-    let left = |run_started: u64, env: &mut dyn SendEnv| {
-        policy.total_budget.saturating_sub(Duration::from_nanos(env.mono_now().saturating_sub(run_started)))
-    };
+    let mut unused_reading = Some(first);
 
     loop {
         // Start every attempt that is due.
         for run in runs.iter_mut().filter(|r| matches!(r.stage, Stage::Due)) {
-            let remaining = left(run.started, env);
+            let now = unused_reading.take().unwrap_or_else(|| env.mono_now());
+            let remaining = policy.total_budget.saturating_sub(Duration::from_nanos(now.saturating_sub(run.started)));
             let req = Request {
                 method: Method::Post,
                 path: run.path.clone(),
@@ -255,7 +259,6 @@ pub fn call_many<T: Transport>(
                 total: remaining,
                 max_body_bytes: cfg.max_body_bytes,
             };
-            let now = env.mono_now();
             match t.start(&cfg.platform, &req) {
                 Ok(pending) => run.stage = Stage::InFlight(pending, now),
                 Err(e) => settle(t, cfg, budget, env, run, Err(e), now),
@@ -316,7 +319,7 @@ fn settle<T: Transport>(
     let number = run.attempts.len() as u32 + 1;
     let took_ms = ms(Duration::from_nanos(env.mono_now().saturating_sub(attempt_start)));
     let failure = match outcome {
-        Ok(resp) => match read_response(&run.url, &resp, env.unix_now()) {
+        Ok(resp) => match read_response(&run.url, &resp, || env.unix_now()) {
             Ok(reply) => {
                 budget.on_success();
                 run.attempts.push(Attempt { number, outcome: "ok".into(), delay_ms: None, took_ms });
@@ -593,12 +596,13 @@ mod tests {
         )
         .unwrap();
         assert_eq!(sent.attempts.len(), 2);
-        // Each attempt gets only what is left of the budget, for all its timeouts.
-        assert_eq!(t.sent[0].total, Duration::from_millis(900));
-        assert_eq!(t.sent[1].total, Duration::from_millis(500));
+        // Each attempt gets only what is left of the budget, for all its timeouts
+        // (the first attempt starts on the reading that started the call).
+        assert_eq!(t.sent[0].total, Duration::from_millis(1_000));
+        assert_eq!(t.sent[1].total, Duration::from_millis(700));
         assert_eq!(
             (t.sent[1].timeout, t.sent[1].connect_timeout),
-            (Duration::from_millis(500), Duration::from_millis(500))
+            (Duration::from_millis(700), Duration::from_millis(700))
         );
         assert_eq!(t.slept, [Duration::from_millis(10)]);
     }

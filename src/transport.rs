@@ -228,6 +228,9 @@ mod wasi_http {
         body: Option<IncomingBody>,
         response: Option<IncomingResponse>,
         buf: Vec<u8>,
+        /// The declared `content-length`: once that much is read the body is
+        /// whole, without a further read to see its end.
+        expected: Option<u64>,
     }
 
     impl Drop for BodyReader {
@@ -276,6 +279,16 @@ mod wasi_http {
             } else {
                 None
             }
+        }
+
+        /// The response, its body read to the end.
+        fn complete(&mut self) -> Option<Result<Response, TransportError>> {
+            let Stage::Reading(mut reader) = std::mem::replace(&mut self.stage, Stage::Done) else {
+                return Some(Err(internal("completed outside the reading stage")));
+            };
+            let body = std::mem::take(&mut reader.buf);
+            let headers = std::mem::take(&mut reader.headers);
+            Some(Ok(Response { status: reader.status, headers, body }))
         }
 
         fn progress(&self) -> Option<&Pollable> {
@@ -339,6 +352,7 @@ mod wasi_http {
                             body: Some(body),
                             response: Some(response),
                             buf: Vec::with_capacity(declared.unwrap_or(0) as usize),
+                            expected: declared,
                         });
                     }
                     Stage::Reading(reader) => {
@@ -362,19 +376,15 @@ mod wasi_http {
                                 }
                             }
                             Ok(chunk) => push_capped(&mut reader.buf, &chunk, cap),
-                            Err(StreamError::Closed) => {
-                                let Stage::Reading(mut reader) = std::mem::replace(&mut self.stage, Stage::Done) else {
-                                    unreachable!("in the reading stage")
-                                };
-                                let body = std::mem::take(&mut reader.buf);
-                                let headers = std::mem::take(&mut reader.headers);
-                                return Some(Ok(Response { status: reader.status, headers, body }));
-                            }
+                            Err(StreamError::Closed) => return self.complete(),
                             Err(e) => return self.fail(stream_error(e, "reading the response body")),
                         }
                         if let Stage::Reading(reader) = &self.stage {
                             if reader.buf.len() > self.max_body_bytes {
                                 return self.fail(TransportError::TooLarge(self.max_body_bytes));
+                            }
+                            if reader.expected == Some(reader.buf.len() as u64) {
+                                return self.complete();
                             }
                         }
                     }
@@ -457,6 +467,7 @@ mod wasi_http {
                 body: Some(body),
                 response: Some(response),
                 buf: Vec::new(),
+                expected: None,
             };
             Ok(Opened { status, headers, body: WasiStream { reader } })
         }
