@@ -10,6 +10,10 @@
 //! component's own share.
 //!
 //! Run: `cargo perf messaging` (the `perf` profile: see the root Cargo.toml)
+//!
+//! For profilers: `A2A_BENCH_ONLY=component|native|answered` runs that side
+//! alone, `A2A_BENCH_SENDS=<n>` sends n times (default 3000) — e.g.
+//! `A2A_BENCH_ONLY=native A2A_BENCH_SENDS=20000 perf stat target/perf/examples/messaging`.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -27,8 +31,32 @@ use serde_json::{json, Value};
 const ME: &str = "11111111-2222-4333-8444-555555555555";
 const PEER: &str = "aaaaaaaa-0000-4000-8000-000000000001";
 const TOKEN: &str = "bench-token-0123456789";
-const N: usize = 3_000;
 const WARMUP: usize = 300;
+
+/// Which sends a run makes.
+#[derive(Clone, Copy, PartialEq)]
+enum Side {
+    /// Component and native interleaved, then the host-answered run: the figures.
+    All,
+    /// Only sends through the component, against the platform.
+    Component,
+    /// Only native hyper sends.
+    Native,
+    /// Only sends the host answers itself.
+    Answered,
+}
+
+impl Side {
+    fn from_env() -> Side {
+        match std::env::var("A2A_BENCH_ONLY").as_deref() {
+            Err(_) | Ok("") => Side::All,
+            Ok("component") => Side::Component,
+            Ok("native") => Side::Native,
+            Ok("answered") => Side::Answered,
+            Ok(other) => panic!("A2A_BENCH_ONLY={other}: expected component, native or answered"),
+        }
+    }
+}
 
 /// When a send's phases ended: request handed over, response head in.
 #[derive(Clone, Copy, Default)]
@@ -63,6 +91,9 @@ async fn native_send(addr: std::net::SocketAddr, i: usize, marks: &mut Marks) ->
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
+    let side = Side::from_env();
+    let sends: usize =
+        std::env::var("A2A_BENCH_SENDS").map_or(3_000, |v| v.parse().expect("A2A_BENCH_SENDS: a number"));
     let mut me = Workspace::new(ME, "Planner", "planner");
     me.token = Some(TOKEN.into());
     me.peers = vec![PEER.into()];
@@ -96,15 +127,29 @@ async fn main() {
     let client = instance.client(&config).await.unwrap().unwrap();
 
     // Interleave the two so both see the same machine state.
-    let (mut component, mut native) = (Vec::with_capacity(N), Vec::with_capacity(N));
+    let (mut component, mut native) = (Vec::with_capacity(sends), Vec::with_capacity(sends));
     let (mut component_phases, mut native_phases) = (Phases::default(), Phases::default());
-    for i in 0..N + WARMUP {
+    let rounds = match side {
+        Side::All | Side::Component | Side::Native => sends + WARMUP,
+        Side::Answered => 0,
+    };
+    for i in 0..rounds {
+        if i % 500 == 0 {
+            platform.clear_log();
+        }
+        if side == Side::Native {
+            native_send(addr, i, &mut Marks::default()).await;
+            continue;
+        }
         *marks.lock().unwrap() = Marks::default();
         let t = Instant::now();
         let reply = instance.send_message(client, PEER, "hello peer", None).await.unwrap().unwrap();
         let c = t.elapsed();
         let done = Instant::now();
         assert_eq!(reply.text, "echo: hello peer");
+        if side == Side::Component {
+            continue;
+        }
         let cm = *marks.lock().unwrap();
         let mut nmarks = Marks::default();
         let t2 = Instant::now();
@@ -118,17 +163,21 @@ async fn main() {
             component_phases.push(t, cm, done);
             native_phases.push(t2, nmarks, done2);
         }
-        if i % 500 == 0 {
-            platform.clear_log();
-        }
     }
-    let (cm, nm) = (quantile(&mut component, 0.5), quantile(&mut native, 0.5));
-    println!("send-message through the component   {}", summary(component));
-    println!("native hyper, new connection each    {}", summary(native));
-    println!("ratio (medians)                      {:.2}×", cm.as_secs_f64() / nm.as_secs_f64());
-    println!("where the time goes (medians, µs)    before the request leaves | waiting for the head | after the head");
-    println!("  component                          {}", component_phases.medians());
-    println!("  native                             {}", native_phases.medians());
+    if side != Side::All && side != Side::Answered {
+        return;
+    }
+    if side == Side::All {
+        let (cm, nm) = (quantile(&mut component, 0.5), quantile(&mut native, 0.5));
+        println!("send-message through the component   {}", summary(component));
+        println!("native hyper, new connection each    {}", summary(native));
+        println!("ratio (medians)                      {:.2}×", cm.as_secs_f64() / nm.as_secs_f64());
+        println!(
+            "where the time goes (medians, µs)    before the request leaves | waiting for the head | after the head"
+        );
+        println!("  component                          {}", component_phases.medians());
+        println!("  native                             {}", native_phases.medians());
+    }
 
     // The component's own share: the same send with the host answering it
     // itself (no socket, no platform) — guest, canonical ABI and wasi:http.
@@ -139,8 +188,8 @@ async fn main() {
     let options = InstanceOptions { faults: hooks, ..InstanceOptions::default() };
     let mut instance = Harness::shared().instantiate(options).await.unwrap();
     let client = instance.client(&config).await.unwrap().unwrap();
-    let mut in_process = Vec::with_capacity(N);
-    for i in 0..N + WARMUP {
+    let mut in_process = Vec::with_capacity(sends);
+    for i in 0..sends + WARMUP {
         let t = Instant::now();
         let reply = instance.send_message(client, PEER, "hello peer", None).await.unwrap().unwrap();
         if i >= WARMUP {
