@@ -164,19 +164,20 @@ async fn main() {
             native_phases.push(t2, nmarks, done2);
         }
     }
-    if side != Side::All && side != Side::Answered {
-        return;
-    }
-    if side == Side::All {
-        let (cm, nm) = (quantile(&mut component, 0.5), quantile(&mut native, 0.5));
-        println!("send-message through the component   {}", summary(component));
-        println!("native hyper, new connection each    {}", summary(native));
-        println!("ratio (medians)                      {:.2}×", cm.as_secs_f64() / nm.as_secs_f64());
-        println!(
-            "where the time goes (medians, µs)    before the request leaves | waiting for the head | after the head"
-        );
-        println!("  component                          {}", component_phases.medians());
-        println!("  native                             {}", native_phases.medians());
+    match side {
+        Side::Component | Side::Native => return,
+        Side::Answered => {}
+        Side::All => {
+            let (cm, nm) = (quantile(&mut component, 0.5), quantile(&mut native, 0.5));
+            println!("send-message through the component   {}", summary(component));
+            println!("native hyper, new connection each    {}", summary(native));
+            println!("ratio (medians)                      {:.2}×", cm.as_secs_f64() / nm.as_secs_f64());
+            println!(
+                "where the time goes (medians, µs)    before the request leaves | waiting for the head | after the head"
+            );
+            println!("  component                          {}", component_phases.medians());
+            println!("  native                             {}", native_phases.medians());
+        }
     }
 
     // The component's own share: the same send with the host answering it
