@@ -20,33 +20,34 @@ pub fn id_bits(id: &str) -> Option<u128> {
     if bytes.len() != 36 {
         return None;
     }
-    // Two 64-bit halves: wasm has no native 128-bit shifts.
-    let (mut hi, mut lo) = (0u64, 0u64);
-    let mut digits = 0;
-    for (i, &b) in bytes.iter().enumerate() {
-        if matches!(i, 8 | 13 | 18 | 23) {
-            if b != b'-' {
-                return None;
-            }
-            continue;
-        }
-        let d = HEX[b as usize];
-        if d == NOT_HEX {
-            return None;
-        }
-        if digits < 16 {
-            hi = (hi << 4) | d as u64;
-        } else {
-            lo = (lo << 4) | d as u64;
-        }
-        digits += 1;
+    if bytes[8] != b'-' || bytes[13] != b'-' || bytes[18] != b'-' || bytes[23] != b'-' {
+        return None;
     }
-    Some(((hi as u128) << 64) | lo as u128)
+    // Two 64-bit halves (wasm has no native 128-bit shifts), each from fixed
+    // runs of digits with no branch per byte: every table value is ORed into
+    // `seen`, whose high bits end up set if any byte was not a hex digit.
+    let mut seen = 0u8;
+    let hi = hex_run(&bytes[14..18], hex_run(&bytes[9..13], hex_run(&bytes[..8], 0, &mut seen), &mut seen), &mut seen);
+    let lo = hex_run(&bytes[24..], hex_run(&bytes[19..23], 0, &mut seen), &mut seen);
+    (seen & !0x0f == 0).then_some(((hi as u128) << 64) | lo as u128)
+}
+
+/// `acc` followed by the hex digits of `run`; each byte's table value is
+/// also ORed into `seen`.
+#[inline(always)]
+fn hex_run(run: &[u8], mut acc: u64, seen: &mut u8) -> u64 {
+    for &b in run {
+        let d = HEX[b as usize];
+        *seen |= d;
+        acc = (acc << 4) | (d & 0x0f) as u64;
+    }
+    acc
 }
 
 const NOT_HEX: u8 = 0xff;
 
-/// Each byte's hex digit value, or [`NOT_HEX`].
+/// Each byte's hex digit value, or [`NOT_HEX`] (any value over 15 would do:
+/// [`id_bits`] only tests the high bits).
 const HEX: [u8; 256] = {
     let mut t = [NOT_HEX; 256];
     let mut i = 0;
@@ -145,6 +146,22 @@ mod tests {
         assert_eq!(id_bits("zz"), None);
         assert_eq!(id_bits("3f2a1b4c0d5e4f608a7b9c8d7e6f5a4b----"), None);
         assert_eq!(id_bits("+f2a1b4c-0d5e-4f60-8a7b-9c8d7e6f5a4b"), None);
+    }
+
+    #[test]
+    fn id_bits_check_every_position() {
+        // A bad byte anywhere, and a digit where a hyphen belongs, fail.
+        for i in 0..ID.len() {
+            let mut bytes = ID.as_bytes().to_vec();
+            for bad in [b'g', b'G', b'-', b' ', b'/', 0, 0x80, b'0' - 1, b'9' + 1, b'a' - 1, b'f' + 1] {
+                if matches!(i, 8 | 13 | 18 | 23) == (bad == b'-') {
+                    continue;
+                }
+                bytes[i] = bad;
+                let id = String::from_utf8_lossy(&bytes).into_owned();
+                assert_eq!(id_bits(&id), None, "{id:?}");
+            }
+        }
     }
 
     #[test]

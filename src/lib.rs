@@ -9,6 +9,8 @@
 #![allow(clippy::result_large_err)]
 
 pub mod a2a;
+#[cfg(any(test, all(target_arch = "wasm32", not(target_feature = "atomics"))))]
+mod allocator;
 pub mod cache;
 pub mod card;
 #[cfg(any(test, feature = "testing"))]
@@ -26,6 +28,12 @@ pub mod streaming;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod transport;
+
+/// Small blocks recycled per size class (see [`allocator`]); only where
+/// wasm has no threads, as the allocator does no locking.
+#[cfg(all(target_arch = "wasm32", not(target_feature = "atomics")))]
+#[global_allocator]
+static ALLOCATOR: allocator::Recycling = allocator::Recycling::new(std::alloc::System);
 
 #[cfg(target_arch = "wasm32")]
 mod component {

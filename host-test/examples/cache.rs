@@ -3,7 +3,9 @@
 //! on a cold peer while the registry takes a second to answer, and guest
 //! linear memory while 100 000 distinct peers pass through the cache.
 //!
-//! Run: `cargo perf cache` (the `perf` profile: see the root Cargo.toml)
+//! Run: `cargo perf cache` (the `perf` profile: see the root Cargo.toml).
+//! For a profiler: `A2A_BENCH_ONLY=hits` runs the hit loops alone and
+//! `A2A_BENCH_HITS=<n>` sets how many calls each measures (default 100 000).
 
 use std::time::{Duration, Instant};
 
@@ -22,8 +24,15 @@ fn peer_id(i: u32) -> String {
     format!("cccccccc-0000-4000-8000-{i:012x}")
 }
 
+/// Measured calls per hit loop (`A2A_BENCH_HITS`), after 10 000 to warm up.
+fn hits() -> usize {
+    std::env::var("A2A_BENCH_HITS").ok().and_then(|n| n.parse().ok()).unwrap_or(100_000)
+}
+
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
+    let hits = hits();
+    let only_hits = std::env::var("A2A_BENCH_ONLY").is_ok_and(|only| only == "hits");
     let harness = Harness::shared();
     let mut me = Workspace::new(ME, "Planner", "planner");
     me.peers = vec![PEER.into()];
@@ -34,8 +43,8 @@ async fn main() {
     let client = instance.client(&config(ME, Some(&platform.url()))).await.unwrap().unwrap();
     assert!(instance.enrich(client, PEER, None).await.unwrap().is_some());
     for (name, nonblocking) in [("enrich (hit)", false), ("enrich-nonblocking (hit)", true)] {
-        let mut times = Vec::with_capacity(100_000);
-        for i in 0..110_000 {
+        let mut times = Vec::with_capacity(hits);
+        for i in 0..hits + 10_000 {
             let t = Instant::now();
             let hit = if nonblocking {
                 instance.enrich_nonblocking(client, PEER, None).await.unwrap()
@@ -51,8 +60,8 @@ async fn main() {
     }
     // The same lookup answering one string instead of a whole record: what
     // the boundary costs for the record's nine fields.
-    let mut times = Vec::with_capacity(100_000);
-    for i in 0..110_000 {
+    let mut times = Vec::with_capacity(hits);
+    for i in 0..hits + 10_000 {
         let t = Instant::now();
         let name = instance.peer_name(client, PEER, None).await.unwrap();
         if i >= 10_000 {
@@ -61,8 +70,8 @@ async fn main() {
         assert!(name.is_some());
     }
     println!("{:<34} {}", "peer-name (hit, one string)", summary(times));
-    let mut times = Vec::with_capacity(100_000);
-    for i in 0..110_000 {
+    let mut times = Vec::with_capacity(hits);
+    for i in 0..hits + 10_000 {
         let t = Instant::now();
         let valid = instance.validate_peer_id(PEER).await.unwrap();
         if i >= 10_000 {
@@ -87,8 +96,8 @@ async fn main() {
             ("sync store: validate-peer-id", |i, _| i.validate_peer_id(PEER).unwrap().is_some()),
         ];
         for (name, probe) in probes {
-            let mut times = Vec::with_capacity(100_000);
-            for i in 0..110_000 {
+            let mut times = Vec::with_capacity(hits);
+            for i in 0..hits + 10_000 {
                 let t = Instant::now();
                 let ok = probe(&mut instance, client);
                 if i >= 10_000 {
@@ -101,6 +110,9 @@ async fn main() {
     })
     .await
     .unwrap();
+    if only_hits {
+        return;
+    }
 
     // 2. Non-blocking calls on cold peers while the registry takes 1 s: each
     //    starts a request and returns; the lookups pile up in flight. The

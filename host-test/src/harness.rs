@@ -105,10 +105,22 @@ impl Default for InstanceOptions {
     }
 }
 
+/// The engine configuration of every host here: wasmtime's defaults, plus a
+/// perf map of the guest's compiled code (`/tmp/perf-<pid>.map`) when
+/// `A2A_PERFMAP` is set, so that `perf report` on a benchmark names the
+/// guest's functions.
+pub fn engine_config() -> wasmtime::Config {
+    let mut config = wasmtime::Config::new();
+    if std::env::var_os("A2A_PERFMAP").is_some() {
+        config.profiler(wasmtime::ProfilingStrategy::PerfMap);
+    }
+    config
+}
+
 impl Harness {
     /// Compiles the component at `path` and links it.
     pub fn load(path: &Path) -> Result<Self> {
-        let engine = Engine::new(&wasmtime::Config::new())?;
+        let engine = Engine::new(&engine_config())?;
         let component =
             Component::from_file(&engine, path).with_context(|| format!("loading the component {}", path.display()))?;
         let mut linker = Linker::<Host>::new(&engine);

@@ -61,7 +61,7 @@ impl SyncInstance {
     /// Compiles the component at `path` on an engine without async support,
     /// links WASI and `wasi:http` synchronously and instantiates it.
     pub fn load(path: &Path) -> Result<Self> {
-        let engine = Engine::new(&wasmtime::Config::new())?;
+        let engine = Engine::new(&crate::harness::engine_config())?;
         let component = Component::from_file(&engine, path)?;
         let mut linker = Linker::<SyncHost>::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
