@@ -75,6 +75,8 @@ impl<A> Recycling<A> {
     }
 }
 
+// The three methods are kept out of line: inlined into every allocation site
+// they added 65 KB to the component at opt-level 2 for no measured gain.
 unsafe impl<A: GlobalAlloc> GlobalAlloc for Recycling<A> {
     #[inline(never)]
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
@@ -190,30 +192,48 @@ mod tests {
     }
 
     #[test]
-    fn strings_and_maps_work_through_it() {
-        // The allocator as a whole under real collections' patterns.
+    fn random_allocations_reallocations_and_frees_leave_live_blocks_intact() {
         let a = Recycling::new(System);
         let mut live: Vec<(*mut u8, Layout, u8)> = Vec::new();
         let mut x: u32 = 12345;
-        for i in 0..20_000u32 {
+        for i in 0..30_000u32 {
             x ^= x << 13;
             x ^= x >> 17;
             x ^= x << 5;
             let size = 1 + (x as usize % 400);
-            if x.is_multiple_of(3) && !live.is_empty() {
-                let (p, l, fill) = live.swap_remove(x as usize % live.len());
+            let intact = |p: *mut u8, l: Layout, fill: u8| {
                 let bytes = unsafe { std::slice::from_raw_parts(p, l.size()) };
                 assert!(bytes.iter().all(|&b| b == fill), "a block changed while live");
-                unsafe { a.dealloc(p, l) };
-            } else {
-                let l = layout(size, 1 << (x % 4));
-                let p = unsafe { a.alloc(l) };
-                assert_eq!(p as usize % l.align(), 0);
-                unsafe { p.write_bytes(i as u8, size) };
-                live.push((p, l, i as u8));
+            };
+            match (x % 5, live.is_empty()) {
+                (0 | 1, false) => {
+                    let (p, l, fill) = live.swap_remove(x as usize % live.len());
+                    intact(p, l, fill);
+                    unsafe { a.dealloc(p, l) };
+                }
+                (2, false) => {
+                    let k = x as usize % live.len();
+                    let (p, l, fill) = live[k];
+                    intact(p, l, fill);
+                    let q = unsafe { a.realloc(p, l, size) };
+                    let grown = Layout::from_size_align(size, l.align()).unwrap();
+                    assert_eq!(q as usize % l.align(), 0);
+                    intact(q, Layout::from_size_align(size.min(l.size()), 1).unwrap(), fill);
+                    unsafe { q.write_bytes(fill, size) };
+                    live[k] = (q, grown, fill);
+                }
+                _ => {
+                    let l = layout(size, 1 << (x % 5));
+                    let p = unsafe { a.alloc(l) };
+                    assert_eq!(p as usize % l.align(), 0);
+                    unsafe { p.write_bytes(i as u8, size) };
+                    live.push((p, l, i as u8));
+                }
             }
         }
-        for (p, l, _) in live {
+        for (p, l, fill) in live {
+            let bytes = unsafe { std::slice::from_raw_parts(p, l.size()) };
+            assert!(bytes.iter().all(|&b| b == fill));
             unsafe { a.dealloc(p, l) };
         }
     }
