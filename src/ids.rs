@@ -27,8 +27,11 @@ pub fn id_bits(id: &str) -> Option<u128> {
     // runs of digits with no branch per byte: every table value is ORed into
     // `seen`, whose high bits end up set if any byte was not a hex digit.
     let mut seen = 0u8;
-    let hi = hex_run(&bytes[14..18], hex_run(&bytes[9..13], hex_run(&bytes[..8], 0, &mut seen), &mut seen), &mut seen);
-    let lo = hex_run(&bytes[24..], hex_run(&bytes[19..23], 0, &mut seen), &mut seen);
+    let mut hi = hex_run(&bytes[..8], 0, &mut seen);
+    hi = hex_run(&bytes[9..13], hi, &mut seen);
+    hi = hex_run(&bytes[14..18], hi, &mut seen);
+    let mut lo = hex_run(&bytes[19..23], 0, &mut seen);
+    lo = hex_run(&bytes[24..], lo, &mut seen);
     (seen & !0x0f == 0).then_some(((hi as u128) << 64) | lo as u128)
 }
 

@@ -24,9 +24,40 @@ fn peer_id(i: u32) -> String {
     format!("cccccccc-0000-4000-8000-{i:012x}")
 }
 
-/// Measured calls per hit loop (`A2A_BENCH_HITS`), after 10 000 to warm up.
+/// Measured calls per hit loop (`A2A_BENCH_HITS`), after [`WARMUP`].
 fn hits() -> usize {
     std::env::var("A2A_BENCH_HITS").ok().and_then(|n| n.parse().ok()).unwrap_or(100_000)
+}
+
+/// Calls each hit loop makes before it starts timing.
+const WARMUP: usize = 10_000;
+
+/// Times `n` calls of `call` after [`WARMUP`] untimed ones; each must answer true.
+async fn time_async(n: usize, mut call: impl AsyncFnMut() -> bool) -> Vec<Duration> {
+    let mut times = Vec::with_capacity(n);
+    for i in 0..n + WARMUP {
+        let t = Instant::now();
+        let ok = call().await;
+        if i >= WARMUP {
+            times.push(t.elapsed());
+        }
+        assert!(ok);
+    }
+    times
+}
+
+/// [`time_async`] for a call on a synchronous store.
+fn time_sync(n: usize, mut call: impl FnMut() -> bool) -> Vec<Duration> {
+    let mut times = Vec::with_capacity(n);
+    for i in 0..n + WARMUP {
+        let t = Instant::now();
+        let ok = call();
+        if i >= WARMUP {
+            times.push(t.elapsed());
+        }
+        assert!(ok);
+    }
+    times
 }
 
 #[tokio::main(flavor = "current_thread")]
@@ -42,43 +73,16 @@ async fn main() {
     let mut instance = harness.instantiate(InstanceOptions::default()).await.unwrap();
     let client = instance.client(&config(ME, Some(&platform.url()))).await.unwrap().unwrap();
     assert!(instance.enrich(client, PEER, None).await.unwrap().is_some());
-    for (name, nonblocking) in [("enrich (hit)", false), ("enrich-nonblocking (hit)", true)] {
-        let mut times = Vec::with_capacity(hits);
-        for i in 0..hits + 10_000 {
-            let t = Instant::now();
-            let hit = if nonblocking {
-                instance.enrich_nonblocking(client, PEER, None).await.unwrap()
-            } else {
-                instance.enrich(client, PEER, None).await.unwrap()
-            };
-            if i >= 10_000 {
-                times.push(t.elapsed());
-            }
-            assert!(hit.is_some());
-        }
-        println!("{name:<34} {}", summary(times));
-    }
+    let times = time_async(hits, async || instance.enrich(client, PEER, None).await.unwrap().is_some()).await;
+    println!("{:<34} {}", "enrich (hit)", summary(times));
+    let times =
+        time_async(hits, async || instance.enrich_nonblocking(client, PEER, None).await.unwrap().is_some()).await;
+    println!("{:<34} {}", "enrich-nonblocking (hit)", summary(times));
     // The same lookup answering one string instead of a whole record: what
     // the boundary costs for the record's nine fields.
-    let mut times = Vec::with_capacity(hits);
-    for i in 0..hits + 10_000 {
-        let t = Instant::now();
-        let name = instance.peer_name(client, PEER, None).await.unwrap();
-        if i >= 10_000 {
-            times.push(t.elapsed());
-        }
-        assert!(name.is_some());
-    }
+    let times = time_async(hits, async || instance.peer_name(client, PEER, None).await.unwrap().is_some()).await;
     println!("{:<34} {}", "peer-name (hit, one string)", summary(times));
-    let mut times = Vec::with_capacity(hits);
-    for i in 0..hits + 10_000 {
-        let t = Instant::now();
-        let valid = instance.validate_peer_id(PEER).await.unwrap();
-        if i >= 10_000 {
-            times.push(t.elapsed());
-        }
-        assert!(valid.is_some());
-    }
+    let times = time_async(hits, async || instance.validate_peer_id(PEER).await.unwrap().is_some()).await;
     println!("{:<34} {}", "validate-peer-id (empty call)", summary(times));
 
     // 1b. The same hits on a synchronous store (no fiber, no future): what a
@@ -96,15 +100,7 @@ async fn main() {
             ("sync store: validate-peer-id", |i, _| i.validate_peer_id(PEER).unwrap().is_some()),
         ];
         for (name, probe) in probes {
-            let mut times = Vec::with_capacity(hits);
-            for i in 0..hits + 10_000 {
-                let t = Instant::now();
-                let ok = probe(&mut instance, client);
-                if i >= 10_000 {
-                    times.push(t.elapsed());
-                }
-                assert!(ok);
-            }
+            let times = time_sync(hits, || probe(&mut instance, client));
             println!("{name:<34} {}", summary(times));
         }
     })
