@@ -201,29 +201,60 @@ pub enum Outcome {
     Shape(String),
 }
 
-fn texts(parts: Option<&Value>) -> Vec<String> {
-    parts
-        .and_then(Value::as_array)
-        .map(|parts| {
-            parts
-                .iter()
-                .filter(|p| matches!(p.get("kind").and_then(Value::as_str), None | Some("text")))
-                .filter_map(|p| p.get("text").and_then(Value::as_str).map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default()
+/// The text parts of a `parts` list, in order; no list reads as no parts.
+/// A malformed list is an error naming where, relative to `parts` (a broken
+/// reply must not pass for an empty one).
+fn texts(parts: Option<&Value>) -> Result<Vec<String>, String> {
+    let Some(parts) = parts.filter(|p| !p.is_null()) else { return Ok(Vec::new()) };
+    let Value::Array(parts) = parts else { return Err(format!(" is not a list: {}", short(parts))) };
+    let mut out = Vec::new();
+    for (i, part) in parts.iter().enumerate() {
+        let Value::Object(part) = part else { return Err(format!("[{i}] is not an object: {}", short(part))) };
+        // v0.3 tags a part (`kind`); in v1.0 the member present names its type.
+        let is_text = match part.get("kind") {
+            None => part.contains_key("text"),
+            Some(Value::String(kind)) => kind == "text",
+            Some(other) => return Err(format!("[{i}].kind is not a string: {}", short(other))),
+        };
+        if is_text {
+            match part.get("text") {
+                Some(Value::String(text)) => out.push(text.clone()),
+                other => {
+                    let found = other.map_or_else(|| "nothing".to_owned(), short);
+                    return Err(format!("[{i}].text is not a string: {found}"));
+                }
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// A task's (or a status update's) state in v0.3 spelling, and its texts:
-/// the status message's, then each artifact's.
-fn task_texts(task: &Value) -> (String, Vec<String>) {
+/// the status message's, then each artifact's. A malformed message or
+/// artifact is an error naming where, relative to the task.
+fn task_texts(task: &Value) -> Result<(String, Vec<String>), String> {
     let status = task.get("status");
     let state = normalize_state(status.and_then(|s| s.get("state")).and_then(Value::as_str).unwrap_or("unknown"));
-    let mut all = texts(status.and_then(|s| s.get("message")).and_then(|m| m.get("parts")));
-    for artifact in task.get("artifacts").and_then(Value::as_array).into_iter().flatten() {
-        all.extend(texts(artifact.get("parts")));
+    let mut all = match status.and_then(|s| s.get("message")) {
+        None | Some(Value::Null) => Vec::new(),
+        Some(message @ Value::Object(_)) => {
+            texts(message.get("parts")).map_err(|e| format!(".status.message.parts{e}"))?
+        }
+        Some(other) => return Err(format!(".status.message is not an object: {}", short(other))),
+    };
+    match task.get("artifacts") {
+        None | Some(Value::Null) => {}
+        Some(Value::Array(artifacts)) => {
+            for (i, artifact) in artifacts.iter().enumerate() {
+                if !artifact.is_object() {
+                    return Err(format!(".artifacts[{i}] is not an object: {}", short(artifact)));
+                }
+                all.extend(texts(artifact.get("parts")).map_err(|e| format!(".artifacts[{i}].parts{e}"))?);
+            }
+        }
+        Some(other) => return Err(format!(".artifacts is not a list: {}", short(other))),
     }
-    (state, all)
+    Ok((state, all))
 }
 
 /// Reads a JSON-RPC reply (already parsed JSON).
@@ -261,39 +292,39 @@ pub fn normalize_state(state: &str) -> String {
 
 /// v1.0 wraps a send's result by type (`{"task": {…}}`, `{"message": {…}}`);
 /// v0.3 tags it (`{"kind": "task", …}`). The object to read either way.
-fn unwrap_result(result: &Value) -> &Value {
-    let Some(obj) = result.as_object() else { return result };
+fn unwrap_result(result: &Value) -> (&Value, &'static str) {
+    let Some(obj) = result.as_object() else { return (result, "result") };
     if obj.contains_key("kind") || obj.contains_key("parts") || obj.contains_key("status") {
-        return result;
+        return (result, "result");
     }
     match (obj.get("task"), obj.get("message")) {
-        (Some(task @ Value::Object(_)), None) => task,
-        (None, Some(message @ Value::Object(_))) => message,
-        _ => result,
+        (Some(task @ Value::Object(_)), None) => (task, "result.task"),
+        (None, Some(message @ Value::Object(_))) => (message, "result.message"),
+        _ => (result, "result"),
     }
 }
 
 fn read_result(result: &Value) -> Outcome {
-    let result = unwrap_result(result);
+    let (result, at) = unwrap_result(result);
     let kind = result.get("kind").and_then(Value::as_str);
     let is_task = kind == Some("task") || (kind.is_none() && result.get("status").is_some());
-    let (texts, reply_kind) = if is_task {
-        let (state, all) = task_texts(result);
-        let str_of = |k: &str| result.get(k).and_then(Value::as_str).map(str::to_owned);
-        (all, ReplyKind::Task { id: str_of("id"), context_id: str_of("contextId"), state })
+    let read = if is_task {
+        task_texts(result).map(|(state, all)| {
+            let str_of = |k: &str| result.get(k).and_then(Value::as_str).map(str::to_owned);
+            (all, ReplyKind::Task { id: str_of("id"), context_id: str_of("contextId"), state })
+        })
     } else if result.is_object() {
-        (texts(result.get("parts")), ReplyKind::Message)
+        texts(result.get("parts")).map(|all| (all, ReplyKind::Message)).map_err(|e| format!(".parts{e}"))
     } else {
         return Outcome::Shape(format!("result is not an object: {}", short(result)));
     };
-    let text = if texts.is_empty() {
-        match &reply_kind {
-            ReplyKind::Message => "(no response)".to_owned(),
-            ReplyKind::Task { state, .. } => format!("(task {state}, no text)"),
-        }
-    } else {
-        texts.join("\n")
+    let (texts, reply_kind) = match read {
+        Ok(read) => read,
+        Err(where_) => return Outcome::Shape(format!("{at}{where_}")),
     };
+    // A well-formed reply without text parts has empty text (its kind and
+    // `raw` say the rest).
+    let text = texts.join("\n");
     if text.starts_with("Agent error:") {
         return Outcome::AgentError(text);
     }
@@ -373,23 +404,26 @@ pub fn read_stream_event(reply: &Value) -> Result<StreamEvent, Outcome> {
     let result = read_reply_parts(reply)?;
     let str_of = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).map(str::to_owned);
     // v0.3 tags the event (`kind`); v1.0 wraps it in a key naming its type.
-    let (kind, event) = match result.get("kind").and_then(Value::as_str) {
-        Some(kind) => (kind, result),
+    let (kind, event, at) = match result.get("kind").and_then(Value::as_str) {
+        Some(kind) => (kind, result, "result".to_owned()),
         None => match result.as_object().and_then(|o| if o.len() == 1 { o.iter().next() } else { None }) {
             Some((key, inner)) if inner.is_object() => match key.as_str() {
-                "task" => ("task", inner),
-                "message" => ("message", inner),
-                "statusUpdate" => ("status-update", inner),
-                "artifactUpdate" => ("artifact-update", inner),
+                "task" => ("task", inner, "result.task".to_owned()),
+                "message" => ("message", inner, "result.message".to_owned()),
+                "statusUpdate" => ("status-update", inner, "result.statusUpdate".to_owned()),
+                "artifactUpdate" => ("artifact-update", inner, "result.artifactUpdate".to_owned()),
                 _ => return Err(Outcome::Shape(format!("unknown stream event {}", short(result)))),
             },
             _ => return Err(Outcome::Shape(format!("unknown stream event {}", short(result)))),
         },
     };
+    let shape = |where_: String| Outcome::Shape(format!("{at}{where_}"));
     Ok(match kind {
-        "message" => StreamEvent::Message { text: texts(event.get("parts")).join("\n") },
+        "message" => StreamEvent::Message {
+            text: texts(event.get("parts")).map_err(|e| shape(format!(".parts{e}")))?.join("\n"),
+        },
         "task" => {
-            let (state, all) = task_texts(event);
+            let (state, all) = task_texts(event).map_err(shape)?;
             StreamEvent::Task {
                 id: str_of(event, "id"),
                 context_id: str_of(event, "contextId"),
@@ -398,22 +432,20 @@ pub fn read_stream_event(reply: &Value) -> Result<StreamEvent, Outcome> {
             }
         }
         "status-update" => {
-            let (state, texts) = task_texts(event);
-            let text = texts.join(
-                "
-",
-            );
+            let (state, texts) = task_texts(event).map_err(shape)?;
+            let text = texts.join("\n");
             let is_final = event.get("final").and_then(Value::as_bool).unwrap_or_else(|| settled(&state));
             StreamEvent::StatusUpdate { task_id: str_of(event, "taskId"), state, text, is_final }
         }
         "artifact-update" => {
             let artifact = event.get("artifact");
             let flag = |k: &str| event.get(k).and_then(Value::as_bool).unwrap_or(false);
+            let parts = texts(artifact.and_then(|a| a.get("parts"))).map_err(|e| shape(format!(".artifact.parts{e}")))?;
             StreamEvent::ArtifactUpdate {
                 task_id: str_of(event, "taskId"),
                 artifact_id: artifact.and_then(|a| str_of(a, "artifactId")),
                 name: artifact.and_then(|a| str_of(a, "name")),
-                text: texts(artifact.and_then(|a| a.get("parts"))).join("\n"),
+                text: parts.join("\n"),
                 append: flag("append"),
                 last_chunk: flag("lastChunk"),
             }
@@ -547,8 +579,43 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
-        let r = reply(json!({"result": {"kind": "message", "parts": []}}));
-        assert!(matches!(r, Outcome::Reply(Reply { ref text, .. }) if text == "(no response)"));
+        // Well-formed, no text: a success with empty text.
+        for result in [
+            json!({"kind": "message", "parts": []}),
+            json!({"kind": "message"}),
+            json!({"kind": "message", "parts": [{"kind": "file", "file": {"uri": "x"}}]}),
+            json!({"message": {"parts": [{"data": {"a": 1}}]}}),
+        ] {
+            let r = reply(json!({"result": result}));
+            assert!(matches!(r, Outcome::Reply(Reply { ref text, .. }) if text.is_empty()), "{result}: {r:?}");
+        }
+    }
+
+    #[test]
+    fn malformed_parts_are_a_shape_error_naming_the_part() {
+        let cases = [
+            (json!({"kind": "message", "parts": ["just a string"]}), "result.parts[0] is not an object"),
+            (json!({"kind": "message", "parts": [{"kind": "text", "text": null}]}), "result.parts[0].text is not a string"),
+            (json!({"kind": "message", "parts": [{"kind": "text"}]}), "result.parts[0].text is not a string: nothing"),
+            (json!({"kind": "message", "parts": [{"kind": "text", "text": "ok"}, {"kind": 7}]}), "result.parts[1].kind is not a string"),
+            (json!({"kind": "message", "parts": {"0": "x"}}), "result.parts is not a list"),
+            (json!({"message": {"parts": [7]}}), "result.message.parts[0] is not an object"),
+            (json!({"kind": "task", "status": {"state": "completed", "message": {"parts": "x"}}}), "result.status.message.parts is not a list"),
+            (json!({"kind": "task", "status": {"state": "completed", "message": "done"}}), "result.status.message is not an object"),
+            (json!({"task": {"status": {"state": "TASK_STATE_COMPLETED"}, "artifacts": [{"parts": [{"text": 1}]}]}}), "result.task.artifacts[0].parts[0].text is not a string"),
+            (json!({"kind": "task", "status": {}, "artifacts": {"a": 1}}), "result.artifacts is not a list"),
+        ];
+        for (result, want) in cases {
+            match reply(json!({"result": result})) {
+                Outcome::Shape(detail) => assert!(detail.starts_with(want), "{detail:?} should start with {want:?}"),
+                other => panic!("{result}: {other:?}"),
+            }
+        }
+        // Stream events are read by the same rules.
+        let event = json!({"result": {"kind": "status-update", "taskId": "t", "status": {"state": "working", "message": {"parts": [null]}}}});
+        assert!(matches!(read_stream_event(&event), Err(Outcome::Shape(d)) if d.starts_with("result.status.message.parts[0] is not an object")));
+        let event = json!({"result": {"artifactUpdate": {"taskId": "t", "artifact": {"parts": [{"text": false}]}}}});
+        assert!(matches!(read_stream_event(&event), Err(Outcome::Shape(d)) if d.starts_with("result.artifactUpdate.artifact.parts[0].text is not a string")));
     }
 
     #[test]
@@ -573,7 +640,7 @@ mod tests {
             other => panic!("{other:?}"),
         }
         let r = reply(json!({"result": {"kind": "task", "id": "t", "status": {"state": "working"}}}));
-        assert!(matches!(r, Outcome::Reply(Reply { ref text, .. }) if text == "(task working, no text)"));
+        assert!(matches!(r, Outcome::Reply(Reply { ref text, .. }) if text.is_empty()));
     }
 
     #[test]

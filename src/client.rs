@@ -347,11 +347,13 @@ impl<T: Transport> Client<T> {
         let mut headers = messaging::a2a_headers(cfg, &source, protocol);
         headers.push(("accept", "text/event-stream".into()));
         let head_within = cfg.send_read.min(cfg.retry.total_budget);
+        let body = a2a::message_body(protocol, Call::Stream, &ids, text);
+        messaging::check_request_size(cfg, &url, &body)?;
         let req = Request {
             method: Method::Post,
             path,
             headers,
-            body: Some(a2a::message_body(protocol, Call::Stream, &ids, text)),
+            body: Some(body),
             connect_timeout: cfg.send_connect.min(cfg.retry.total_budget),
             // The host's first-byte and between-bytes timeouts stay out of the
             // way: the stream bounds each wait itself (a typed `timed-out`).

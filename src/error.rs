@@ -79,6 +79,15 @@ pub enum ErrorKind {
         /// The limit, bytes.
         limit: u32,
     },
+    /// A request body over the size limit; nothing was sent.
+    RequestTooLarge {
+        /// The URL that would have been requested.
+        url: String,
+        /// The body's size, bytes.
+        size: u64,
+        /// The limit, bytes.
+        limit: u32,
+    },
     /// The peer answered with a JSON-RPC error.
     RpcError {
         /// Requested URL.
@@ -194,7 +203,9 @@ impl Error {
                 texts.push(url);
                 texts.extend(code_texts(code));
             }
-            ErrorKind::TimedOut { url, after_ms: _ } | ErrorKind::BodyTooLarge { url, limit: _ } => texts.push(url),
+            ErrorKind::TimedOut { url, after_ms: _ }
+            | ErrorKind::BodyTooLarge { url, limit: _ }
+            | ErrorKind::RequestTooLarge { url, size: _, limit: _ } => texts.push(url),
             ErrorKind::HttpStatus { url, status: _, excerpt } => texts.extend([url, excerpt]),
             ErrorKind::BadJson { url, status: _, detail, excerpt }
             | ErrorKind::UnexpectedShape { url, status: _, detail, excerpt } => texts.extend([url, detail, excerpt]),
@@ -358,6 +369,9 @@ pub fn detail(kind: &ErrorKind) -> String {
         }
         ErrorKind::BodyTooLarge { url, limit } => {
             format!("response body exceeds the {limit}-byte limit [target={url}]")
+        }
+        ErrorKind::RequestTooLarge { url, size, limit } => {
+            format!("request body of {size} bytes exceeds the {limit}-byte limit (max-body-bytes); nothing was sent [target={url}]")
         }
         ErrorKind::RpcError { url, code, message, .. } => {
             format!("{} [target={url}]", crate::a2a::rpc_error_detail(*code, message))

@@ -476,6 +476,9 @@ mod component {
                 K::UnexpectedShape(wit::BadBody { url, status, detail, body_excerpt: excerpt })
             }
             ErrorKind::BodyTooLarge { url, limit } => K::BodyTooLarge(wit::TooLarge { url, limit }),
+            ErrorKind::RequestTooLarge { url, size, limit } => {
+                K::RequestTooLarge(wit::RequestTooLarge { url, size, limit })
+            }
             ErrorKind::Removed { id, removed_at, hint } => K::Removed(wit::RemovedWorkspace { id, removed_at, hint }),
             ErrorKind::RpcError { url, code, message, data } => {
                 K::RpcError(wit::RpcError { url, reason: to_wit_reason(RpcReason::of(code)), code, message, data })

@@ -107,6 +107,20 @@ pub fn response_error(cfg: &Config, url: &str, resp: &Response, unix_now: impl F
     Some(error::a2a_error(failure.kind, cfg.tokens.values().map(String::as_str)))
 }
 
+/// Refuses a request body over `max-body-bytes` before anything is sent: a
+/// peer behind the proxy would refuse it anyway, after the upload.
+pub fn check_request_size(cfg: &Config, url: &str, body: &[u8]) -> Result<(), Error> {
+    if body.len() <= cfg.max_body_bytes {
+        return Ok(());
+    }
+    let kind = ErrorKind::RequestTooLarge {
+        url: url.into(),
+        size: body.len() as u64,
+        limit: cfg.max_body_bytes.min(u32::MAX as usize) as u32,
+    };
+    Err(error::a2a_error(kind, cfg.tokens.values().map(String::as_str)))
+}
+
 fn transport_failure(url: &str, err: TransportError, attempt: u32) -> Failure {
     let transient = match &err {
         TransportError::Code(code) => retry::is_transient_code(code),
@@ -230,15 +244,20 @@ pub fn call_many<T: Transport>(
         .into_iter()
         .map(|job| {
             let path = format!("/workspaces/{}/a2a", job.peer);
+            let url = cfg.platform.url(&path);
+            let stage = match check_request_size(cfg, &url, &job.body) {
+                Ok(()) => Stage::Due,
+                Err(e) => Stage::Done(Err(e)),
+            };
             Run {
                 headers: a2a_headers(cfg, &job.source, job.protocol),
-                url: cfg.platform.url(&path),
+                url,
                 path,
                 body: job.body,
                 started: first,
                 hard_stop: t.timer(policy.total_budget),
                 attempts: Vec::new(),
-                stage: Stage::Due,
+                stage,
             }
         })
         .collect();

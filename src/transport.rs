@@ -195,7 +195,7 @@ mod wasi_http {
         OutgoingRequest, RequestOptions, Scheme as WasiScheme,
     };
     use wasi::io::poll::{self, Pollable};
-    use wasi::io::streams::{InputStream, StreamError};
+    use wasi::io::streams::{InputStream, OutputStream, StreamError};
 
     /// Largest read asked of a body stream at once.
     const READ_CHUNK: u64 = 64 * 1024;
@@ -208,12 +208,18 @@ mod wasi_http {
         TransportError::Code(ErrorCode::InternalError(Some(msg.into())))
     }
 
-    fn stream_error(e: StreamError, doing: &str) -> TransportError {
+    /// A failed read of a response body whose head has arrived: the
+    /// connection was cut mid-body. The host's own code when it gives one
+    /// (a read time-out stays a time-out); otherwise — wasmtime reports a
+    /// hyper error with no code — `HTTP-response-incomplete`, which is what
+    /// happened and is retried like a failure before the head.
+    fn body_cut(e: StreamError) -> TransportError {
         match e {
-            StreamError::LastOperationFailed(err) => wasi::http::types::http_error_code(&err)
-                .map(TransportError::Code)
-                .unwrap_or_else(|| internal(format!("{doing}: {}", err.to_debug_string()))),
-            StreamError::Closed => internal(format!("{doing}: stream closed")),
+            StreamError::LastOperationFailed(err) => match wasi::http::types::http_error_code(&err) {
+                Some(ErrorCode::InternalError(_)) | None => TransportError::Code(ErrorCode::HttpResponseIncomplete),
+                Some(code) => TransportError::Code(code),
+            },
+            StreamError::Closed => TransportError::Code(ErrorCode::HttpResponseIncomplete),
         }
     }
 
@@ -251,7 +257,59 @@ mod wasi_http {
         future: FutureIncomingResponse,
     }
 
+    /// The request body on its way out. The host holds only a couple of
+    /// writes of an outgoing body until the request is handed over, so the
+    /// request is handed over first and the body follows, each write no
+    /// larger than the host says it takes now (`check-write`): a write never
+    /// blocks, and the deadline bounds the upload like every other phase.
+    /// Field order is drop order: the pollable and the stream (children)
+    /// before the body. A body dropped unfinished aborts the request.
+    struct BodyWriter {
+        ready: Option<Pollable>,
+        stream: Option<OutputStream>,
+        body: Option<OutgoingBody>,
+        bytes: Vec<u8>,
+        written: usize,
+    }
+
+    /// How far a body upload got.
+    enum Upload {
+        /// The host takes no more now: wait for its pollable.
+        Blocked,
+        /// Every byte is written and the body finished.
+        Finished,
+        /// The stream refused a write: the connection is gone. The response
+        /// future says why (refused, reset, …); the body is dropped unfinished.
+        Broken,
+    }
+
+    impl BodyWriter {
+        /// Writes what the host takes now; finishes the body once it is all out.
+        fn advance(&mut self) -> Result<Upload, TransportError> {
+            let Some(stream) = &self.stream else { return Ok(Upload::Finished) };
+            while self.written < self.bytes.len() {
+                let room = match stream.check_write() {
+                    Ok(0) => return Ok(Upload::Blocked),
+                    Ok(n) => n.min(usize::MAX as u64) as usize,
+                    Err(_) => return Ok(Upload::Broken),
+                };
+                let end = self.written + room.min(self.bytes.len() - self.written);
+                if stream.write(&self.bytes[self.written..end]).is_err() {
+                    return Ok(Upload::Broken);
+                }
+                self.written = end;
+            }
+            drop(self.ready.take());
+            drop(self.stream.take());
+            if let Some(body) = self.body.take() {
+                OutgoingBody::finish(body, None).map_err(TransportError::Code)?;
+            }
+            Ok(Upload::Finished)
+        }
+    }
+
     enum Stage {
+        Writing(BodyWriter, HeadWaiter),
         Waiting(HeadWaiter),
         Reading(BodyReader),
         Done,
@@ -291,11 +349,14 @@ mod wasi_http {
             Some(Ok(Response { status: reader.status, headers, body }))
         }
 
-        fn progress(&self) -> Option<&Pollable> {
+        /// What to wait on for progress: room for the body (or an early
+        /// answer) while uploading, then the head, then the body's bytes.
+        fn progress(&self) -> [Option<&Pollable>; 2] {
             match &self.stage {
-                Stage::Waiting(head) => Some(&head.ready),
-                Stage::Reading(reader) => reader.ready.as_ref(),
-                Stage::Done => None,
+                Stage::Writing(writer, head) => [writer.ready.as_ref(), Some(&head.ready)],
+                Stage::Waiting(head) => [Some(&head.ready), None],
+                Stage::Reading(reader) => [reader.ready.as_ref(), None],
+                Stage::Done => [None, None],
             }
         }
     }
@@ -305,6 +366,23 @@ mod wasi_http {
             loop {
                 match &mut self.stage {
                     Stage::Done => return Some(Err(internal("request polled after it completed"))),
+                    Stage::Writing(writer, head) => {
+                        // A server may answer (or the connection fail) before
+                        // it has read the whole body: the head settles it.
+                        let answered = head.ready.ready();
+                        let upload = if answered { Ok(Upload::Broken) } else { writer.advance() };
+                        match upload {
+                            Err(e) => return self.fail(e),
+                            Ok(Upload::Blocked) => return self.unless_late(),
+                            Ok(Upload::Finished | Upload::Broken) => {
+                                let Stage::Writing(writer, head) = std::mem::replace(&mut self.stage, Stage::Done) else {
+                                    return Some(Err(internal("left the writing stage")));
+                                };
+                                drop(writer);
+                                self.stage = Stage::Waiting(head);
+                            }
+                        }
+                    }
                     Stage::Waiting(head) => {
                         // `get` answers none until the pollable has been checked
                         // (a `wait` checked it; a bare `poll` checks it here).
@@ -372,12 +450,19 @@ mod wasi_http {
                                     Ok(chunk) if chunk.is_empty() => return self.unless_late(),
                                     Ok(chunk) => push_capped(&mut reader.buf, &chunk, cap),
                                     Err(StreamError::Closed) => {}
-                                    Err(e) => return self.fail(stream_error(e, "reading the response body")),
+                                    Err(e) => return self.fail(body_cut(e)),
                                 }
                             }
                             Ok(chunk) => push_capped(&mut reader.buf, &chunk, cap),
-                            Err(StreamError::Closed) => return self.complete(),
-                            Err(e) => return self.fail(stream_error(e, "reading the response body")),
+                            Err(StreamError::Closed) => {
+                                // A body that ends short of its declared length was
+                                // cut (some hosts report a cut as a plain end).
+                                if reader.expected.is_some_and(|n| (reader.buf.len() as u64) < n) {
+                                    return self.fail(TransportError::Code(ErrorCode::HttpResponseIncomplete));
+                                }
+                                return self.complete();
+                            }
+                            Err(e) => return self.fail(body_cut(e)),
                         }
                         if let Stage::Reading(reader) = &self.stage {
                             if reader.buf.len() > self.max_body_bytes {
@@ -418,7 +503,7 @@ mod wasi_http {
                     Ok(chunk) if !chunk.is_empty() => return Ok(Some(chunk)),
                     Ok(_) => {}
                     Err(StreamError::Closed) => return Ok(None),
-                    Err(e) => return Err(stream_error(e, "reading the response stream")),
+                    Err(e) => return Err(body_cut(e)),
                 }
                 if timer.ready() {
                     return Err(TransportError::TimedOut(within));
@@ -428,13 +513,42 @@ mod wasi_http {
         }
     }
 
+    /// The head waiter of a request leaving the writing stage (its body
+    /// dropped: finished, or unfinished and so aborted).
+    fn take_head(stage: Stage) -> Stage {
+        match stage {
+            Stage::Writing(writer, head) => {
+                drop(writer);
+                Stage::Waiting(head)
+            }
+            other => other,
+        }
+    }
+
     impl Transport for WasiHttp {
         type Pending = WasiPending;
         type Timer = Pollable;
         type Stream = WasiStream;
 
         fn open(&mut self, platform: &PlatformUrl, req: &Request) -> Result<Opened<WasiStream>, TransportError> {
-            let pending = self.start(platform, req)?;
+            let mut pending = self.start(platform, req)?;
+            // The body goes out first, within the same deadline.
+            while let Stage::Writing(writer, head) = &mut pending.stage {
+                match writer.advance()? {
+                    Upload::Blocked if pending.deadline.ready() => return Err(TransportError::TimedOut(pending.total)),
+                    Upload::Blocked => {
+                        let ready: Vec<&Pollable> =
+                            [writer.ready.as_ref(), Some(&head.ready), Some(&pending.deadline)].into_iter().flatten().collect();
+                        poll::poll(&ready);
+                        if head.ready.ready() {
+                            pending.stage = take_head(std::mem::replace(&mut pending.stage, Stage::Done));
+                        }
+                    }
+                    Upload::Finished | Upload::Broken => {
+                        pending.stage = take_head(std::mem::replace(&mut pending.stage, Stage::Done));
+                    }
+                }
+            }
             let WasiPending { stage, deadline, total, .. } = pending;
             let Stage::Waiting(head) = stage else { return Err(internal("a new request is past its head")) };
             let response = loop {
@@ -482,8 +596,13 @@ mod wasi_http {
 
         fn start(&mut self, platform: &PlatformUrl, req: &Request) -> Result<WasiPending, TransportError> {
             let deadline = monotonic_clock::subscribe_duration(req.total.as_nanos() as u64);
-            let entries: Vec<(String, Vec<u8>)> =
+            let mut entries: Vec<(String, Vec<u8>)> =
                 req.headers.iter().map(|(k, v)| (k.to_string(), v.as_bytes().to_vec())).collect();
+            // A body known in full goes out with its length, not chunked:
+            // servers that read only `content-length` bodies see it whole.
+            if let Some(bytes) = &req.body {
+                entries.push(("content-length".into(), bytes.len().to_string().into_bytes()));
+            }
             let headers = Fields::from_list(&entries)
                 .map_err(|e| internal(format!("request header rejected by the host: {e:?}")))?;
             let request = OutgoingRequest::new(headers);
@@ -510,24 +629,35 @@ mod wasi_http {
             let _ = options.set_between_bytes_timeout(Some(t));
 
             let body = request.body().map_err(|()| internal("request body unavailable"))?;
-            if let Some(bytes) = &req.body {
-                let stream = body.write().map_err(|()| internal("request body stream unavailable"))?;
-                for chunk in bytes.chunks(4096) {
-                    stream.blocking_write_and_flush(chunk).map_err(|e| stream_error(e, "writing the request body"))?;
-                }
-            }
-            OutgoingBody::finish(body, None).map_err(TransportError::Code)?;
+            let Some(bytes) = req.body.as_ref().filter(|b| !b.is_empty()) else {
+                OutgoingBody::finish(body, None).map_err(TransportError::Code)?;
+                let future = outgoing_handler::handle(request, Some(options)).map_err(TransportError::Code)?;
+                return Ok(WasiPending {
+                    stage: Stage::Waiting(HeadWaiter { ready: future.subscribe(), future }),
+                    deadline,
+                    total: req.total,
+                    max_body_bytes: req.max_body_bytes,
+                });
+            };
+            let stream = body.write().map_err(|()| internal("request body stream unavailable"))?;
+            // Handed over before the body is written: see `BodyWriter`.
             let future = outgoing_handler::handle(request, Some(options)).map_err(TransportError::Code)?;
-            Ok(WasiPending {
-                stage: Stage::Waiting(HeadWaiter { ready: future.subscribe(), future }),
-                deadline,
-                total: req.total,
-                max_body_bytes: req.max_body_bytes,
-            })
+            let mut writer =
+                BodyWriter { ready: Some(stream.subscribe()), stream: Some(stream), body: Some(body), bytes: bytes.clone(), written: 0 };
+            let head = HeadWaiter { ready: future.subscribe(), future };
+            // Most bodies fit in what the host takes at once: write now.
+            let stage = match writer.advance()? {
+                Upload::Blocked => Stage::Writing(writer, head),
+                Upload::Finished | Upload::Broken => {
+                    drop(writer);
+                    Stage::Waiting(head)
+                }
+            };
+            Ok(WasiPending { stage, deadline, total: req.total, max_body_bytes: req.max_body_bytes })
         }
 
         fn wait(&mut self, pending: &[&WasiPending], until: Option<&Pollable>) {
-            let mut all: Vec<&Pollable> = pending.iter().filter_map(|p| p.progress()).collect();
+            let mut all: Vec<&Pollable> = pending.iter().flat_map(|p| p.progress()).flatten().collect();
             all.extend(pending.iter().map(|p| &p.deadline));
             all.extend(until);
             if !all.is_empty() {
@@ -546,7 +676,7 @@ mod wasi_http {
             all.push(&now);
             let mut owner = Vec::with_capacity(2 * pending.len());
             for (i, p) in pending.iter().enumerate() {
-                if let Some(progress) = p.progress() {
+                for progress in p.progress().into_iter().flatten() {
                     all.push(progress);
                     owner.push(i);
                 }
@@ -556,6 +686,7 @@ mod wasi_http {
             // Index 0 is the timer; an index the host made up is ignored, not a trap.
             let mut ready: Vec<usize> =
                 poll::poll(&all).into_iter().filter_map(|n| owner.get((n as usize).checked_sub(1)?).copied()).collect();
+            ready.sort_unstable();
             ready.dedup();
             ready
         }

@@ -7,7 +7,8 @@
 //!
 //! - `POST /delegate` `{"peer": "<uuid>", "text": "…", "source": "<uuid>"?}` →
 //!   200 `{"text", "kind", "attempts"}`, or the client's error with a status
-//!   (400 for a bad request or id, 502 for a failure upstream);
+//!   (400 for a bad request or id, 413 for a text too large to send, 502 for
+//!   a failure upstream);
 //! - `GET /peers` → 200 `[{"id", "name", "role", "status"}]`.
 //!
 //! Configuration comes the way each host gives it. By default from the
@@ -69,8 +70,10 @@ mod component {
     use a2a::client::api::{Client, Config, Credential, Error, ErrorKind, ReplyKind};
     use exports::wasi::http::incoming_handler::Guest;
 
-    /// Largest request body read.
-    const MAX_REQUEST: usize = 64 * 1024;
+    /// Largest request body read: twice the client's default `max-body-bytes`,
+    /// so a text the client can send (its JSON escaping included) reaches the
+    /// client, which answers `request-too-large` itself past its limit.
+    const MAX_REQUEST: usize = 8 * 1024 * 1024;
 
     struct Agent;
 
@@ -88,7 +91,11 @@ mod component {
         match (request.method(), path.split('?').next().unwrap_or("")) {
             (Method::Post, "/delegate") => match read_body(request) {
                 Ok(body) => delegate(&body),
-                Err(why) => bad_request(why),
+                Err(BodyError::TooLarge) => (
+                    413,
+                    json!({"error": {"kind": "request-too-large", "message": format!("request body over {MAX_REQUEST} bytes")}}),
+                ),
+                Err(BodyError::Unreadable(why)) => bad_request(why),
             },
             (Method::Get, "/peers") => peers(),
             _ => (404, json!({"error": {"kind": "not-found", "message": "try POST /delegate or GET /peers"}})),
@@ -162,6 +169,8 @@ mod component {
             ErrorKind::BadJson(_) => (502, "bad-json"),
             ErrorKind::UnexpectedShape(_) => (502, "unexpected-shape"),
             ErrorKind::BodyTooLarge(_) => (502, "body-too-large"),
+            // The caller's message is too large for the client to send.
+            ErrorKind::RequestTooLarge(_) => (413, "request-too-large"),
             ErrorKind::Removed(_) => (502, "removed"),
             ErrorKind::RpcError(_) => (502, "rpc-error"),
             ErrorKind::AgentError(_) => (502, "agent-error"),
@@ -170,20 +179,26 @@ mod component {
         (status, json!({"error": {"kind": kind, "message": e.message, "attempts": e.attempts.len()}}))
     }
 
-    fn read_body(request: &IncomingRequest) -> Result<Vec<u8>, String> {
-        let body = request.consume().map_err(|()| "request body unavailable".to_string())?;
-        let stream = body.stream().map_err(|()| "request body stream unavailable".to_string())?;
+    enum BodyError {
+        TooLarge,
+        Unreadable(String),
+    }
+
+    fn read_body(request: &IncomingRequest) -> Result<Vec<u8>, BodyError> {
+        let unreadable = |why: &str| BodyError::Unreadable(why.to_string());
+        let body = request.consume().map_err(|()| unreadable("request body unavailable"))?;
+        let stream = body.stream().map_err(|()| unreadable("request body stream unavailable"))?;
         let mut buf = Vec::new();
         loop {
-            match stream.blocking_read(16 * 1024) {
+            match stream.blocking_read(64 * 1024) {
                 Ok(chunk) => {
                     buf.extend_from_slice(&chunk);
                     if buf.len() > MAX_REQUEST {
-                        return Err(format!("request body over {MAX_REQUEST} bytes"));
+                        return Err(BodyError::TooLarge);
                     }
                 }
                 Err(::wasi::io::streams::StreamError::Closed) => break,
-                Err(e) => return Err(format!("reading the request body: {e:?}")),
+                Err(e) => return Err(BodyError::Unreadable(format!("reading the request body: {e:?}"))),
             }
         }
         drop(stream);
@@ -194,6 +209,7 @@ mod component {
     fn respond(out: ResponseOutparam, status: u16, body: &[u8]) {
         let headers = Fields::new();
         let _ = headers.set("content-type", &[b"application/json".to_vec()]);
+        let _ = headers.set("content-length", &[body.len().to_string().into_bytes()]);
         let response = OutgoingResponse::new(headers);
         let _ = response.set_status_code(status);
         let Ok(outgoing) = response.body() else {

@@ -107,6 +107,7 @@ pub fn kind_name(kind: &ErrorKind) -> &'static str {
         ErrorKind::BadJson(_) => "bad-json",
         ErrorKind::UnexpectedShape(_) => "unexpected-shape",
         ErrorKind::BodyTooLarge(_) => "body-too-large",
+        ErrorKind::RequestTooLarge(_) => "request-too-large",
         ErrorKind::Removed(_) => "removed",
         ErrorKind::RpcError(_) => "rpc-error",
         ErrorKind::AgentError(_) => "agent-error",
