@@ -22,6 +22,7 @@ async fn wasmtime_serve_runs_the_composed_agent() {
     let agent = served(&platform).await;
 
     common::agent_http::serves_delegation_peers_and_errors(agent.addr, &platform).await;
+    common::agent_http::delegates_texts_of_every_size(agent.addr, &platform).await;
 
     let stderr = agent.stop().await.unwrap();
     assert!(!stderr.contains(ME_TOKEN), "token in wasmtime's output: {stderr}");

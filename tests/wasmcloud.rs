@@ -20,6 +20,7 @@ async fn a_wasmcloud_host_runs_the_composed_agent() {
     let host = Deployed::start(&runner, &wasmcloud_agent_path(), &config).await.expect("deployed on wasmCloud");
 
     common::agent_http::serves_delegation_peers_and_errors(host.addr, &platform).await;
+    common::agent_http::delegates_texts_of_every_size(host.addr, &platform).await;
     // The token reached the platform (the agent read it from wasi:config)…
     let bearer = format!("Bearer {ME_TOKEN}");
     let sends: Vec<_> = platform.log().into_iter().filter(|r| r.path.ends_with("/a2a")).collect();

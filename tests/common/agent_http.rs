@@ -48,3 +48,26 @@ pub async fn serves_delegation_peers_and_errors(agent: SocketAddr, platform: &Pl
     let (status, _) = request(agent, "GET", "/nope", None).await.unwrap();
     assert_eq!(status, 404);
 }
+
+/// `POST /delegate` with texts of real sizes: each reaches the peer whole
+/// and its echo comes back; a text past the client's 4 MiB request limit is
+/// 413 `request-too-large`, and nothing reaches the platform.
+pub async fn delegates_texts_of_every_size(agent: SocketAddr, platform: &Platform) {
+    for len in [4_000, 4_097, 64 * 1024, 1024 * 1024] {
+        let text = "d".repeat(len);
+        let (status, body) =
+            request(agent, "POST", "/delegate", Some(&json!({"peer": BUILDER, "text": text}))).await.unwrap();
+        let excerpt: String = body.to_string().chars().take(300).collect();
+        assert_eq!(status, 200, "{len}: {excerpt}");
+        assert_eq!(body["text"].as_str().map(str::len), Some(len + "echo: ".len()), "{len}");
+        let last = platform.log().into_iter().rev().find(|r| r.path.ends_with("/a2a")).unwrap();
+        let sent: serde_json::Value = serde_json::from_str(&last.body).unwrap();
+        assert_eq!(sent["params"]["message"]["parts"][0]["text"].as_str().map(str::len), Some(len));
+    }
+    let before = platform.log().len();
+    let text = "d".repeat(4 * 1024 * 1024);
+    let (status, body) =
+        request(agent, "POST", "/delegate", Some(&json!({"peer": BUILDER, "text": text}))).await.unwrap();
+    assert_eq!((status, &body["error"]["kind"]), (413, &json!("request-too-large")), "{body}");
+    assert_eq!(platform.log().len(), before, "an oversized message reached the platform");
+}
