@@ -128,7 +128,8 @@ impl<P: Pending> Directory<P> {
     }
 
     fn store_peer(&mut self, key: Key, peer: Peer, now: u64) {
-        if let Some(name) = &peer.name {
+        // An empty name is no name: it never replaces a known one.
+        if let Some(name) = peer.name.as_ref().filter(|n| !n.is_empty()) {
             self.names.insert(key, name.clone(), FOREVER, now);
         }
         self.records.insert(key, Some(peer), nanos(self.policy.ttl), now);

@@ -352,8 +352,8 @@ pub fn detail(kind: &ErrorKind) -> String {
     match kind {
         ErrorKind::InvalidId { param, value } => format!("invalid {param} (expected a UUID): {value}"),
         ErrorKind::InvalidConfig(msg) => format!("invalid config: {msg}"),
-        ErrorKind::Transport { url, code, attempt } => {
-            format!("{} [target={url}, attempt {attempt}]", describe_code(code))
+        ErrorKind::Transport { url, code, attempt: _ } => {
+            format!("{} [target={url}]", describe_code(code))
         }
         ErrorKind::TimedOut { url, after_ms } => {
             format!("no complete response within {after_ms} ms [target={url}]")
@@ -399,6 +399,10 @@ pub fn send_message(kind: &ErrorKind) -> String {
         ErrorKind::InvalidId { param, value } if param == "peer-id" => {
             format!("[A2A_ERROR] invalid peer_id (expected UUID): {value}")
         }
+        // The agent's own text, exactly: callers compare it.
+        ErrorKind::AgentError { text, .. } => format!("[A2A_ERROR] {text}"),
+        // The shape detail first, as the reference words it.
+        ErrorKind::UnexpectedShape { url, detail, .. } => format!("[A2A_ERROR] {detail} [target={url}]"),
         other => format!("[A2A_ERROR] {}", detail(other)),
     }
 }
@@ -427,23 +431,22 @@ pub fn peers_diagnostic(kind: &ErrorKind, platform: &str, source: &str) -> Strin
         ErrorKind::BadJson { url, status, detail, .. } => {
             format!("Platform returned {status} but body was not JSON: {detail}{}", target(url))
         }
-        ErrorKind::UnexpectedShape { url, status, detail, .. } => {
-            format!("Platform returned {status} but body was not a list: {detail}{}", target(url))
+        // A list with an item that is no peer: not the reference's "not a list".
+        ErrorKind::UnexpectedShape { url, status, detail, .. } if detail.starts_with("list item") => {
+            format!("Platform returned {status} but {detail}{}", target(url))
         }
-        ErrorKind::HttpStatus { url, status: status @ (401 | 403), .. } => format!(
-            "Authentication to platform failed (HTTP {status}). The workspace bearer token may be invalid — restarting the workspace usually re-mints it.{}",
-            target(url)
+        // The reference's fixed texts, exactly (the target is in the error's kind).
+        ErrorKind::UnexpectedShape { status, detail, .. } => {
+            format!("Platform returned {status} but body was not a list: {detail}")
+        }
+        ErrorKind::HttpStatus { status: status @ (401 | 403), .. } => format!(
+            "Authentication to platform failed (HTTP {status}). The workspace bearer token may be invalid — restarting the workspace usually re-mints it."
         ),
-        ErrorKind::HttpStatus { url, status: 404, .. } => format!(
-            "Workspace ID {source} is not registered with the platform (HTTP 404). Re-registration via the platform's /registry/register endpoint is needed.{}",
-            target(url)
+        ErrorKind::HttpStatus { status: 404, .. } => format!(
+            "Workspace ID {source} is not registered with the platform (HTTP 404). Re-registration via the platform's /registry/register endpoint is needed."
         ),
-        ErrorKind::HttpStatus { url, status: status @ 500..=599, .. } => {
-            format!("Platform error: HTTP {status}.{}", target(url))
-        }
-        ErrorKind::HttpStatus { url, status, .. } => {
-            format!("Unexpected platform response: HTTP {status}.{}", target(url))
-        }
+        ErrorKind::HttpStatus { status: status @ 500..=599, .. } => format!("Platform error: HTTP {status}."),
+        ErrorKind::HttpStatus { status, .. } => format!("Unexpected platform response: HTTP {status}."),
         ErrorKind::BodyTooLarge { url, limit } => format!(
             "Platform response was larger than the {limit}-byte limit.{}",
             target(url)
@@ -452,24 +455,20 @@ pub fn peers_diagnostic(kind: &ErrorKind, platform: &str, source: &str) -> Strin
     }
 }
 
-/// Text of a failed `workspace-info`: the reference's words ("not found",
-/// "removed" with its hint), with 401/403 and 5xx told apart from "not
-/// found" (defect 10).
+/// Text of a failed `workspace-info`: the reference's words (`not found`,
+/// `removed`: exactly, the status, hint and target are in the kind), with
+/// 401/403 and 5xx told apart from "not found" (defect 10).
 pub fn workspace_info_message(kind: &ErrorKind, source: &str) -> String {
     match kind {
-        ErrorKind::HttpStatus { url, status: 404, .. } => {
-            format!("not found: workspace {source} (HTTP 404) [target={url}]")
-        }
         ErrorKind::HttpStatus { url, status: status @ (401 | 403), .. } => format!(
             "authentication failed (HTTP {status}) reading workspace {source}: the bearer token may be invalid — restarting the workspace usually re-mints it [target={url}]"
         ),
         ErrorKind::HttpStatus { url, status: status @ 500..=599, .. } => {
             format!("platform error (HTTP {status}) reading workspace {source} [target={url}]")
         }
-        ErrorKind::Removed { id, removed_at, hint } => match removed_at {
-            Some(at) => format!("removed: workspace {id} was removed at {at}. {hint}"),
-            None => format!("removed: workspace {id} was removed. {hint}"),
-        },
+        // Every other status (404, 400, 302, …), as the reference answers it.
+        ErrorKind::HttpStatus { .. } => "not found".to_owned(),
+        ErrorKind::Removed { .. } => "removed".to_owned(),
         other => format!("workspace info for {source} failed: {}", detail(other)),
     }
 }
@@ -503,17 +502,17 @@ mod tests {
         let d = |k: &ErrorKind| peers_diagnostic(k, "http://p", "src-id");
         assert_eq!(
             d(&status(401)),
-            "Authentication to platform failed (HTTP 401). The workspace bearer token may be invalid — restarting the workspace usually re-mints it. [target=http://p/registry/s/peers]"
+            "Authentication to platform failed (HTTP 401). The workspace bearer token may be invalid — restarting the workspace usually re-mints it."
         );
         assert!(d(&status(403)).starts_with("Authentication to platform failed (HTTP 403)."));
         assert_eq!(
             d(&status(404)),
-            "Workspace ID src-id is not registered with the platform (HTTP 404). Re-registration via the platform's /registry/register endpoint is needed. [target=http://p/registry/s/peers]"
+            "Workspace ID src-id is not registered with the platform (HTTP 404). Re-registration via the platform's /registry/register endpoint is needed."
         );
-        assert_eq!(d(&status(500)), "Platform error: HTTP 500. [target=http://p/registry/s/peers]");
-        assert_eq!(d(&status(503)), "Platform error: HTTP 503. [target=http://p/registry/s/peers]");
-        assert_eq!(d(&status(418)), "Unexpected platform response: HTTP 418. [target=http://p/registry/s/peers]");
-        assert_eq!(d(&status(302)), "Unexpected platform response: HTTP 302. [target=http://p/registry/s/peers]");
+        assert_eq!(d(&status(500)), "Platform error: HTTP 500.");
+        assert_eq!(d(&status(503)), "Platform error: HTTP 503.");
+        assert_eq!(d(&status(418)), "Unexpected platform response: HTTP 418.");
+        assert_eq!(d(&status(302)), "Unexpected platform response: HTTP 302.");
         let refused = ErrorKind::Transport { url: URL.into(), code: ErrorCode::ConnectionRefused, attempt: 1 };
         assert_eq!(
             d(&refused),
@@ -536,7 +535,14 @@ mod tests {
         );
         let shape =
             ErrorKind::UnexpectedShape { url: URL.into(), status: 200, detail: "dict".into(), excerpt: "{}".into() };
-        assert_eq!(d(&shape), "Platform returned 200 but body was not a list: dict [target=http://p/registry/s/peers]");
+        assert_eq!(d(&shape), "Platform returned 200 but body was not a list: dict");
+        let item = ErrorKind::UnexpectedShape {
+            url: URL.into(),
+            status: 200,
+            detail: "list item 1 is a str, not a dict".into(),
+            excerpt: "[]".into(),
+        };
+        assert_eq!(d(&item), "Platform returned 200 but list item 1 is a str, not a dict [target=http://p/registry/s/peers]");
         let big = ErrorKind::BodyTooLarge { url: URL.into(), limit: 1024 };
         assert!(d(&big).contains("1024-byte limit"));
     }
@@ -561,12 +567,14 @@ mod tests {
     #[test]
     fn workspace_info_messages() {
         let m = |k: &ErrorKind| workspace_info_message(k, "ws");
-        assert!(m(&status(404)).starts_with("not found: workspace ws (HTTP 404)"));
+        assert_eq!(m(&status(404)), "not found");
+        assert_eq!(m(&status(400)), "not found");
+        assert_eq!(m(&status(302)), "not found");
         assert!(m(&status(401)).starts_with("authentication failed (HTTP 401)"));
         assert!(m(&status(500)).starts_with("platform error (HTTP 500)"));
         let removed =
             ErrorKind::Removed { id: "ws".into(), removed_at: Some("2026-04-30".into()), hint: "Regenerate.".into() };
-        assert_eq!(m(&removed), "removed: workspace ws was removed at 2026-04-30. Regenerate.");
+        assert_eq!(m(&removed), "removed");
     }
 
     #[test]

@@ -422,7 +422,8 @@ mod tests {
         let body = json!({"id": ME, "removed_at": "2026-04-30T10:00:00Z", "hint": "Re-onboard."});
         let mut t = Fake::answering(410, &body.to_string());
         let e = workspace_info(&mut t, &cfg(), ME).unwrap_err();
-        assert_eq!(e.message, format!("removed: workspace {ME} was removed at 2026-04-30T10:00:00Z. Re-onboard."));
+        assert_eq!(e.message, "removed");
+        assert!(matches!(&e.kind, ErrorKind::Removed { removed_at: Some(at), hint, .. } if at == "2026-04-30T10:00:00Z" && hint == "Re-onboard."));
         for body in ["gone", "[]", ""] {
             let mut t = Fake::answering(410, body);
             let e = workspace_info(&mut t, &cfg(), ME).unwrap_err();

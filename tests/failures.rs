@@ -267,19 +267,28 @@ async fn bad_configs_are_constructor_errors_not_traps() {
 async fn hostile_platform_bodies_never_trap_the_guest() {
     let mut s = setup().await;
     let deep = "[".repeat(100_000);
-    let bodies: Vec<(u16, Vec<u8>)> = vec![
-        (200, deep.clone().into_bytes()),
-        (200, vec![0xff, 0xfe, 0x00, 0x80]),
-        (200, b"{\"id\": 1e999999}".to_vec()),
-        (200, b"[{\"id\": \"x\", \"tier\": 99999999999999999999999, \"active_tasks\": -1.5}]".to_vec()),
-        (200, b"{\"id\": {\"nested\": true}, \"name\": [1,2]}".to_vec()),
-        (200, "\"\u{0}\u{1b}[31m\"".as_bytes().to_vec()),
-        (410, b"{\"hint\": 42, \"removed_at\": {}}".to_vec()),
-        (410, deep.into_bytes()),
-        (299, Vec::new()),
-        (599, vec![b'x'; 3000]),
+    // Each body and the outcome of [discover-peer, peers, workspace-info].
+    let bad_json = ["bad-json"; 3];
+    let bodies: Vec<(u16, Vec<u8>, [&str; 3])> = vec![
+        (200, deep.clone().into_bytes(), bad_json),
+        (200, vec![0xff, 0xfe, 0x00, 0x80], bad_json),
+        (200, b"{\"id\": 1e999999}".to_vec(), bad_json),
+        (
+            200,
+            b"[{\"id\": \"x\", \"tier\": 99999999999999999999999, \"active_tasks\": -1.5}]".to_vec(),
+            ["unexpected-shape", "ok", "unexpected-shape"],
+        ),
+        (200, b"{\"id\": {\"nested\": true}, \"name\": [1,2]}".to_vec(), ["ok", "unexpected-shape", "ok"]),
+        (200, "\"\u{0}\u{1b}[31m\"".as_bytes().to_vec(), bad_json),
+        (410, b"{\"hint\": 42, \"removed_at\": {}}".to_vec(), ["http-status", "http-status", "removed"]),
+        (410, deep.into_bytes(), ["http-status", "http-status", "removed"]),
+        (299, Vec::new(), ["http-status"; 3]),
+        (599, vec![b'x'; 3000], ["http-status"; 3]),
     ];
-    for (status, body) in bodies {
+    fn outcome<T>(r: &Result<T, host_test::bindings::Error>) -> &'static str {
+        r.as_ref().map_or_else(|e| kind_name(&e.kind), |_| "ok")
+    }
+    for (i, (status, body, want)) in bodies.into_iter().enumerate() {
         for route in [Route::Discover, Route::Peers, Route::Workspace] {
             s.platform.fault(
                 route,
@@ -290,6 +299,15 @@ async fn hostile_platform_bodies_never_trap_the_guest() {
         let a = s.instance.discover_peer(s.client, BUILDER, None).await.expect("no trap");
         let b = s.instance.peers(s.client, None, None).await.expect("no trap");
         let c = s.instance.workspace_info(s.client, None).await.expect("no trap");
+        assert_eq!([outcome(&a), outcome(&b), outcome(&c)], want, "case {i} (HTTP {status})");
+        if let Ok(peers) = &b {
+            let p = &peers[0];
+            assert_eq!((peers.len(), p.id.as_str(), p.tier, p.active_tasks), (1, "x", None, None), "case {i}");
+        }
+        if let (Ok(peer), Ok(ws)) = (&a, &c) {
+            assert_eq!((peer.id.as_str(), peer.name.as_deref()), (BUILDER, None), "case {i}");
+            assert_eq!((ws.id.as_str(), ws.name.as_deref()), (ME, None), "case {i}");
+        }
         for message in
             [a.err().map(|e| e.message), b.err().map(|e| e.message), c.err().map(|e| e.message)].into_iter().flatten()
         {

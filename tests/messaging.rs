@@ -85,10 +85,8 @@ async fn agent_errors_and_rpc_errors_are_typed_and_not_retried() {
     let mut s = setup_with(fast).await;
     let e = s.instance.send_message(s.client, BUILDER, "agent-error: tool crashed", None).await.unwrap().unwrap_err();
     assert_eq!(kind_name(&e.kind), "agent-error");
-    assert_eq!(
-        e.message,
-        format!("[A2A_ERROR] Agent error: tool crashed [target={}/workspaces/{BUILDER}/a2a]", s.platform.url())
-    );
+    // The reference's text exactly (the target is in the kind).
+    assert_eq!(e.message, "[A2A_ERROR] Agent error: tool crashed");
     let e = s.instance.send_message(s.client, BUILDER, "rpc-error: model overloaded", None).await.unwrap().unwrap_err();
     match &e.kind {
         ErrorKind::RpcError(r) => assert_eq!((r.code, r.message.as_str()), (Some(-32603), "model overloaded")),
@@ -280,24 +278,48 @@ async fn invalid_ids_make_no_request_and_routing_applies() {
 async fn hostile_replies_never_trap_the_guest() {
     let mut s = setup_with(fast).await;
     let deep = "[".repeat(100_000);
-    let bodies: Vec<(u16, Vec<u8>)> = vec![
-        (200, deep.clone().into_bytes()),
-        (200, vec![0xff, 0xfe, 0x00]),
-        (200, br#"{"result": {"kind": "task", "status": {"state": 7, "message": {"parts": "x"}}, "artifacts": {"a": 1}}}"#.to_vec()),
-        (200, br#"{"result": {"kind": "message", "parts": [{"kind": "text", "text": 1}, null, 3, {"text": "ok"}]}}"#.to_vec()),
-        (200, br#"{"error": {"code": 1e400, "message": ["x"]}}"#.to_vec()),
-        (200, br#"{"error": null}"#.to_vec()),
-        (200, br#"{"result": null}"#.to_vec()),
-        (200, format!("{{\"result\": {{\"kind\": \"message\", \"parts\": [{{\"kind\": \"text\", \"text\": \"{}\"}}]}}}}", "\\u0000\\u001b[31m".repeat(1000)).into_bytes()),
-        (404, deep.into_bytes()),
-        (503, b"{\"error\": {\"nested\": true}}".to_vec()),
+    let control = "\u{0}\u{1b}[31m".repeat(1000);
+    // Each body and what it must give: the reply's text, or the error's
+    // kind, its number of attempts and a part of its message.
+    let bodies: Vec<(u16, Vec<u8>, Result<&str, (&str, usize, &str)>)> = vec![
+        (200, deep.clone().into_bytes(), Err(("bad-json", 1, "not JSON"))),
+        (200, vec![0xff, 0xfe, 0x00], Err(("bad-json", 1, "not JSON"))),
+        (
+            200,
+            br#"{"result": {"kind": "task", "status": {"state": 7, "message": {"parts": "x"}}, "artifacts": {"a": 1}}}"#.to_vec(),
+            Err(("unexpected-shape", 1, "result.status.message.parts is not a list")),
+        ),
+        (
+            200,
+            br#"{"result": {"kind": "message", "parts": [{"kind": "text", "text": 1}, null, 3, {"text": "ok"}]}}"#.to_vec(),
+            Err(("unexpected-shape", 1, "result.parts[0].text is not a string")),
+        ),
+        (200, br#"{"error": {"code": 1e400, "message": ["x"]}}"#.to_vec(), Err(("bad-json", 1, "not JSON"))),
+        (200, br#"{"error": {"code": 1e300, "message": ["x"]}}"#.to_vec(), Err(("rpc-error", 1, "JSON-RPC error with no message"))),
+        (200, br#"{"error": null}"#.to_vec(), Err(("rpc-error", 1, "null"))),
+        (200, br#"{"result": null}"#.to_vec(), Err(("unexpected-shape", 1, "result is not an object: null"))),
+        (
+            200,
+            format!("{{\"result\": {{\"kind\": \"message\", \"parts\": [{{\"kind\": \"text\", \"text\": \"{}\"}}]}}}}", "\\u0000\\u001b[31m".repeat(1000)).into_bytes(),
+            Ok(control.as_str()),
+        ),
+        (404, deep.into_bytes(), Err(("http-status", 1, "HTTP 404"))),
+        (503, b"{\"error\": {\"nested\": true}}".to_vec(), Err(("http-status", 5, "(after 5 attempts)"))),
     ];
-    for (status, body) in bodies {
+    for (i, (status, body, want)) in bodies.into_iter().enumerate() {
         s.platform.fault(Route::A2a, Fault::Respond { status, content_type: "application/json", body }, Some(5));
         let result = s.instance.send_message(s.client, BUILDER, "hi", None).await.expect("no trap");
-        if let Err(e) = result {
-            assert!(e.message.starts_with("[A2A_ERROR] "), "{}", e.message);
-            assert!(!e.message.contains('\n') && !e.message.contains('\u{1b}'), "{:?}", e.message);
+        match (result, want) {
+            (Ok(reply), Ok(text)) => assert!(reply.text == text, "case {i}: text of {} bytes", reply.text.len()),
+            (Err(e), Err((kind, attempts, part))) => {
+                assert_eq!(kind_name(&e.kind), kind, "case {i}: {}", e.message);
+                assert_eq!(e.attempts.len(), attempts, "case {i}: {}", e.message);
+                assert!(e.message.contains(part), "case {i}: {:?} lacks {part:?}", e.message);
+                assert!(e.message.starts_with("[A2A_ERROR] "), "{}", e.message);
+                assert!(!e.message.contains('\n') && !e.message.contains('\u{1b}'), "{:?}", e.message);
+            }
+            (Ok(reply), Err(want)) => panic!("case {i}: a success ({:?}) where {want:?} was due", reply.kind),
+            (Err(e), Ok(_)) => panic!("case {i}: {}", e.message),
         }
         s.platform.clear_faults();
     }

@@ -143,7 +143,13 @@ async fn peers_diagnostics_match_the_reference() {
         let e = s.instance.peers(s.client, None, None).await.unwrap().unwrap_err();
         assert_eq!(kind_name(&e.kind), kind, "{}", e.message);
         assert!(e.message.starts_with(&text), "{}\n  expected start: {text}", e.message);
-        assert!(e.message.ends_with(&format!("[target={url}]")), "{}", e.message);
+        // A fixed text of the reference is the whole message; a text with a
+        // variable detail ends with the target.
+        if kind == "bad-json" {
+            assert!(e.message.ends_with(&format!("[target={url}]")), "{}", e.message);
+        } else if text.ends_with('.') || kind == "unexpected-shape" {
+            assert!(!e.message.contains("[target="), "{}", e.message);
+        }
     }
 }
 
@@ -179,10 +185,8 @@ async fn workspace_info_removed_carries_the_hint() {
         }
         other => panic!("{other:?}"),
     }
-    assert_eq!(
-        e.message,
-        format!("removed: workspace {ME} was removed at 2026-04-30T12:00:00Z. Workspace was removed. Re-onboard it from the canvas.")
-    );
+    // The reference's text exactly; the rest is in the kind.
+    assert_eq!(e.message, "removed");
     // A 410 whose body is not an object still says "removed" (defect 10).
     s.platform.fault(Route::Workspace, Fault::raw(410, "text/html", "<h1>Gone</h1>"), Some(1));
     let e = s.instance.workspace_info(s.client, None).await.unwrap().unwrap_err();
@@ -196,7 +200,8 @@ async fn workspace_info_removed_carries_the_hint() {
 async fn workspace_info_tells_auth_and_server_errors_from_not_found() {
     let mut s = setup().await;
     let e = s.instance.workspace_info(s.client, Some(UNKNOWN)).await.unwrap().unwrap_err();
-    assert!(e.message.starts_with(&format!("not found: workspace {UNKNOWN} (HTTP 404)")), "{}", e.message);
+    assert_eq!(e.message, "not found");
+    assert!(matches!(&e.kind, ErrorKind::HttpStatus(h) if h.status == 404), "{:?}", e.kind);
     s.instance.set_token(s.client, ME, Some("wrong-token")).await.unwrap().unwrap();
     let e = s.instance.workspace_info(s.client, None).await.unwrap().unwrap_err();
     assert!(e.message.starts_with("authentication failed (HTTP 401)"), "{}", e.message);

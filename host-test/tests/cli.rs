@@ -46,7 +46,7 @@ async fn demo_runs_with_no_platform_around() {
     assert!(out.contains("entries 2  hits 1  negative hits 1  misses 2"), "{out}");
     assert!(out.contains("Builder"), "{out}");
     assert!(out.contains("error [invalid-id]: invalid peer-id (expected a UUID): '../../etc/passwd'"), "{out}");
-    assert!(out.contains("error [removed]: removed: workspace"), "{out}");
+    assert!(out.contains("error [removed]: removed — workspace"), "{out}");
     assert!(out.contains("What the platform received (17 requests"), "{out}");
     assert!(!out.contains("planner-token"), "tokens are masked: {out}");
 }

@@ -75,7 +75,12 @@ fn show<T>(result: Result<T, host_test::bindings::Error>, started: Instant, ok: 
     let took = started.elapsed();
     match result {
         Ok(v) => println!("{}\n     ({:.2} ms)", indent(&ok(v)), took.as_secs_f64() * 1e3),
-        Err(e) => println!("     error [{}]: {}", super::json::error(&e)["kind"].as_str().unwrap_or("?"), e.message),
+        Err(e) => println!(
+            "     error [{}]: {}{}",
+            super::json::error(&e)["kind"].as_str().unwrap_or("?"),
+            e.message,
+            super::removed_detail(&e)
+        ),
     }
 }
 

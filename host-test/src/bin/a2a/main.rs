@@ -287,12 +287,24 @@ async fn validate(id: &str, as_json: bool) -> wasmtime::Result<ExitCode> {
     Ok(if canonical.is_some() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
+/// What a person needs beside a `removed` error's one-word message: which
+/// workspace, when, and the platform's hint.
+pub(crate) fn removed_detail(e: &bindings::Error) -> String {
+    match &e.kind {
+        bindings::ErrorKind::Removed(r) => match &r.removed_at {
+            Some(at) => format!(" — workspace {} was removed at {at}. {}", r.id, r.hint),
+            None => format!(" — workspace {} was removed. {}", r.id, r.hint),
+        },
+        _ => String::new(),
+    }
+}
+
 /// Prints an error the component returned and gives the exit code.
 fn report(e: &bindings::Error, as_json: bool) -> ExitCode {
     if as_json {
         println!("{}", json::error(e));
     } else {
-        eprintln!("{}", e.message);
+        eprintln!("{}{}", e.message, removed_detail(e));
     }
     ExitCode::FAILURE
 }
