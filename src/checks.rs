@@ -204,6 +204,10 @@ pub fn response(data: &[u8]) -> Response {
 }
 
 fn checked_client(script: &Response, answers: usize) -> Client<FakeTransport> {
+    checked_client_capped(script, answers, None)
+}
+
+fn checked_client_capped(script: &Response, answers: usize, max_body_bytes: Option<u32>) -> Client<FakeTransport> {
     let mut t = FakeTransport::default();
     for _ in 0..answers {
         t.then_response(script.clone());
@@ -214,6 +218,7 @@ fn checked_client(script: &Response, answers: usize) -> Client<FakeTransport> {
             platform_url: Some("http://platform.test:8080/api".into()),
             credentials: vec![(ME.into(), TOKEN.into()), (ALT.into(), ALT_TOKEN.into())],
             cache: Some(RawCachePolicy { max_entries: Some(4), ..Default::default() }),
+            max_body_bytes,
             retry: Some(RawRetryPolicy {
                 max_attempts: Some(MAX_ATTEMPTS),
                 base_delay_ms: Some(10),
@@ -295,6 +300,39 @@ pub fn a2a_reply(data: &[u8]) {
     assert!(sent.len() as u32 <= MAX_ATTEMPTS);
     assert!(sent.windows(2).all(|w| w[0].body == w[1].body), "a retry changed the body (ids)");
     assert_clean_requests(sent);
+    request_size(data, &resp);
+}
+
+/// A send whose size the input picks, around a 1 KiB `max-body-bytes`:
+/// a body within the cap goes out whole (every attempt the same), one past
+/// it is `request-too-large` with nothing sent.
+fn request_size(data: &[u8], resp: &Response) {
+    const CAP: usize = 1024;
+    let len = data.iter().take(2).fold(0usize, |n, b| n * 256 + *b as usize) % (2 * CAP);
+    // Multi-byte and escaped characters too: the body's size is not the text's.
+    let unit = match data.get(2).copied().unwrap_or(0) % 3 {
+        0 => "x",
+        1 => "é",
+        _ => "\n",
+    };
+    let text = unit.repeat(len / unit.len().max(1));
+    let mut c = checked_client_capped(resp, MAX_ATTEMPTS as usize, Some(CAP as u32));
+    let ids = SendIds { request_id: "req-1".into(), message_id: "msg-1".into() };
+    let body_len = a2a::message_body(a2a::Protocol::V0_3, a2a::Call::Send, &ids, &text).len();
+    let outcome = c.send_message(PEER, &text, None, &mut Env, ids);
+    let sent = &c.transport_mut().sent;
+    if body_len > CAP {
+        match outcome {
+            Err(Error { kind: crate::error::ErrorKind::RequestTooLarge { size, limit, .. }, .. }) => {
+                assert_eq!((size, limit), (body_len as u64, CAP as u32));
+            }
+            other => panic!("a {body_len}-byte body past the {CAP}-byte cap: {other:?}"),
+        }
+        assert!(sent.is_empty(), "an oversized body was sent");
+    } else {
+        assert!(!sent.is_empty(), "a {body_len}-byte body within the cap was not sent");
+        assert!(sent.iter().all(|r| r.body.as_ref().map(Vec::len) == Some(body_len)));
+    }
 }
 
 /// `stream`: any `text/event-stream` body, cut into chunks anywhere, gives
