@@ -572,6 +572,22 @@ mod tests {
     }
 
     #[test]
+    fn an_empty_name_is_no_name() {
+        let mut t = FakeTransport::answering(200, &record(PEER, ""));
+        t.then_answer(200, &record(PEER, "Builder"));
+        t.then_answer(200, &record(PEER, ""));
+        let mut c = client(t);
+        // Not recorded when first seen empty…
+        assert_eq!(c.enrich(PEER, None, 0).unwrap().name.as_deref(), Some(""));
+        assert_eq!(c.peer_name(PEER, None, 0), None);
+        assert_eq!(c.stats(0).names, 0);
+        // …and never replacing a known name.
+        assert_eq!(c.enrich(PEER, None, 300 * S).unwrap().name.as_deref(), Some("Builder"));
+        assert_eq!(c.enrich(PEER, None, 600 * S).unwrap().name.as_deref(), Some(""));
+        assert_eq!(c.peer_name(PEER, None, 600 * S).as_deref(), Some("Builder"));
+    }
+
+    #[test]
     fn failures_are_cached_by_kind() {
         let mut t = FakeTransport::answering(404, "{}");
         t.then_fail(TransportError::Code(ErrorCode::ConnectionRefused));
