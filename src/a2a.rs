@@ -211,8 +211,9 @@ fn texts(parts: Option<&Value>) -> Result<Vec<String>, String> {
     for (i, part) in parts.iter().enumerate() {
         let Value::Object(part) = part else { return Err(format!("[{i}] is not an object: {}", short(part))) };
         // v0.3 tags a part (`kind`); in v1.0 the member present names its type.
+        // (Serialisers that write unset members as `null` are read as absent.)
         let is_text = match part.get("kind") {
-            None => part.contains_key("text"),
+            None | Some(Value::Null) => !matches!(part.get("text"), None | Some(Value::Null)),
             Some(Value::String(kind)) => kind == "text",
             Some(other) => return Err(format!("[{i}].kind is not a string: {}", short(other))),
         };
@@ -585,6 +586,8 @@ mod tests {
             json!({"kind": "message"}),
             json!({"kind": "message", "parts": [{"kind": "file", "file": {"uri": "x"}}]}),
             json!({"message": {"parts": [{"data": {"a": 1}}]}}),
+            json!({"message": {"parts": [{"text": null, "url": "https://x/f.pdf", "mediaType": "application/pdf"}]}}),
+            json!({"message": {"parts": [{"kind": null, "data": {"a": 1}}]}}),
         ] {
             let r = reply(json!({"result": result}));
             assert!(matches!(r, Outcome::Reply(Reply { ref text, .. }) if text.is_empty()), "{result}: {r:?}");

@@ -237,6 +237,8 @@ mod wasi_http {
         /// The declared `content-length`: once that much is read the body is
         /// whole, without a further read to see its end.
         expected: Option<u64>,
+        /// The request's upload (see [`HeadWaiter`]), dropped last.
+        upload: Option<BodyWriter>,
     }
 
     impl Drop for BodyReader {
@@ -247,6 +249,7 @@ mod wasi_http {
                 drop(IncomingBody::finish(body));
             }
             drop(self.response.take());
+            drop(self.upload.take());
         }
     }
 
@@ -255,6 +258,11 @@ mod wasi_http {
     struct HeadWaiter {
         ready: Pollable,
         future: FutureIncomingResponse,
+        /// The upload, kept until the response is read: a server may answer
+        /// before it has read the whole body (a 413 from a proxy's size
+        /// limit, a 401), and dropping an unfinished body would abort the
+        /// exchange and cut that answer.
+        upload: Option<BodyWriter>,
     }
 
     /// The request body on its way out. The host holds only a couple of
@@ -375,11 +383,7 @@ mod wasi_http {
                             Err(e) => return self.fail(e),
                             Ok(Upload::Blocked) => return self.unless_late(),
                             Ok(Upload::Finished | Upload::Broken) => {
-                                let Stage::Writing(writer, head) = std::mem::replace(&mut self.stage, Stage::Done) else {
-                                    return Some(Err(internal("left the writing stage")));
-                                };
-                                drop(writer);
-                                self.stage = Stage::Waiting(head);
+                                self.stage = take_head(std::mem::replace(&mut self.stage, Stage::Done));
                             }
                         }
                     }
@@ -396,6 +400,7 @@ mod wasi_http {
                             Some(Ok(Err(code))) => return self.fail(TransportError::Code(code)),
                             Some(Ok(Ok(response))) => response,
                         };
+                        let upload = head.upload.take();
                         let status = response.status();
                         // One headers handle for both reads: the declared length
                         // (a length over the cap fails now, unread; one within it
@@ -431,6 +436,7 @@ mod wasi_http {
                             response: Some(response),
                             buf: Vec::with_capacity(declared.unwrap_or(0) as usize),
                             expected: declared,
+                            upload,
                         });
                     }
                     Stage::Reading(reader) => {
@@ -513,12 +519,12 @@ mod wasi_http {
         }
     }
 
-    /// The head waiter of a request leaving the writing stage (its body
-    /// dropped: finished, or unfinished and so aborted).
+    /// The head waiter of a request leaving the writing stage; it keeps the
+    /// upload (finished, or stopped early) until the response is read.
     fn take_head(stage: Stage) -> Stage {
         match stage {
-            Stage::Writing(writer, head) => {
-                drop(writer);
+            Stage::Writing(writer, mut head) => {
+                head.upload = Some(writer);
                 Stage::Waiting(head)
             }
             other => other,
@@ -550,7 +556,8 @@ mod wasi_http {
                 }
             }
             let WasiPending { stage, deadline, total, .. } = pending;
-            let Stage::Waiting(head) = stage else { return Err(internal("a new request is past its head")) };
+            let Stage::Waiting(mut head) = stage else { return Err(internal("a new request is past its head")) };
+            let upload = head.upload.take();
             let response = loop {
                 match head.future.get() {
                     Some(Ok(Ok(response))) => break response,
@@ -582,6 +589,7 @@ mod wasi_http {
                 response: Some(response),
                 buf: Vec::new(),
                 expected: None,
+                upload,
             };
             Ok(Opened { status, headers, body: WasiStream { reader } })
         }
@@ -633,7 +641,7 @@ mod wasi_http {
                 OutgoingBody::finish(body, None).map_err(TransportError::Code)?;
                 let future = outgoing_handler::handle(request, Some(options)).map_err(TransportError::Code)?;
                 return Ok(WasiPending {
-                    stage: Stage::Waiting(HeadWaiter { ready: future.subscribe(), future }),
+                    stage: Stage::Waiting(HeadWaiter { ready: future.subscribe(), future, upload: None }),
                     deadline,
                     total: req.total,
                     max_body_bytes: req.max_body_bytes,
@@ -644,14 +652,11 @@ mod wasi_http {
             let future = outgoing_handler::handle(request, Some(options)).map_err(TransportError::Code)?;
             let mut writer =
                 BodyWriter { ready: Some(stream.subscribe()), stream: Some(stream), body: Some(body), bytes: bytes.clone(), written: 0 };
-            let head = HeadWaiter { ready: future.subscribe(), future };
+            let head = HeadWaiter { ready: future.subscribe(), future, upload: None };
             // Most bodies fit in what the host takes at once: write now.
             let stage = match writer.advance()? {
                 Upload::Blocked => Stage::Writing(writer, head),
-                Upload::Finished | Upload::Broken => {
-                    drop(writer);
-                    Stage::Waiting(head)
-                }
+                Upload::Finished | Upload::Broken => take_head(Stage::Writing(writer, head)),
             };
             Ok(WasiPending { stage, deadline, total: req.total, max_body_bytes: req.max_body_bytes })
         }

@@ -350,3 +350,42 @@ async fn pythons_http_server_reads_every_request() {
     let peer = instance.discover_peer(client, BUILDER, None).await.unwrap().unwrap();
     assert_eq!(peer.name.as_deref(), Some("Py"));
 }
+
+#[tokio::test]
+async fn an_early_answer_to_a_large_upload_is_read_not_cut() {
+    // Like a proxy's body-size limit: 413 as soon as the head is read, then
+    // the rest of the upload read and discarded before the connection closes.
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((mut conn, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 64 * 1024];
+                let mut head = Vec::new();
+                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match conn.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(k) => head.extend_from_slice(&buf[..k]),
+                    }
+                }
+                let body = r#"{"error": "request entity too large"}"#;
+                let answer = format!(
+                    "HTTP/1.1 413 Payload Too Large\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = conn.write_all(answer.as_bytes()).await;
+                let drain = async { while matches!(conn.read(&mut buf).await, Ok(k) if k > 0) {} };
+                let _ = tokio::time::timeout(Duration::from_secs(5), drain).await;
+            });
+        }
+    });
+    let mut instance = Harness::shared().instantiate(InstanceOptions::default()).await.unwrap();
+    let client = instance.client(&config_for(&url, |_| {})).await.unwrap().unwrap();
+    let text = "u".repeat(3 << 20);
+    let e = instance.send_message(client, BUILDER, &text, None).await.unwrap().unwrap_err();
+    match &e.kind {
+        ErrorKind::PlatformError(p) => assert_eq!((p.status, p.message.as_str()), (413, "request entity too large")),
+        other => panic!("{other:?}: {}", e.message),
+    }
+    assert_eq!(e.attempts.len(), 1, "{}", e.message);
+}
