@@ -59,6 +59,10 @@ pub struct EventStream<S> {
     failure: Option<ErrorKind>,
     /// Events handed out.
     pub delivered: u32,
+    /// The body of an ended stream, kept until the stream is dropped: a
+    /// pollable a host took from `subscribe` is a child of it, and a body
+    /// dropped under a live child would trap the instance.
+    retired: Option<S>,
 }
 
 impl<S: BodyStream> EventStream<S> {
@@ -91,6 +95,7 @@ impl<S: BodyStream> EventStream<S> {
             protocol,
             failure: None,
             delivered: 0,
+            retired: None,
         }
     }
 
@@ -212,12 +217,14 @@ impl<S: BodyStream> EventStream<S> {
 
     /// Ends the stream after the events already queued, with an error then.
     fn pending_failure(&mut self, kind: ErrorKind) {
-        self.state = State::Ended;
+        self.end();
         self.failure = Some(kind);
     }
 
     fn end(&mut self) {
-        self.state = State::Ended;
+        if let State::Open { body, .. } = std::mem::replace(&mut self.state, State::Ended) {
+            self.retired = Some(body);
+        }
     }
 
     fn fail(&mut self, kind: ErrorKind) -> Error {

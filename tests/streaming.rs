@@ -157,6 +157,28 @@ async fn a_stream_dropped_midway_leaves_the_instance_working() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_pollable_held_across_the_end_of_a_stream_does_not_trap() {
+    let mut s = stream_setup().await;
+    s.platform.fault(Route::A2a, script(&[WORKING, DONE], 20, false), Some(1));
+    let stream = s.instance.send_message_stream(s.client, BUILDER, "go", &options()).await.unwrap().unwrap();
+    let held = s.instance.hold_stream_pollable(stream).await.unwrap();
+    let (events, failure) = {
+        let mut events = Vec::new();
+        loop {
+            match s.instance.next_event(stream).await.unwrap() {
+                Ok(Some(e)) => events.push(e),
+                Ok(None) => break (events, None),
+                Err(e) => break (events, Some(e)),
+            }
+        }
+    };
+    assert_eq!(events.len(), 2, "{failure:?}");
+    s.instance.drop_pollable(held).unwrap();
+    s.instance.drop_stream(stream).await.unwrap();
+    still_works(&mut s).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn the_pollable_tells_a_multiplexing_host_when_an_event_is_there() {
     let mut s = stream_setup().await;
     s.platform.fault(Route::A2a, script(&[WORKING, WORKING, DONE], 250, false), Some(1));

@@ -331,6 +331,22 @@ impl Instance {
         Ok(ready)
     }
 
+    /// `event-stream.subscribe`, the pollable kept by the host (for a host
+    /// that waits on it across several `next-event` calls).
+    pub async fn hold_stream_pollable(
+        &mut self,
+        s: EventStream,
+    ) -> Result<wasmtime::component::Resource<wasmtime_wasi::p2::DynPollable>> {
+        let api = self.bindings.a2a_client_api();
+        api.event_stream().call_subscribe(&mut self.store, s.0).await
+    }
+
+    /// Drops a pollable [`Instance::hold_stream_pollable`] gave.
+    pub fn drop_pollable(&mut self, p: wasmtime::component::Resource<wasmtime_wasi::p2::DynPollable>) -> Result<()> {
+        use wasmtime_wasi::p2::bindings::io::poll::HostPollable;
+        HostPollable::drop(&mut self.store.data_mut().table, p)
+    }
+
     /// Drops an event-stream resource (closing its connection).
     pub async fn drop_stream(&mut self, s: EventStream) -> Result<()> {
         s.0.resource_drop_async(&mut self.store).await
