@@ -441,7 +441,8 @@ pub fn read_stream_event(reply: &Value) -> Result<StreamEvent, Outcome> {
         "artifact-update" => {
             let artifact = event.get("artifact");
             let flag = |k: &str| event.get(k).and_then(Value::as_bool).unwrap_or(false);
-            let parts = texts(artifact.and_then(|a| a.get("parts"))).map_err(|e| shape(format!(".artifact.parts{e}")))?;
+            let parts =
+                texts(artifact.and_then(|a| a.get("parts"))).map_err(|e| shape(format!(".artifact.parts{e}")))?;
             StreamEvent::ArtifactUpdate {
                 task_id: str_of(event, "taskId"),
                 artifact_id: artifact.and_then(|a| str_of(a, "artifactId")),
@@ -598,14 +599,29 @@ mod tests {
     fn malformed_parts_are_a_shape_error_naming_the_part() {
         let cases = [
             (json!({"kind": "message", "parts": ["just a string"]}), "result.parts[0] is not an object"),
-            (json!({"kind": "message", "parts": [{"kind": "text", "text": null}]}), "result.parts[0].text is not a string"),
+            (
+                json!({"kind": "message", "parts": [{"kind": "text", "text": null}]}),
+                "result.parts[0].text is not a string",
+            ),
             (json!({"kind": "message", "parts": [{"kind": "text"}]}), "result.parts[0].text is not a string: nothing"),
-            (json!({"kind": "message", "parts": [{"kind": "text", "text": "ok"}, {"kind": 7}]}), "result.parts[1].kind is not a string"),
+            (
+                json!({"kind": "message", "parts": [{"kind": "text", "text": "ok"}, {"kind": 7}]}),
+                "result.parts[1].kind is not a string",
+            ),
             (json!({"kind": "message", "parts": {"0": "x"}}), "result.parts is not a list"),
             (json!({"message": {"parts": [7]}}), "result.message.parts[0] is not an object"),
-            (json!({"kind": "task", "status": {"state": "completed", "message": {"parts": "x"}}}), "result.status.message.parts is not a list"),
-            (json!({"kind": "task", "status": {"state": "completed", "message": "done"}}), "result.status.message is not an object"),
-            (json!({"task": {"status": {"state": "TASK_STATE_COMPLETED"}, "artifacts": [{"parts": [{"text": 1}]}]}}), "result.task.artifacts[0].parts[0].text is not a string"),
+            (
+                json!({"kind": "task", "status": {"state": "completed", "message": {"parts": "x"}}}),
+                "result.status.message.parts is not a list",
+            ),
+            (
+                json!({"kind": "task", "status": {"state": "completed", "message": "done"}}),
+                "result.status.message is not an object",
+            ),
+            (
+                json!({"task": {"status": {"state": "TASK_STATE_COMPLETED"}, "artifacts": [{"parts": [{"text": 1}]}]}}),
+                "result.task.artifacts[0].parts[0].text is not a string",
+            ),
             (json!({"kind": "task", "status": {}, "artifacts": {"a": 1}}), "result.artifacts is not a list"),
         ];
         for (result, want) in cases {
@@ -616,9 +632,13 @@ mod tests {
         }
         // Stream events are read by the same rules.
         let event = json!({"result": {"kind": "status-update", "taskId": "t", "status": {"state": "working", "message": {"parts": [null]}}}});
-        assert!(matches!(read_stream_event(&event), Err(Outcome::Shape(d)) if d.starts_with("result.status.message.parts[0] is not an object")));
+        assert!(
+            matches!(read_stream_event(&event), Err(Outcome::Shape(d)) if d.starts_with("result.status.message.parts[0] is not an object"))
+        );
         let event = json!({"result": {"artifactUpdate": {"taskId": "t", "artifact": {"parts": [{"text": false}]}}}});
-        assert!(matches!(read_stream_event(&event), Err(Outcome::Shape(d)) if d.starts_with("result.artifactUpdate.artifact.parts[0].text is not a string")));
+        assert!(
+            matches!(read_stream_event(&event), Err(Outcome::Shape(d)) if d.starts_with("result.artifactUpdate.artifact.parts[0].text is not a string"))
+        );
     }
 
     #[test]

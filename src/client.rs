@@ -379,12 +379,18 @@ impl<T: Transport> Client<T> {
         let json: serde_json::Value = serde_json::from_slice(&resp.body).unwrap_or_default();
         match a2a::read_stream_event(&json) {
             Ok(event) => Ok(EventStream::single(event, url, cfg, protocol)),
-            Err(_) => Err(failed(ErrorKind::UnexpectedShape {
-                url: url.clone(),
-                status: resp.status,
-                detail: "a JSON answer to a stream request that is no A2A event".into(),
-                excerpt: excerpt(&resp.body),
-            })),
+            Err(why) => {
+                let why = match why {
+                    a2a::Outcome::Shape(detail) => format!(": {detail}"),
+                    _ => String::new(),
+                };
+                Err(failed(ErrorKind::UnexpectedShape {
+                    url: url.clone(),
+                    status: resp.status,
+                    detail: format!("a JSON answer to a stream request that is no A2A event{why}"),
+                    excerpt: excerpt(&resp.body),
+                }))
+            }
         }
     }
 

@@ -542,7 +542,10 @@ mod tests {
             detail: "list item 1 is a str, not a dict".into(),
             excerpt: "[]".into(),
         };
-        assert_eq!(d(&item), "Platform returned 200 but list item 1 is a str, not a dict [target=http://p/registry/s/peers]");
+        assert_eq!(
+            d(&item),
+            "Platform returned 200 but list item 1 is a str, not a dict [target=http://p/registry/s/peers]"
+        );
         let big = ErrorKind::BodyTooLarge { url: URL.into(), limit: 1024 };
         assert!(d(&big).contains("1024-byte limit"));
     }

@@ -531,7 +531,11 @@ mod tests {
         );
         assert!(e.message.starts_with("[A2A_ERROR] connection terminated"), "{}", e.message);
         assert!(e.message.ends_with("(after 5 attempts)"), "{}", e.message);
-        assert!(e.message.contains(&format!("[target=http://p/workspaces/{PEER}/a2a] (after 5 attempts)")), "{}", e.message);
+        assert!(
+            e.message.contains(&format!("[target=http://p/workspaces/{PEER}/a2a] (after 5 attempts)")),
+            "{}",
+            e.message
+        );
     }
 
     #[test]
@@ -558,11 +562,7 @@ mod tests {
                 "[A2A_ERROR] Agent error: boom",
             ),
             (200, "not json", "[A2A_ERROR] HTTP 200 body was not JSON"),
-            (
-                200,
-                r#"{"jsonrpc":"2.0"}"#,
-                "[A2A_ERROR] unexpected response shape (no result, no error)",
-            ),
+            (200, r#"{"jsonrpc":"2.0"}"#, "[A2A_ERROR] unexpected response shape (no result, no error)"),
             (400, "", "[A2A_ERROR] HTTP 400 [target="),
         ];
         for (status, body, text) in cases {

@@ -423,7 +423,9 @@ mod tests {
         let mut t = Fake::answering(410, &body.to_string());
         let e = workspace_info(&mut t, &cfg(), ME).unwrap_err();
         assert_eq!(e.message, "removed");
-        assert!(matches!(&e.kind, ErrorKind::Removed { removed_at: Some(at), hint, .. } if at == "2026-04-30T10:00:00Z" && hint == "Re-onboard."));
+        assert!(
+            matches!(&e.kind, ErrorKind::Removed { removed_at: Some(at), hint, .. } if at == "2026-04-30T10:00:00Z" && hint == "Re-onboard.")
+        );
         for body in ["gone", "[]", ""] {
             let mut t = Fake::answering(410, body);
             let e = workspace_info(&mut t, &cfg(), ME).unwrap_err();

@@ -280,14 +280,7 @@ mod tests {
             Some(Duration::ZERO),
             "past dates mean now"
         );
-        for bad in [
-            "",
-            "-1",
-            "1.5",
-            "soon",
-            "Sun, 32 Nov 1994 08:49:37 GMT",
-            "Sun, 06 Foo 1994 08:49:37 GMT",
-        ] {
+        for bad in ["", "-1", "1.5", "soon", "Sun, 32 Nov 1994 08:49:37 GMT", "Sun, 06 Foo 1994 08:49:37 GMT"] {
             assert_eq!(parse_retry_after(bad, now), None, "{bad:?}");
         }
         // Seconds past u64 saturate rather than vanish; the backoff then caps them.

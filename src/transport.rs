@@ -543,8 +543,10 @@ mod wasi_http {
                 match writer.advance()? {
                     Upload::Blocked if pending.deadline.ready() => return Err(TransportError::TimedOut(pending.total)),
                     Upload::Blocked => {
-                        let ready: Vec<&Pollable> =
-                            [writer.ready.as_ref(), Some(&head.ready), Some(&pending.deadline)].into_iter().flatten().collect();
+                        let ready: Vec<&Pollable> = [writer.ready.as_ref(), Some(&head.ready), Some(&pending.deadline)]
+                            .into_iter()
+                            .flatten()
+                            .collect();
                         poll::poll(&ready);
                         if head.ready.ready() {
                             pending.stage = take_head(std::mem::replace(&mut pending.stage, Stage::Done));
@@ -650,8 +652,13 @@ mod wasi_http {
             let stream = body.write().map_err(|()| internal("request body stream unavailable"))?;
             // Handed over before the body is written: see `BodyWriter`.
             let future = outgoing_handler::handle(request, Some(options)).map_err(TransportError::Code)?;
-            let mut writer =
-                BodyWriter { ready: Some(stream.subscribe()), stream: Some(stream), body: Some(body), bytes: bytes.clone(), written: 0 };
+            let mut writer = BodyWriter {
+                ready: Some(stream.subscribe()),
+                stream: Some(stream),
+                body: Some(body),
+                bytes: bytes.clone(),
+                written: 0,
+            };
             let head = HeadWaiter { ready: future.subscribe(), future, upload: None };
             // Most bodies fit in what the host takes at once: write now.
             let stage = match writer.advance()? {

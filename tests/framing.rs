@@ -95,7 +95,9 @@ async fn serve_one(mut conn: TcpStream, answer: Answer, log: Arc<Mutex<Vec<Seen>
         .and_then(|v| v["params"]["message"]["parts"][0]["text"].as_str().map(str::len));
     log.lock().unwrap().push(seen);
     let head = |len: usize| {
-        format!("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {len}\r\nconnection: close\r\n\r\n")
+        format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {len}\r\nconnection: close\r\n\r\n"
+        )
     };
     match answer {
         Answer::Reply => {

@@ -281,7 +281,8 @@ async fn hostile_replies_never_trap_the_guest() {
     let control = "\u{0}\u{1b}[31m".repeat(1000);
     // Each body and what it must give: the reply's text, or the error's
     // kind, its number of attempts and a part of its message.
-    let bodies: Vec<(u16, Vec<u8>, Result<&str, (&str, usize, &str)>)> = vec![
+    type Expected<'a> = Result<&'a str, (&'a str, usize, &'a str)>;
+    let bodies: Vec<(u16, Vec<u8>, Expected)> = vec![
         (200, deep.clone().into_bytes(), Err(("bad-json", 1, "not JSON"))),
         (200, vec![0xff, 0xfe, 0x00], Err(("bad-json", 1, "not JSON"))),
         (

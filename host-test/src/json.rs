@@ -148,9 +148,7 @@ pub fn error(e: &Error) -> Value {
         ErrorKind::BadJson(b) => ("bad-json", bad_body(b)),
         ErrorKind::UnexpectedShape(b) => ("unexpected-shape", bad_body(b)),
         ErrorKind::BodyTooLarge(t) => ("body-too-large", json!({"url": t.url, "limit": t.limit})),
-        ErrorKind::RequestTooLarge(t) => {
-            ("request-too-large", json!({"url": t.url, "size": t.size, "limit": t.limit}))
-        }
+        ErrorKind::RequestTooLarge(t) => ("request-too-large", json!({"url": t.url, "size": t.size, "limit": t.limit})),
         ErrorKind::Removed(r) => ("removed", json!({"id": r.id, "removed-at": r.removed_at, "hint": r.hint})),
         ErrorKind::RpcError(r) => (
             "rpc-error",
