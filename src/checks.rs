@@ -331,7 +331,7 @@ fn request_size(data: &[u8], resp: &Response) {
         assert!(sent.is_empty(), "an oversized body was sent");
     } else {
         assert!(!sent.is_empty(), "a {body_len}-byte body within the cap was not sent");
-        assert!(sent.iter().all(|r| r.body.as_ref().map(Vec::len) == Some(body_len)));
+        assert!(sent.iter().all(|r| r.body.as_ref().map(|b| b.len()) == Some(body_len)));
     }
 }
 

@@ -353,7 +353,7 @@ impl<T: Transport> Client<T> {
             method: Method::Post,
             path,
             headers,
-            body: Some(body),
+            body: Some(body.into()),
             connect_timeout: cfg.send_connect.min(cfg.retry.total_budget),
             // The host's first-byte and between-bytes timeouts stay out of the
             // way: the stream bounds each wait itself (a typed `timed-out`).

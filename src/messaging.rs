@@ -216,7 +216,7 @@ struct Run<P, Tm> {
     path: String,
     url: String,
     headers: Vec<(&'static str, String)>,
-    body: Vec<u8>,
+    body: std::rc::Rc<[u8]>,
     started: u64,
     /// The hard stop of the whole call, in real time whatever the guest's clock says.
     hard_stop: Tm,
@@ -253,7 +253,7 @@ pub fn call_many<T: Transport>(
                 headers: a2a_headers(cfg, &job.source, job.protocol),
                 url,
                 path,
-                body: job.body,
+                body: job.body.into(),
                 started: first,
                 hard_stop: t.timer(policy.total_budget),
                 attempts: Vec::new(),

@@ -5,6 +5,7 @@
 //! tests use a scripted fake. A transport returns the whole body, read to
 //! its end and capped, or a [`TransportError`].
 
+use std::rc::Rc;
 use std::time::Duration;
 
 use wasi::http::types::ErrorCode;
@@ -29,8 +30,9 @@ pub struct Request {
     pub path: String,
     /// Header names and values (already validated).
     pub headers: Vec<(&'static str, String)>,
-    /// Body, for POST.
-    pub body: Option<Vec<u8>>,
+    /// Body, for POST: shared, so the attempts of a send and the upload in
+    /// flight hold one copy however large it is.
+    pub body: Option<Rc<[u8]>>,
     /// Connect timeout.
     pub connect_timeout: Duration,
     /// First-byte and between-bytes timeout.
@@ -276,7 +278,7 @@ mod wasi_http {
         ready: Option<Pollable>,
         stream: Option<OutputStream>,
         body: Option<OutgoingBody>,
-        bytes: Vec<u8>,
+        bytes: Rc<[u8]>,
         written: usize,
     }
 
@@ -656,7 +658,7 @@ mod wasi_http {
                 ready: Some(stream.subscribe()),
                 stream: Some(stream),
                 body: Some(body),
-                bytes: bytes.clone(),
+                bytes: Rc::clone(bytes),
                 written: 0,
             };
             let head = HeadWaiter { ready: future.subscribe(), future, upload: None };
