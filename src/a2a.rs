@@ -406,13 +406,13 @@ pub fn read_stream_event(reply: &Value) -> Result<StreamEvent, Outcome> {
     let str_of = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).map(str::to_owned);
     // v0.3 tags the event (`kind`); v1.0 wraps it in a key naming its type.
     let (kind, event, at) = match result.get("kind").and_then(Value::as_str) {
-        Some(kind) => (kind, result, "result".to_owned()),
+        Some(kind) => (kind, result, "result"),
         None => match result.as_object().and_then(|o| if o.len() == 1 { o.iter().next() } else { None }) {
             Some((key, inner)) if inner.is_object() => match key.as_str() {
-                "task" => ("task", inner, "result.task".to_owned()),
-                "message" => ("message", inner, "result.message".to_owned()),
-                "statusUpdate" => ("status-update", inner, "result.statusUpdate".to_owned()),
-                "artifactUpdate" => ("artifact-update", inner, "result.artifactUpdate".to_owned()),
+                "task" => ("task", inner, "result.task"),
+                "message" => ("message", inner, "result.message"),
+                "statusUpdate" => ("status-update", inner, "result.statusUpdate"),
+                "artifactUpdate" => ("artifact-update", inner, "result.artifactUpdate"),
                 _ => return Err(Outcome::Shape(format!("unknown stream event {}", short(result)))),
             },
             _ => return Err(Outcome::Shape(format!("unknown stream event {}", short(result)))),

@@ -282,30 +282,23 @@ mod wasi_http {
         written: usize,
     }
 
-    /// How far a body upload got.
-    enum Upload {
-        /// The host takes no more now: wait for its pollable.
-        Blocked,
-        /// Every byte is written and the body finished.
-        Finished,
-        /// The stream refused a write: the connection is gone. The response
-        /// future says why (refused, reset, …); the body is dropped unfinished.
-        Broken,
-    }
-
     impl BodyWriter {
-        /// Writes what the host takes now; finishes the body once it is all out.
-        fn advance(&mut self) -> Result<Upload, TransportError> {
-            let Some(stream) = &self.stream else { return Ok(Upload::Finished) };
+        /// Writes what the host takes now and finishes the body once it is
+        /// all out; true while the host takes no more for now. A write the
+        /// stream refuses means the connection is gone: the upload stops
+        /// (false) with the body unfinished, and the response future says
+        /// why (refused, reset, …).
+        fn advance(&mut self) -> Result<bool, TransportError> {
+            let Some(stream) = &self.stream else { return Ok(false) };
             while self.written < self.bytes.len() {
                 let room = match stream.check_write() {
-                    Ok(0) => return Ok(Upload::Blocked),
+                    Ok(0) => return Ok(true),
                     Ok(n) => n.min(usize::MAX as u64) as usize,
-                    Err(_) => return Ok(Upload::Broken),
+                    Err(_) => return Ok(false),
                 };
                 let end = self.written + room.min(self.bytes.len() - self.written);
                 if stream.write(&self.bytes[self.written..end]).is_err() {
-                    return Ok(Upload::Broken);
+                    return Ok(false);
                 }
                 self.written = end;
             }
@@ -314,7 +307,7 @@ mod wasi_http {
             if let Some(body) = self.body.take() {
                 OutgoingBody::finish(body, None).map_err(TransportError::Code)?;
             }
-            Ok(Upload::Finished)
+            Ok(false)
         }
     }
 
@@ -359,6 +352,26 @@ mod wasi_http {
             Some(Ok(Response { status: reader.status, headers, body }))
         }
 
+        /// Moves the upload on as far as the host takes it now; true while it
+        /// waits for room. Once the body is all out, the connection is gone,
+        /// or the head has arrived (a server may answer, or the connection
+        /// fail, before the whole body is read), the request waits for its
+        /// head, keeping the upload.
+        fn upload_step(&mut self) -> Result<bool, TransportError> {
+            let Stage::Writing(writer, head) = &mut self.stage else { return Ok(false) };
+            if writer.advance()? && !head.ready.ready() {
+                return Ok(true);
+            }
+            self.stage = match std::mem::replace(&mut self.stage, Stage::Done) {
+                Stage::Writing(writer, mut head) => {
+                    head.upload = Some(writer);
+                    Stage::Waiting(head)
+                }
+                other => other,
+            };
+            Ok(false)
+        }
+
         /// What to wait on for progress: room for the body (or an early
         /// answer) while uploading, then the head, then the body's bytes.
         fn progress(&self) -> [Option<&Pollable>; 2] {
@@ -376,19 +389,11 @@ mod wasi_http {
             loop {
                 match &mut self.stage {
                     Stage::Done => return Some(Err(internal("request polled after it completed"))),
-                    Stage::Writing(writer, head) => {
-                        // A server may answer (or the connection fail) before
-                        // it has read the whole body: the head settles it.
-                        let answered = head.ready.ready();
-                        let upload = if answered { Ok(Upload::Broken) } else { writer.advance() };
-                        match upload {
-                            Err(e) => return self.fail(e),
-                            Ok(Upload::Blocked) => return self.unless_late(),
-                            Ok(Upload::Finished | Upload::Broken) => {
-                                self.stage = take_head(std::mem::replace(&mut self.stage, Stage::Done));
-                            }
-                        }
-                    }
+                    Stage::Writing(..) => match self.upload_step() {
+                        Err(e) => return self.fail(e),
+                        Ok(true) => return self.unless_late(),
+                        Ok(false) => {}
+                    },
                     Stage::Waiting(head) => {
                         // `get` answers none until the pollable has been checked
                         // (a `wait` checked it; a bare `poll` checks it here).
@@ -521,18 +526,6 @@ mod wasi_http {
         }
     }
 
-    /// The head waiter of a request leaving the writing stage; it keeps the
-    /// upload (finished, or stopped early) until the response is read.
-    fn take_head(stage: Stage) -> Stage {
-        match stage {
-            Stage::Writing(writer, mut head) => {
-                head.upload = Some(writer);
-                Stage::Waiting(head)
-            }
-            other => other,
-        }
-    }
-
     impl Transport for WasiHttp {
         type Pending = WasiPending;
         type Timer = Pollable;
@@ -541,23 +534,13 @@ mod wasi_http {
         fn open(&mut self, platform: &PlatformUrl, req: &Request) -> Result<Opened<WasiStream>, TransportError> {
             let mut pending = self.start(platform, req)?;
             // The body goes out first, within the same deadline.
-            while let Stage::Writing(writer, head) = &mut pending.stage {
-                match writer.advance()? {
-                    Upload::Blocked if pending.deadline.ready() => return Err(TransportError::TimedOut(pending.total)),
-                    Upload::Blocked => {
-                        let ready: Vec<&Pollable> = [writer.ready.as_ref(), Some(&head.ready), Some(&pending.deadline)]
-                            .into_iter()
-                            .flatten()
-                            .collect();
-                        poll::poll(&ready);
-                        if head.ready.ready() {
-                            pending.stage = take_head(std::mem::replace(&mut pending.stage, Stage::Done));
-                        }
-                    }
-                    Upload::Finished | Upload::Broken => {
-                        pending.stage = take_head(std::mem::replace(&mut pending.stage, Stage::Done));
-                    }
+            while pending.upload_step()? {
+                if pending.deadline.ready() {
+                    return Err(TransportError::TimedOut(pending.total));
                 }
+                let ready: Vec<&Pollable> =
+                    pending.progress().into_iter().flatten().chain([&pending.deadline]).collect();
+                poll::poll(&ready);
             }
             let WasiPending { stage, deadline, total, .. } = pending;
             let Stage::Waiting(mut head) = stage else { return Err(internal("a new request is past its head")) };
@@ -641,33 +624,34 @@ mod wasi_http {
             let _ = options.set_between_bytes_timeout(Some(t));
 
             let body = request.body().map_err(|()| internal("request body unavailable"))?;
-            let Some(bytes) = req.body.as_ref().filter(|b| !b.is_empty()) else {
-                OutgoingBody::finish(body, None).map_err(TransportError::Code)?;
-                let future = outgoing_handler::handle(request, Some(options)).map_err(TransportError::Code)?;
-                return Ok(WasiPending {
-                    stage: Stage::Waiting(HeadWaiter { ready: future.subscribe(), future, upload: None }),
-                    deadline,
-                    total: req.total,
-                    max_body_bytes: req.max_body_bytes,
-                });
+            let writer = match req.body.as_ref().filter(|b| !b.is_empty()) {
+                None => {
+                    OutgoingBody::finish(body, None).map_err(TransportError::Code)?;
+                    None
+                }
+                Some(bytes) => {
+                    let stream = body.write().map_err(|()| internal("request body stream unavailable"))?;
+                    let ready = Some(stream.subscribe());
+                    Some(BodyWriter {
+                        ready,
+                        stream: Some(stream),
+                        body: Some(body),
+                        bytes: Rc::clone(bytes),
+                        written: 0,
+                    })
+                }
             };
-            let stream = body.write().map_err(|()| internal("request body stream unavailable"))?;
             // Handed over before the body is written: see `BodyWriter`.
             let future = outgoing_handler::handle(request, Some(options)).map_err(TransportError::Code)?;
-            let mut writer = BodyWriter {
-                ready: Some(stream.subscribe()),
-                stream: Some(stream),
-                body: Some(body),
-                bytes: Rc::clone(bytes),
-                written: 0,
-            };
             let head = HeadWaiter { ready: future.subscribe(), future, upload: None };
-            // Most bodies fit in what the host takes at once: write now.
-            let stage = match writer.advance()? {
-                Upload::Blocked => Stage::Writing(writer, head),
-                Upload::Finished | Upload::Broken => take_head(Stage::Writing(writer, head)),
+            let stage = match writer {
+                Some(writer) => Stage::Writing(writer, head),
+                None => Stage::Waiting(head),
             };
-            Ok(WasiPending { stage, deadline, total: req.total, max_body_bytes: req.max_body_bytes })
+            let mut pending = WasiPending { stage, deadline, total: req.total, max_body_bytes: req.max_body_bytes };
+            // Most bodies fit in what the host takes at once: write now.
+            pending.upload_step()?;
+            Ok(pending)
         }
 
         fn wait(&mut self, pending: &[&WasiPending], until: Option<&Pollable>) {
