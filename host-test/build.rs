@@ -5,9 +5,9 @@
 //!
 //! The guest is built in release mode (the shipped artifact) into its own
 //! target directory (`target/guest`), which keeps this nested cargo clear of
-//! the outer build's lock. A fresh machine lacks the `wasm32-wasip2` target
-//! and rustup will not add it by itself here (`RUSTUP_AUTO_INSTALL=0`), so it
-//! is added when missing.
+//! the outer build's lock. The `wasm32-wasip2` standard library must be
+//! installed (`rustup target add wasm32-wasip2`; `bash .ci/run` does it): a
+//! build does not change the user's toolchain, it says what to run.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -22,7 +22,7 @@ fn main() {
     }
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
-    ensure_target(&rustc);
+    require_target(&rustc);
 
     let target_dir = root.join("target").join("guest");
     let release = target_dir.join(TARGET).join("release");
@@ -60,8 +60,9 @@ fn main() {
     println!("cargo:rustc-env=A2A_WIT_DIR={}", root.join("wit").display());
 }
 
-/// Adds the wasm32-wasip2 standard library with rustup when it is missing.
-fn ensure_target(rustc: &str) {
+/// Stops the build with what to run when the wasm32-wasip2 standard library
+/// is not installed (the guest cannot be built without it).
+fn require_target(rustc: &str) {
     let libdir = Command::new(rustc)
         .args(["--print", "target-libdir", "--target", TARGET])
         .output()
@@ -71,19 +72,18 @@ fn ensure_target(rustc: &str) {
     if libdir.as_deref().is_some_and(Path::exists) {
         return;
     }
-    println!("cargo:warning=adding the {TARGET} target with rustup");
-    let status = Command::new("rustup")
-        .args(["target", "add", TARGET])
-        .status()
-        .expect("the wasm32-wasip2 target is missing and rustup could not be run");
-    assert!(status.success(), "`rustup target add {TARGET}` failed");
+    eprintln!(
+        "error: the {TARGET} target is not installed, so the guest component cannot be built.\n\
+         Run `rustup target add {TARGET}` (or `bash .ci/run`, which also installs what the tests use)."
+    );
+    std::process::exit(1);
 }
 
 /// Plugs the client's `a2a:client/api` export into the agent's import: one
 /// component that exports `wasi:http/incoming-handler` and imports only WASI.
 fn compose(agent: &Path, client: &Path, out: &Path) {
     use wac_graph::{types::Package, CompositionGraph, EncodeOptions};
-    const API: &str = "a2a:client/api@0.1.0";
+    const API: &str = "a2a:client/api@0.2.0";
     const HANDLER: &str = "wasi:http/incoming-handler@0.2.12";
     let fail = |what: &str, e: &dyn std::fmt::Display| -> ! { panic!("composing the agent: {what}: {e}") };
     let mut graph = CompositionGraph::new();

@@ -11,7 +11,7 @@ use serde_json::Value;
 
 /// An A2A protocol version.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Protocol {
+pub(crate) enum Protocol {
     /// A2A v0.3 (`message/send`, `kind` tags).
     #[default]
     V0_3,
@@ -22,7 +22,7 @@ pub enum Protocol {
 impl Protocol {
     /// The header a request in this version carries, if any (a v1.0 server
     /// given none reads the request as v0.3).
-    pub fn version_header(self) -> Option<(&'static str, String)> {
+    pub(crate) fn version_header(self) -> Option<(&'static str, String)> {
         match self {
             Protocol::V0_3 => None,
             Protocol::V1_0 => Some(("a2a-version", "1.0".into())),
@@ -30,7 +30,7 @@ impl Protocol {
     }
 
     /// The JSON-RPC method of a call in this version.
-    pub fn method(self, call: Call) -> &'static str {
+    pub(crate) fn method(self, call: Call) -> &'static str {
         match (self, call) {
             (Protocol::V0_3, Call::Send) => "message/send",
             (Protocol::V0_3, Call::Stream) => "message/stream",
@@ -47,7 +47,7 @@ impl Protocol {
 /// The version a client or a call asks for: one, or whichever the peer's
 /// agent card lists (v1.0 when it lists 1.0, else v0.3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum ProtocolChoice {
+pub(crate) enum ProtocolChoice {
     /// Always A2A v0.3 (what the platform proxy speaks today).
     #[default]
     V0_3,
@@ -59,7 +59,7 @@ pub enum ProtocolChoice {
 
 /// The A2A calls the client makes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Call {
+pub(crate) enum Call {
     /// Send a message, answer when done.
     Send,
     /// Send a message, answer with a stream of events.
@@ -73,7 +73,7 @@ pub enum Call {
 /// The ids of one send, made once and reused by every attempt so that a
 /// receiver can de-duplicate a message whose first attempt did arrive.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SendIds {
+pub(crate) struct SendIds {
     /// The JSON-RPC request id.
     pub request_id: String,
     /// The A2A `messageId`.
@@ -81,7 +81,7 @@ pub struct SendIds {
 }
 
 /// The JSON-RPC body of a send (or streaming send) with one text part.
-pub fn message_body(protocol: Protocol, call: Call, ids: &SendIds, text: &str) -> Vec<u8> {
+pub(crate) fn message_body(protocol: Protocol, call: Call, ids: &SendIds, text: &str) -> Vec<u8> {
     let (role, kind) = match protocol {
         Protocol::V0_3 => ("user", Some("text")),
         Protocol::V1_0 => ("ROLE_USER", None),
@@ -140,12 +140,13 @@ fn to_json(value: &impl Serialize) -> Vec<u8> {
 }
 
 /// The JSON-RPC body of `message/send` (v0.3) with one text part.
-pub fn message_send_body(ids: &SendIds, text: &str) -> Vec<u8> {
+#[cfg(test)]
+fn message_send_body(ids: &SendIds, text: &str) -> Vec<u8> {
     message_body(Protocol::V0_3, Call::Send, ids, text)
 }
 
 /// The JSON-RPC body of a get or cancel of `task_id`.
-pub fn task_body(protocol: Protocol, call: Call, request_id: &str, task_id: &str) -> Vec<u8> {
+pub(crate) fn task_body(protocol: Protocol, call: Call, request_id: &str, task_id: &str) -> Vec<u8> {
     to_json(&WireRequest {
         id: request_id,
         jsonrpc: "2.0",
@@ -156,7 +157,7 @@ pub fn task_body(protocol: Protocol, call: Call, request_id: &str, task_id: &str
 
 /// What a reply came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ReplyKind {
+pub(crate) enum ReplyKind {
     /// A Message result.
     Message,
     /// A Task result.
@@ -172,7 +173,7 @@ pub enum ReplyKind {
 
 /// The text an agent should read, and what it came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Reply {
+pub(crate) struct Reply {
     /// Every text part, in order, joined by newlines.
     pub text: String,
     /// Message or Task.
@@ -183,10 +184,11 @@ pub struct Reply {
 
 /// How a JSON-RPC reply body reads.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Outcome {
+pub(crate) enum Outcome {
     /// A result with text for the agent.
     Reply(Reply),
-    /// A result whose text starts with `Agent error:` (the reference tags these).
+    /// A result whose text starts with `Agent error:`: the agent reporting a
+    /// failure in-band (the Python client tagged these as errors too).
     AgentError(String),
     /// A JSON-RPC error object.
     RpcError {
@@ -259,7 +261,7 @@ fn task_texts(task: &Value) -> Result<(String, Vec<String>), String> {
 }
 
 /// Reads a JSON-RPC reply (already parsed JSON).
-pub fn read_reply(body: &Value) -> Outcome {
+pub(crate) fn read_reply(body: &Value) -> Outcome {
     let Some(obj) = body.as_object() else {
         return Outcome::Shape(format!("a JSON-RPC reply must be an object, got {}", short(body)));
     };
@@ -283,7 +285,7 @@ pub fn read_reply(body: &Value) -> Outcome {
 
 /// A task state in v0.3 spelling: v1.0's `TASK_STATE_INPUT_REQUIRED` reads
 /// `input-required`, `TASK_STATE_CANCELLED` reads `canceled`.
-pub fn normalize_state(state: &str) -> String {
+pub(crate) fn normalize_state(state: &str) -> String {
     match state.strip_prefix("TASK_STATE_") {
         Some("CANCELLED") => "canceled".to_owned(),
         Some(rest) => rest.to_ascii_lowercase().replace('_', "-"),
@@ -334,7 +336,7 @@ fn read_result(result: &Value) -> Outcome {
 
 /// One event of a streamed reply (`message/stream`, `SendStreamingMessage`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum StreamEvent {
+pub(crate) enum StreamEvent {
     /// The task as it stands.
     Task {
         /// Task id.
@@ -389,7 +391,7 @@ impl StreamEvent {
     /// Whether nothing follows this event: a Message, a status update marked
     /// final (v0.3) or — v1.0 has no flag — in a state that ends or pauses
     /// the task, or a task in such a state.
-    pub fn ends_stream(&self) -> bool {
+    pub(crate) fn ends_stream(&self) -> bool {
         match self {
             StreamEvent::Message { .. } => true,
             StreamEvent::StatusUpdate { is_final, .. } => *is_final,
@@ -401,7 +403,7 @@ impl StreamEvent {
 
 /// Reads one streamed JSON-RPC reply into an event, in either version; a
 /// JSON-RPC error or a shape that is no event comes back as the [`Outcome`].
-pub fn read_stream_event(reply: &Value) -> Result<StreamEvent, Outcome> {
+pub(crate) fn read_stream_event(reply: &Value) -> Result<StreamEvent, Outcome> {
     let result = read_reply_parts(reply)?;
     let str_of = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).map(str::to_owned);
     // v0.3 tags the event (`kind`); v1.0 wraps it in a key naming its type.
@@ -467,7 +469,7 @@ fn read_reply_parts(body: &Value) -> Result<&Value, Outcome> {
 
 /// What the A2A specification calls a JSON-RPC error code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RpcReason {
+pub(crate) enum RpcReason {
     /// -32001.
     TaskNotFound,
     /// -32002.
@@ -496,7 +498,7 @@ pub enum RpcReason {
 
 impl RpcReason {
     /// The reason of a JSON-RPC error code.
-    pub fn of(code: Option<i64>) -> RpcReason {
+    pub(crate) fn of(code: Option<i64>) -> RpcReason {
         match code {
             Some(-32001) => RpcReason::TaskNotFound,
             Some(-32002) => RpcReason::TaskNotCancelable,
@@ -514,8 +516,8 @@ impl RpcReason {
     }
 }
 
-/// The reference's detail text of a JSON-RPC error.
-pub fn rpc_error_detail(code: Option<i64>, message: &str) -> String {
+/// The Python client's detail text of a JSON-RPC error.
+pub(crate) fn rpc_error_detail(code: Option<i64>, message: &str) -> String {
     match (message.is_empty(), code) {
         (false, Some(code)) => format!("{message} (code={code})"),
         (false, None) => message.to_owned(),
@@ -524,7 +526,7 @@ pub fn rpc_error_detail(code: Option<i64>, message: &str) -> String {
     }
 }
 
-/// JSON cut to 200 characters, as the reference's `str(data)[:200]`.
+/// JSON cut to 200 characters, like the Python client's `str(data)[:200]`.
 fn short(value: &Value) -> String {
     crate::error::excerpt(crate::platform::json_text(value).as_bytes())
 }
@@ -837,7 +839,8 @@ mod tests {
         assert_eq!(rpc_error_detail(None, "x"), "x");
         assert_eq!(rpc_error_detail(Some(7), ""), "JSON-RPC error with no message (code=7)");
         assert_eq!(rpc_error_detail(None, ""), "JSON-RPC error with no message");
-        // The platform's own error body: a string, not an object (defect 12).
+        // The platform's own error body has a string `error`, not a JSON-RPC
+        // error object: it must still read as an error with that message.
         assert_eq!(
             reply(json!({"error": "workspace not found"})),
             Outcome::RpcError { code: None, message: "workspace not found".into(), data: None }

@@ -11,7 +11,7 @@ use hashlink::LruCache;
 
 /// What a lookup found.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Lookup<'a, V> {
+pub(crate) enum Lookup<'a, V> {
     /// A fresh entry, now the most recently used.
     Fresh(&'a V),
     /// An entry that had expired; it was removed.
@@ -27,21 +27,21 @@ struct Entry<V> {
 }
 
 /// An LRU map of at most `capacity` entries, each fresh for its own TTL.
-pub struct TtlLru<K: Hash + Eq, V> {
+pub(crate) struct TtlLru<K: Hash + Eq, V> {
     map: LruCache<K, Entry<V>>,
     evictions: u64,
 }
 
 impl<K: Hash + Eq, V> TtlLru<K, V> {
     /// An empty map holding at most `capacity` (≥ 1) entries.
-    pub fn new(capacity: usize) -> Self {
+    pub(crate) fn new(capacity: usize) -> Self {
         Self { map: LruCache::new(capacity.max(1)), evictions: 0 }
     }
 
     /// Looks `key` up at time `now` (ns). A fresh entry is promoted to most
     /// recently used; an entry is fresh while `now - stored_at < ttl` (so it
-    /// is expired at exactly its TTL, as in the reference).
-    pub fn get(&mut self, key: &K, now: u64) -> Lookup<'_, V> {
+    /// is expired at exactly its TTL, as in the Python client).
+    pub(crate) fn get(&mut self, key: &K, now: u64) -> Lookup<'_, V> {
         // One hash and probe for the whole lookup (the hit path).
         match self.map.raw_entry_mut().from_key(key) {
             RawEntryMut::Vacant(_) => Lookup::Missing,
@@ -59,14 +59,14 @@ impl<K: Hash + Eq, V> TtlLru<K, V> {
     }
 
     /// Reads without promoting or expiring.
-    pub fn peek(&self, key: &K, now: u64) -> Option<&V> {
+    pub(crate) fn peek(&self, key: &K, now: u64) -> Option<&V> {
         self.map.peek(key).filter(|e| now.saturating_sub(e.stored_at) < e.ttl).map(|e| &e.value)
     }
 
     /// Stores `value` under `key` as most recently used, fresh for `ttl` ns
     /// from `now`; replaces an existing entry in place, or evicts the least
     /// recently used one when full.
-    pub fn insert(&mut self, key: K, value: V, ttl: u64, now: u64) {
+    pub(crate) fn insert(&mut self, key: K, value: V, ttl: u64, now: u64) {
         if !self.map.contains_key(&key) && self.map.len() >= self.map.capacity() {
             self.map.remove_lru();
             self.evictions += 1;
@@ -76,17 +76,18 @@ impl<K: Hash + Eq, V> TtlLru<K, V> {
     }
 
     /// Entries held (fresh or not yet noticed to be expired).
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.map.len()
     }
 
     /// Whether the map is empty.
-    pub fn is_empty(&self) -> bool {
+    #[cfg(test)]
+    pub(crate) fn is_empty(&self) -> bool {
         self.map.is_empty()
     }
 
     /// Entries evicted to make room so far.
-    pub fn evictions(&self) -> u64 {
+    pub(crate) fn evictions(&self) -> u64 {
         self.evictions
     }
 }

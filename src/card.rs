@@ -11,7 +11,7 @@ const MAX_ITEMS: usize = 256;
 
 /// One skill a card lists.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Skill {
+pub(crate) struct Skill {
     /// Skill id.
     pub id: String,
     /// Display name.
@@ -22,7 +22,7 @@ pub struct Skill {
 
 /// The fields of an agent card a client acts on, and the card itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AgentCard {
+pub(crate) struct AgentCard {
     /// The agent's name.
     pub name: Option<String>,
     /// What it does.
@@ -41,7 +41,7 @@ pub struct AgentCard {
 
 impl AgentCard {
     /// Whether the card lists A2A 1.x.
-    pub fn speaks_v1(&self) -> bool {
+    pub(crate) fn speaks_v1(&self) -> bool {
         self.protocol_versions.iter().any(|v| v == "1" || v.starts_with("1."))
     }
 }
@@ -51,7 +51,7 @@ fn text(v: &Value, key: &str) -> Option<String> {
 }
 
 /// Reads the card of a registry record (the record as JSON text).
-pub fn from_record(record: &str) -> Option<AgentCard> {
+pub(crate) fn from_record(record: &str) -> Option<AgentCard> {
     let record: Value = serde_json::from_str(record).ok()?;
     let card = match record.get("agent_card") {
         Some(card @ Value::Object(_)) => card,
@@ -61,7 +61,7 @@ pub fn from_record(record: &str) -> Option<AgentCard> {
 }
 
 /// Reads a card object.
-pub fn read(card: &Value) -> AgentCard {
+pub(crate) fn read(card: &Value) -> AgentCard {
     let mut versions: Vec<String> = Vec::new();
     let interfaces = card.get("supportedInterfaces").and_then(Value::as_array).into_iter().flatten();
     let listed = std::iter::once(card).chain(interfaces).filter_map(|v| v.get("protocolVersion")?.as_str());

@@ -7,7 +7,7 @@ use std::time::Duration;
 use crate::a2a::{self, Call, Protocol, ProtocolChoice, ReplyKind, SendIds};
 use crate::card::{self, AgentCard};
 use crate::config::{Config, RawConfig};
-use crate::directory::{Directory, Key, Stats};
+use crate::directory::{Cached, Directory, Key, Stats};
 use crate::error::{excerpt, Error, ErrorKind};
 use crate::ids::{id_bits, validate_peer_id, validate_task_id};
 use crate::messaging::{self, Answered, SendEnv, Sent};
@@ -17,7 +17,7 @@ use crate::streaming::EventStream;
 use crate::transport::{read_rest, Method, Request, Response, Transport};
 
 /// A configured client over transport `T`.
-pub struct Client<T: Transport> {
+pub(crate) struct Client<T: Transport> {
     config: Config,
     directory: Directory<T::Pending>,
     budget: RetryBudget,
@@ -26,7 +26,7 @@ pub struct Client<T: Transport> {
 
 /// A task as a peer reported it (`get-task`, `cancel-task`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TaskReport {
+pub(crate) struct TaskReport {
     /// Task id.
     pub id: String,
     /// Context id.
@@ -43,14 +43,15 @@ pub struct TaskReport {
     pub raw: String,
 }
 
-/// An error of an A2A call, in the reference's `[A2A_ERROR] …` text.
+/// An error of an A2A call, re-rendered as the `[A2A_ERROR] …` text the
+/// Python client returned.
 fn rerender(e: Error) -> Error {
-    let message = crate::error::send_message(&e.kind);
+    let message = crate::error::send_failure_text(&e.kind);
     Error { message, ..e }
 }
 
 /// Most targets of one `send-many`.
-pub const MAX_SEND_MANY: usize = 64;
+pub(crate) const MAX_SEND_MANY: usize = 64;
 
 /// Lookups in flight looked at by each call's bounded sweep.
 const HARVEST_BUDGET: usize = 8;
@@ -61,21 +62,21 @@ fn key(source: &str, peer: &str) -> Option<Key> {
 
 impl<T: Transport> Client<T> {
     /// Checks `raw` and builds a client; makes no request.
-    pub fn new(raw: RawConfig, transport: T) -> Result<Self, Error> {
+    pub(crate) fn new(raw: RawConfig, transport: T) -> Result<Self, Error> {
         let config = Config::from_raw(raw)?;
         let budget = RetryBudget::new(config.retry.budget_tokens, config.retry.budget_refill_percent);
         Ok(Self { directory: Directory::new(config.cache.clone()), budget, config, transport })
     }
 
     /// Replaces or removes a workspace's token.
-    pub fn set_token(&mut self, workspace_id: &str, token: Option<String>) -> Result<(), Error> {
+    pub(crate) fn set_token(&mut self, workspace_id: &str, token: Option<String>) -> Result<(), Error> {
         self.config.set_token(workspace_id, token)
     }
 
     /// The source a call about `peer` acts as: the explicit one, else the
     /// source whose `peers` listing last included the peer, else this
-    /// workspace (the reference's multi-workspace auto-routing).
-    pub fn source_for(&self, peer: &str, explicit: Option<&str>) -> Result<String, Error> {
+    /// workspace (the Python client's multi-workspace auto-routing).
+    pub(crate) fn source_for(&self, peer: &str, explicit: Option<&str>) -> Result<String, Error> {
         if explicit.is_some_and(|s| !s.trim().is_empty()) {
             return self.config.source(explicit);
         }
@@ -86,26 +87,26 @@ impl<T: Transport> Client<T> {
     /// Stores finished enrichment lookups; never blocks. Every call starts
     /// with it: a bounded sweep (so a call costs the same with 1 or 1000
     /// lookups in flight) that also covers `key`'s own lookup.
-    pub fn harvest_for(&mut self, key: Option<Key>, now: u64) {
+    pub(crate) fn harvest_for(&mut self, key: Option<Key>, now: u64) {
         let config = &self.config;
         self.directory
             .harvest_some(HARVEST_BUDGET, key, now, |peer, outcome| platform::discover_outcome(config, peer, outcome));
     }
 
     /// A bounded sweep of the lookups in flight (see [`Self::harvest_for`]).
-    pub fn harvest(&mut self, now: u64) {
+    pub(crate) fn harvest(&mut self, now: u64) {
         self.harvest_for(None, now);
     }
 
     /// Stores every finished lookup (one readiness check for all); never blocks.
-    pub fn harvest_all(&mut self, now: u64) {
+    pub(crate) fn harvest_all(&mut self, now: u64) {
         let config = &self.config;
         self.directory
             .harvest_all(&mut self.transport, now, |peer, outcome| platform::discover_outcome(config, peer, outcome));
     }
 
     /// `discover-peer`: a fresh registry lookup (which also refreshes the cache).
-    pub fn discover_peer(&mut self, peer_id: &str, source: Option<&str>, now: u64) -> Result<Peer, Error> {
+    pub(crate) fn discover_peer(&mut self, peer_id: &str, source: Option<&str>, now: u64) -> Result<Peer, Error> {
         self.harvest(now);
         let peer = validate_peer_id(peer_id).ok_or_else(|| Error::invalid_id("peer-id", peer_id))?;
         let source = self.source_for(&peer, source)?;
@@ -118,7 +119,7 @@ impl<T: Transport> Client<T> {
 
     /// `peers`: the source's registry listing, which also warms the cache
     /// and the routing map.
-    pub fn peers(&mut self, query: Option<&str>, source: Option<&str>, now: u64) -> Result<Vec<Peer>, Error> {
+    pub(crate) fn peers(&mut self, query: Option<&str>, source: Option<&str>, now: u64) -> Result<Vec<Peer>, Error> {
         self.harvest(now);
         let source = self.config.source(source)?;
         let peers = platform::peers(&mut self.transport, &self.config, query, &source)?;
@@ -129,14 +130,14 @@ impl<T: Transport> Client<T> {
     }
 
     /// `workspace-info`.
-    pub fn workspace_info(&mut self, source: Option<&str>, now: u64) -> Result<Workspace, Error> {
+    pub(crate) fn workspace_info(&mut self, source: Option<&str>, now: u64) -> Result<Workspace, Error> {
         self.harvest(now);
         let source = self.config.source(source)?;
         platform::workspace_info(&mut self.transport, &self.config, &source)
     }
 
     /// `agent-card-url`.
-    pub fn agent_card_url(&self, peer_id: &str) -> Result<String, Error> {
+    pub(crate) fn agent_card_url(&self, peer_id: &str) -> Result<String, Error> {
         let peer = validate_peer_id(peer_id).ok_or_else(|| Error::invalid_id("peer-id", peer_id))?;
         Ok(platform::agent_card_url(&self.config, &peer))
     }
@@ -168,14 +169,15 @@ impl<T: Transport> Client<T> {
         self.harvest_for(key, now);
         let key = key.ok_or(None)?;
         match self.directory.cached(key, now) {
-            Some(cached) => Err(cached),
-            None => Ok(key),
+            Cached::Record(peer) => Err(Some(peer)),
+            Cached::Failure => Err(None),
+            Cached::Nothing => Ok(key),
         }
     }
 
     /// `enrich-peer-metadata`: the cached record, else a registry lookup
     /// bounded by the enrichment timeout; failures are remembered and give none.
-    pub fn enrich(&mut self, peer_id: &str, source: Option<&str>, now: u64) -> Option<Peer> {
+    pub(crate) fn enrich(&mut self, peer_id: &str, source: Option<&str>, now: u64) -> Option<Peer> {
         let key = match self.enrich_lookup(peer_id, source, now) {
             Ok(key) => key,
             Err(answer) => return answer,
@@ -191,7 +193,7 @@ impl<T: Transport> Client<T> {
     /// `enrich-peer-metadata-nonblocking`: the cached record if fresh, else
     /// none at once — after starting a lookup unless one is in flight for
     /// this peer and source (or too many are).
-    pub fn enrich_nonblocking(&mut self, peer_id: &str, source: Option<&str>, now: u64) -> Option<Peer> {
+    pub(crate) fn enrich_nonblocking(&mut self, peer_id: &str, source: Option<&str>, now: u64) -> Option<Peer> {
         let key = match self.enrich_lookup(peer_id, source, now) {
             Ok(key) => key,
             Err(answer) => return answer,
@@ -219,7 +221,7 @@ impl<T: Transport> Client<T> {
 
     /// `await-enrichment`: waits up to `timeout` for the lookups in flight,
     /// storing each as it completes; returns how many are still in flight.
-    pub fn await_enrichment(&mut self, timeout: Duration, now: impl Fn() -> u64) -> u32 {
+    pub(crate) fn await_enrichment(&mut self, timeout: Duration, now: impl Fn() -> u64) -> u32 {
         let timer = self.transport.timer(timeout);
         loop {
             self.harvest_all(now());
@@ -232,33 +234,21 @@ impl<T: Transport> Client<T> {
     }
 
     /// The display name last seen for `peer` by the source a call would use.
-    pub fn peer_name(&mut self, peer_id: &str, source: Option<&str>, now: u64) -> Option<String> {
+    pub(crate) fn peer_name(&mut self, peer_id: &str, source: Option<&str>, now: u64) -> Option<String> {
         let key = self.enrich_key(peer_id, source);
         self.harvest_for(key, now);
         self.directory.name(key?).map(str::to_owned)
     }
 
     /// The source whose listing last included `peer`.
-    pub fn routed_source(&self, peer_id: &str) -> Option<String> {
+    pub(crate) fn routed_source(&self, peer_id: &str) -> Option<String> {
         self.directory.route(id_bits(peer_id)?).map(|(_, id)| id.to_owned())
     }
 
-    /// `send-message`: `message/send` to `peer_id` through the platform proxy,
-    /// as the explicit source, else the routed one, else this workspace.
-    pub fn send_message(
-        &mut self,
-        peer_id: &str,
-        text: &str,
-        source: Option<&str>,
-        env: &mut impl SendEnv,
-        ids: SendIds,
-    ) -> Result<Sent, Error> {
-        self.send_message_with(peer_id, text, source, None, env, ids)
-    }
-
-    /// `send-message-with`: `send-message` in the version asked for (else
-    /// the config's).
-    pub fn send_message_with(
+    /// `send-message`: a message to `peer_id` through the platform proxy, as
+    /// the explicit source, else the routed one, else this workspace; in the
+    /// A2A version asked for, else the config's.
+    pub(crate) fn send_message(
         &mut self,
         peer_id: &str,
         text: &str,
@@ -286,7 +276,7 @@ impl<T: Transport> Client<T> {
     /// `send-many`: one message to each of several peers, all sent at once
     /// (see [`messaging::call_many`]); one outcome per target, in order. An
     /// invalid peer id is that target's error, and makes no request.
-    pub fn send_many(
+    pub(crate) fn send_many(
         &mut self,
         targets: &[(String, String)],
         source: Option<&str>,
@@ -329,7 +319,7 @@ impl<T: Transport> Client<T> {
     /// `send-message-stream`: `message/stream` (`SendStreamingMessage`), the
     /// reply's events to be pulled from the returned stream. One attempt: a
     /// peer may have started work, so a stream is never silently re-sent.
-    pub fn send_message_stream(
+    pub(crate) fn send_message_stream(
         &mut self,
         peer_id: &str,
         text: &str,
@@ -397,7 +387,7 @@ impl<T: Transport> Client<T> {
     /// `get-task` (`tasks/get` / `GetTask`) or `cancel-task` (`tasks/cancel`
     /// / `CancelTask`), as `call` says.
     #[allow(clippy::too_many_arguments)]
-    pub fn task_call(
+    pub(crate) fn task_call(
         &mut self,
         call: Call,
         peer_id: &str,
@@ -466,17 +456,17 @@ impl<T: Transport> Client<T> {
 
     /// `agent-card`: the peer's card from its cached registry record while
     /// fresh, else from a lookup that refreshes the cache.
-    pub fn agent_card(&mut self, peer_id: &str, source: Option<&str>, now: u64) -> Result<AgentCard, Error> {
+    pub(crate) fn agent_card(&mut self, peer_id: &str, source: Option<&str>, now: u64) -> Result<AgentCard, Error> {
         let (peer, source) = self.call_ids(peer_id, source, now)?;
         self.card_of(&peer, &source, now)
     }
 
     fn card_of(&mut self, peer: &str, source: &str, now: u64) -> Result<AgentCard, Error> {
         let key = key(source, peer);
-        let cached = key.and_then(|k| self.directory.cached(k, now)).flatten();
+        let cached = key.map(|k| self.directory.cached(k, now));
         let record = match cached {
-            Some(record) => record,
-            None => {
+            Some(Cached::Record(record)) => record,
+            _ => {
                 let found = platform::discover_peer(&mut self.transport, &self.config, peer, source)?;
                 if let Some(key) = key {
                     self.directory.store(key, &Ok(found.clone()), now);
@@ -489,18 +479,18 @@ impl<T: Transport> Client<T> {
 
     /// The platform base URL requests go to (for checks of the config).
     #[cfg(any(test, feature = "testing"))]
-    pub fn platform_base(&self) -> String {
+    pub(crate) fn platform_base(&self) -> String {
         self.config.platform.base()
     }
 
     /// The transport (for checks that script it or read what it sent).
     #[cfg(any(test, feature = "testing"))]
-    pub fn transport_mut(&mut self) -> &mut T {
+    pub(crate) fn transport_mut(&mut self) -> &mut T {
         &mut self.transport
     }
 
     /// The cache counters (after storing every finished lookup).
-    pub fn stats(&mut self, now: u64) -> Stats {
+    pub(crate) fn stats(&mut self, now: u64) -> Stats {
         self.harvest_all(now);
         self.directory.stats()
     }
@@ -568,7 +558,7 @@ mod tests {
         assert_eq!(c.enrich(PEER, None, 0).unwrap().name.as_deref(), Some("Builder"));
         assert_eq!(c.enrich(&PEER.to_uppercase(), None, 299 * S).unwrap().name.as_deref(), Some("Builder"));
         assert_eq!(c.transport.sent.len(), 1);
-        assert_eq!(c.transport.sent[0].timeout, Duration::from_secs(2), "the reference's short timeout");
+        assert_eq!(c.transport.sent[0].timeout, Duration::from_secs(2), "the Python client's short timeout");
         // At exactly the TTL the entry is stale and refetched.
         assert_eq!(c.enrich(PEER, None, 300 * S).unwrap().name.as_deref(), Some("Builder v2"));
         assert_eq!(c.transport.sent.len(), 2);

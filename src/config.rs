@@ -6,31 +6,31 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-pub use crate::a2a::ProtocolChoice;
+pub(crate) use crate::a2a::ProtocolChoice;
 use crate::error::{Error, ErrorKind};
 use crate::ids::{quote_input, validate_peer_id};
 
-/// Platform URL used when the config names none (the reference's default
+/// Platform URL used when the config names none (the Python client's default
 /// outside Docker).
-pub const DEFAULT_PLATFORM_URL: &str = "http://localhost:8080";
-/// Connect / first-byte / between-bytes timeout of registry reads (the reference's 10 s).
-pub const DEFAULT_READ_MS: u32 = 10_000;
+pub(crate) const DEFAULT_PLATFORM_URL: &str = "http://localhost:8080";
+/// Connect / first-byte / between-bytes timeout of registry reads (the Python client's 10 s).
+pub(crate) const DEFAULT_READ_MS: u32 = 10_000;
 /// Bound on a whole registry read.
-pub const DEFAULT_READ_TOTAL_MS: u32 = 30_000;
-/// Bound on a metadata-enrichment lookup (the reference's 2 s).
-pub const DEFAULT_ENRICH_MS: u32 = 2_000;
-/// `message/send` connect timeout (the reference's 30 s).
-pub const DEFAULT_SEND_CONNECT_MS: u32 = 30_000;
-/// `message/send` first-byte and between-bytes timeout (the reference's 300 s).
-pub const DEFAULT_SEND_READ_MS: u32 = 300_000;
+pub(crate) const DEFAULT_READ_TOTAL_MS: u32 = 30_000;
+/// Bound on a metadata-enrichment lookup (the Python client's 2 s).
+pub(crate) const DEFAULT_ENRICH_MS: u32 = 2_000;
+/// `message/send` connect timeout (the Python client's 30 s).
+pub(crate) const DEFAULT_SEND_CONNECT_MS: u32 = 30_000;
+/// `message/send` first-byte and between-bytes timeout (the Python client's 300 s).
+pub(crate) const DEFAULT_SEND_READ_MS: u32 = 300_000;
 /// Largest response body read.
-pub const DEFAULT_MAX_BODY_BYTES: u32 = 4 * 1024 * 1024;
+pub(crate) const DEFAULT_MAX_BODY_BYTES: u32 = 4 * 1024 * 1024;
 /// Most bearer tokens a client holds (every map the client keeps is bounded).
-pub const MAX_CREDENTIALS: usize = 1024;
+pub(crate) const MAX_CREDENTIALS: usize = 1024;
 
 /// The configuration as the host passed it: every optional field still optional.
 #[derive(Debug, Clone, Default)]
-pub struct RawConfig {
+pub(crate) struct RawConfig {
     /// This workspace's id.
     pub workspace_id: String,
     /// Base URL of the platform.
@@ -59,7 +59,7 @@ pub struct RawConfig {
 
 /// Cache policy as passed by the host.
 #[derive(Debug, Clone, Default)]
-pub struct RawCachePolicy {
+pub(crate) struct RawCachePolicy {
     /// Most entries kept.
     pub max_entries: Option<u32>,
     /// Freshness of a fetched record, ms.
@@ -74,7 +74,7 @@ pub struct RawCachePolicy {
 
 /// Retry policy as passed by the host.
 #[derive(Debug, Clone, Default)]
-pub struct RawRetryPolicy {
+pub(crate) struct RawRetryPolicy {
     /// Attempts in all.
     pub max_attempts: Option<u32>,
     /// First backoff, ms.
@@ -93,7 +93,7 @@ pub struct RawRetryPolicy {
 
 /// Peer-metadata cache policy.
 #[derive(Debug, Clone, PartialEq)]
-pub struct CachePolicy {
+pub(crate) struct CachePolicy {
     /// Most entries kept.
     pub max_entries: u32,
     /// Freshness of a fetched record.
@@ -108,7 +108,7 @@ pub struct CachePolicy {
 
 /// Messaging retry policy.
 #[derive(Debug, Clone, PartialEq)]
-pub struct RetryPolicy {
+pub(crate) struct RetryPolicy {
     /// Attempts in all.
     pub max_attempts: u32,
     /// First backoff.
@@ -127,7 +127,7 @@ pub struct RetryPolicy {
 
 /// `http` or `https`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Scheme {
+pub(crate) enum Scheme {
     /// Plain HTTP.
     Http,
     /// HTTP over TLS.
@@ -136,7 +136,7 @@ pub enum Scheme {
 
 /// The platform's base URL, split the way `wasi:http` wants it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PlatformUrl {
+pub(crate) struct PlatformUrl {
     /// Scheme.
     pub scheme: Scheme,
     /// `host[:port]`.
@@ -147,7 +147,7 @@ pub struct PlatformUrl {
 
 impl PlatformUrl {
     /// Parses and checks a base URL: `http(s)://host[:port][/prefix]`.
-    pub fn parse(url: &str) -> Result<Self, String> {
+    pub(crate) fn parse(url: &str) -> Result<Self, String> {
         let url = url.trim();
         let (scheme, rest) = if let Some(rest) = url.strip_prefix("http://") {
             (Scheme::Http, rest)
@@ -183,7 +183,7 @@ impl PlatformUrl {
     }
 
     /// The base URL as text (what messages call "the platform").
-    pub fn base(&self) -> String {
+    pub(crate) fn base(&self) -> String {
         let scheme = match self.scheme {
             Scheme::Http => "http",
             Scheme::Https => "https",
@@ -192,19 +192,19 @@ impl PlatformUrl {
     }
 
     /// The full path (prefix included) of an API path that starts with `/`.
-    pub fn path(&self, api_path: &str) -> String {
+    pub(crate) fn path(&self, api_path: &str) -> String {
         format!("{}{}", self.prefix, api_path)
     }
 
     /// The full URL of an API path that starts with `/`.
-    pub fn url(&self, api_path: &str) -> String {
+    pub(crate) fn url(&self, api_path: &str) -> String {
         format!("{}{}", self.base(), api_path)
     }
 }
 
 /// A checked configuration.
 #[derive(Debug, Clone)]
-pub struct Config {
+pub(crate) struct Config {
     /// This workspace's canonical id.
     pub workspace_id: String,
     /// The same id as 128 bits (cache keys).
@@ -246,7 +246,7 @@ fn positive_ms(field: &str, value: Option<u32>, default: u32) -> Result<Duration
 
 /// Checks a bearer token: visible ASCII only, so it can never break or
 /// extend a header. The token itself never appears in the error.
-pub fn check_token(workspace_id: &str, token: &str) -> Result<(), Error> {
+pub(crate) fn check_token(workspace_id: &str, token: &str) -> Result<(), Error> {
     if token.is_empty() {
         return Err(invalid(format!("the token of workspace {workspace_id} is empty")));
     }
@@ -259,13 +259,13 @@ pub fn check_token(workspace_id: &str, token: &str) -> Result<(), Error> {
 }
 
 /// Validates an id given in the config, naming the field on failure.
-pub fn config_id(param: &str, id: &str) -> Result<String, Error> {
+pub(crate) fn config_id(param: &str, id: &str) -> Result<String, Error> {
     validate_peer_id(id).ok_or_else(|| Error::invalid_id(param, id))
 }
 
 impl Config {
     /// Applies defaults and checks every field.
-    pub fn from_raw(raw: RawConfig) -> Result<Self, Error> {
+    pub(crate) fn from_raw(raw: RawConfig) -> Result<Self, Error> {
         let workspace_id = config_id("workspace-id", &raw.workspace_id)?;
         let workspace_bits = crate::ids::id_bits(&workspace_id).unwrap_or_default();
         let platform =
@@ -355,7 +355,7 @@ impl Config {
 
     /// The source a call acts as: the given one (trimmed, validated) or, when
     /// none or blank, this workspace.
-    pub fn source(&self, source: Option<&str>) -> Result<String, Error> {
+    pub(crate) fn source(&self, source: Option<&str>) -> Result<String, Error> {
         match source.map(str::trim).filter(|s| !s.is_empty()) {
             None => Ok(self.workspace_id.clone()),
             Some(s) => validate_peer_id(s).ok_or_else(|| Error::invalid_id("source", s)),
@@ -363,7 +363,7 @@ impl Config {
     }
 
     /// Replaces or removes a workspace's token (rotation).
-    pub fn set_token(&mut self, workspace_id: &str, token: Option<String>) -> Result<(), Error> {
+    pub(crate) fn set_token(&mut self, workspace_id: &str, token: Option<String>) -> Result<(), Error> {
         let ws = config_id("workspace-id", workspace_id)?;
         match token {
             Some(token) => {

@@ -3,8 +3,10 @@
 //! routing of multi-workspace mode, and the enrichment requests in flight.
 //!
 //! Everything is keyed by the workspace that asked as well as the peer, so
-//! one workspace never sees what only another may see (defect 14), and every
-//! map is bounded (defect 2).
+//! one workspace never sees what only another may see (a record fetched with
+//! one workspace's rights is not served to another, and one workspace's 403
+//! does not hide the peer from the rest), and every map is bounded, so many
+//! peers cannot grow memory without limit.
 
 use std::time::Duration;
 
@@ -14,12 +16,23 @@ use crate::error::ErrorKind;
 use crate::platform::Peer;
 use crate::transport::{Pending, Response, Transport, TransportError};
 
+/// A peer's fresh entry in the cache.
+#[derive(Debug)]
+pub(crate) enum Cached {
+    /// The peer's record.
+    Record(Peer),
+    /// A remembered failure: the lookup is not made again until it expires.
+    Failure,
+    /// Nothing fresh: a lookup is needed.
+    Nothing,
+}
+
 /// `(source, peer)` as 128-bit ids.
-pub type Key = (u128, u128);
+pub(crate) type Key = (u128, u128);
 
 /// Counters of the cache, for the `stats` call.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Stats {
+pub(crate) struct Stats {
     /// Cached records, positive and negative.
     pub entries: u32,
     /// Lookups answered by a fresh record.
@@ -46,7 +59,7 @@ struct InFlight<P> {
 }
 
 /// The client's knowledge of peers.
-pub struct Directory<P> {
+pub(crate) struct Directory<P> {
     policy: CachePolicy,
     records: TtlLru<Key, Option<Peer>>,
     names: TtlLru<Key, String>,
@@ -67,7 +80,7 @@ fn nanos(d: Duration) -> u64 {
 
 impl<P: Pending> Directory<P> {
     /// An empty directory following `policy`.
-    pub fn new(policy: CachePolicy) -> Self {
+    pub(crate) fn new(policy: CachePolicy) -> Self {
         let cap = policy.max_entries as usize;
         Self {
             records: TtlLru::new(cap),
@@ -82,29 +95,30 @@ impl<P: Pending> Directory<P> {
         }
     }
 
-    /// The fresh cached answer for `key`: `Some(Some(peer))` a record,
-    /// `Some(None)` a remembered failure, `None` nothing fresh.
-    pub fn cached(&mut self, key: Key, now: u64) -> Option<Option<Peer>> {
+    /// What the cache holds, fresh, for `key` (counted as a hit, a negative
+    /// hit or a miss).
+    pub(crate) fn cached(&mut self, key: Key, now: u64) -> Cached {
         match self.records.get(&key, now) {
             Lookup::Fresh(Some(peer)) => {
                 self.hits += 1;
-                Some(Some(peer.clone()))
+                Cached::Record(peer.clone())
             }
             Lookup::Fresh(None) => {
                 self.negative_hits += 1;
-                Some(None)
+                Cached::Failure
             }
             Lookup::Expired | Lookup::Missing => {
                 self.misses += 1;
-                None
+                Cached::Nothing
             }
         }
     }
 
     /// How long a failed lookup is remembered: a definite answer (404, 403,
     /// a body that is not a peer) as long as a record, a transient one
-    /// (transport failure, time-out, 401, 429, 5xx) briefly (defect 8).
-    pub fn negative_ttl(&self, kind: &ErrorKind) -> Duration {
+    /// (transport failure, time-out, 401, 429, 5xx) briefly, so a network
+    /// blip does not hide a peer for a whole TTL.
+    pub(crate) fn negative_ttl(&self, kind: &ErrorKind) -> Duration {
         match kind {
             ErrorKind::HttpStatus { status: 400 | 403 | 404 | 410, .. }
             | ErrorKind::BadJson { .. }
@@ -116,7 +130,7 @@ impl<P: Pending> Directory<P> {
 
     /// Stores the outcome of a lookup of `key`. A failure never replaces a
     /// fresh record (one a `peers` listing stored while the lookup was in flight).
-    pub fn store(&mut self, key: Key, outcome: &Result<Peer, ErrorKind>, now: u64) {
+    pub(crate) fn store(&mut self, key: Key, outcome: &Result<Peer, ErrorKind>, now: u64) {
         match outcome {
             Ok(peer) => self.store_peer(key, peer.clone(), now),
             Err(_) if matches!(self.records.peek(&key, now), Some(Some(_))) => {}
@@ -137,7 +151,7 @@ impl<P: Pending> Directory<P> {
 
     /// Records a `peers` listing made as `source`: caches each record and
     /// routes each peer through `source` (the last listing wins).
-    pub fn record_listing(&mut self, source: (u128, &str), peers: &[Peer], now: u64) {
+    pub(crate) fn record_listing(&mut self, source: (u128, &str), peers: &[Peer], now: u64) {
         for peer in peers {
             let Some(bits) = crate::ids::validate_peer_id(&peer.id).and_then(|id| crate::ids::id_bits(&id)) else {
                 continue;
@@ -148,34 +162,34 @@ impl<P: Pending> Directory<P> {
     }
 
     /// The source (bits and id) whose listing last included `peer`.
-    pub fn route(&self, peer: u128) -> Option<(u128, &str)> {
+    pub(crate) fn route(&self, peer: u128) -> Option<(u128, &str)> {
         self.routes.peek(&peer, 0).map(|(bits, id)| (*bits, id.as_str()))
     }
 
     /// The display name of `key`'s peer, as last seen by that source.
-    pub fn name(&self, key: Key) -> Option<&str> {
+    pub(crate) fn name(&self, key: Key) -> Option<&str> {
         self.names.peek(&key, 0).map(String::as_str)
     }
 
     /// Whether a lookup of `key` is in flight.
-    pub fn is_in_flight(&self, key: Key) -> bool {
+    pub(crate) fn is_in_flight(&self, key: Key) -> bool {
         self.in_flight.iter().any(|f| f.key == key)
     }
 
     /// Whether another request may be started.
-    pub fn has_room(&self) -> bool {
+    pub(crate) fn has_room(&self) -> bool {
         self.in_flight.len() < self.policy.max_in_flight as usize
     }
 
     /// Keeps a started lookup of `key` until it completes.
-    pub fn track(&mut self, key: Key, peer: String, pending: P) {
+    pub(crate) fn track(&mut self, key: Key, peer: String, pending: P) {
         self.in_flight.push(InFlight { key, peer, pending });
     }
 
     /// Stores every lookup in flight that has completed, without blocking:
     /// one readiness check for all of them, then progress on those ready.
     /// `read` turns a transport outcome into a peer (the discovery parser).
-    pub fn harvest_all<T: Transport<Pending = P>>(
+    pub(crate) fn harvest_all<T: Transport<Pending = P>>(
         &mut self,
         transport: &mut T,
         now: u64,
@@ -192,7 +206,7 @@ impl<P: Pending> Directory<P> {
     /// (taking turns, so each is looked at within `in-flight / budget`
     /// calls), plus `key`'s own lookup if it is in flight. This keeps the
     /// cost of every call bounded however many lookups are in flight.
-    pub fn harvest_some(
+    pub(crate) fn harvest_some(
         &mut self,
         budget: usize,
         key: Option<Key>,
@@ -241,17 +255,17 @@ impl<P: Pending> Directory<P> {
     }
 
     /// The requests in flight, to wait on.
-    pub fn pending(&self) -> Vec<&P> {
+    pub(crate) fn pending(&self) -> Vec<&P> {
         self.in_flight.iter().map(|f| &f.pending).collect()
     }
 
     /// Lookups in flight.
-    pub fn in_flight(&self) -> usize {
+    pub(crate) fn in_flight(&self) -> usize {
         self.in_flight.len()
     }
 
     /// The counters.
-    pub fn stats(&self) -> Stats {
+    pub(crate) fn stats(&self) -> Stats {
         Stats {
             entries: self.records.len() as u32,
             hits: self.hits,

@@ -1,7 +1,7 @@
 //! Typed errors and the human text each call renders for them.
 //!
 //! Every error carries what happened ([`ErrorKind`], mirrored by the WIT
-//! `error-kind`) and the message the reference client printed in that
+//! `error-kind`) and the message the Python client printed in that
 //! situation, extended with where it happened. Messages are never empty and
 //! never contain a token ([`Error::redact`]).
 
@@ -11,11 +11,11 @@ use wasi::http::types::ErrorCode;
 use crate::ids::quote_input;
 
 /// How much of a response body an error quotes.
-pub const EXCERPT_CHARS: usize = 200;
+pub(crate) const EXCERPT_CHARS: usize = 200;
 
 /// What went wrong. One case per WIT `error-kind` case.
 #[derive(Debug, Clone)]
-pub enum ErrorKind {
+pub(crate) enum ErrorKind {
     /// An id argument is not a UUID; no request was made.
     InvalidId {
         /// Which argument.
@@ -25,6 +25,9 @@ pub enum ErrorKind {
     },
     /// The configuration is unusable.
     InvalidConfig(String),
+    /// The host failed to provide what the component needs from it (e.g.
+    /// no randomness for message ids); nothing was sent.
+    HostFailure(String),
     /// The transport could not complete the request.
     Transport {
         /// Requested URL.
@@ -128,7 +131,7 @@ pub enum ErrorKind {
 
 /// One attempt of a send: what happened and the wait chosen before the next.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Attempt {
+pub(crate) struct Attempt {
     /// Attempt number, from 1.
     pub number: u32,
     /// What happened (`HTTP 503`, `connection refused …`, `ok`).
@@ -142,7 +145,7 @@ pub struct Attempt {
 /// An error: what happened and the text to show for it.
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("{message}")]
-pub struct Error {
+pub(crate) struct Error {
     /// What happened.
     pub kind: ErrorKind,
     /// Human text; never empty, never a token.
@@ -153,19 +156,19 @@ pub struct Error {
 
 impl Error {
     /// An error with its rendered message.
-    pub fn new(kind: ErrorKind, message: String) -> Self {
+    pub(crate) fn new(kind: ErrorKind, message: String) -> Self {
         Self { kind, message, attempts: Vec::new() }
     }
 
     /// An invalid id argument (`param` names it).
-    pub fn invalid_id(param: &str, value: &str) -> Self {
+    pub(crate) fn invalid_id(param: &str, value: &str) -> Self {
         let value = quote_input(value, 80);
         let message = format!("invalid {param} (expected a UUID): {value}");
         Self::new(ErrorKind::InvalidId { param: param.into(), value }, message)
     }
 
     /// A task id that cannot be sent (empty, too long, control characters).
-    pub fn invalid_task_id(value: &str) -> Self {
+    pub(crate) fn invalid_task_id(value: &str) -> Self {
         let value = quote_input(value, 80);
         let message = format!(
             "invalid task-id (expected 1 to {} bytes without control characters): {value}",
@@ -178,7 +181,7 @@ impl Error {
     /// carries (message, kind fields, attempt trace) with `[redacted]` — a
     /// server that echoes a request's `Authorization` header must not leak
     /// it through us.
-    pub fn redact<'a>(mut self, secrets: impl IntoIterator<Item = &'a str>) -> Self {
+    pub(crate) fn redact<'a>(mut self, secrets: impl IntoIterator<Item = &'a str>) -> Self {
         let secrets: Vec<&str> = secrets.into_iter().filter(|s| !s.is_empty()).collect();
         if !secrets.is_empty() {
             for text in self.texts_mut() {
@@ -193,12 +196,12 @@ impl Error {
     /// Every text the error carries: the message, each string of its kind
     /// (a host's error-code detail included) and each attempt's outcome.
     /// No wildcard below: a new kind must say what text it holds.
-    pub fn texts_mut(&mut self) -> Vec<&mut String> {
+    pub(crate) fn texts_mut(&mut self) -> Vec<&mut String> {
         let mut texts: Vec<&mut String> = vec![&mut self.message];
         texts.extend(self.attempts.iter_mut().map(|a| &mut a.outcome));
         match &mut self.kind {
             ErrorKind::InvalidId { param, value } => texts.extend([param, value]),
-            ErrorKind::InvalidConfig(text) => texts.push(text),
+            ErrorKind::InvalidConfig(text) | ErrorKind::HostFailure(text) => texts.push(text),
             ErrorKind::Transport { url, code, attempt: _ } => {
                 texts.push(url);
                 texts.extend(code_texts(code));
@@ -242,7 +245,7 @@ fn code_texts(code: &mut ErrorCode) -> Vec<&mut String> {
 }
 
 /// Replaces every occurrence of `secret` in `text` with `[redacted]`.
-pub fn scrub(text: &mut String, secret: &str) {
+pub(crate) fn scrub(text: &mut String, secret: &str) {
     if !secret.is_empty() && text.contains(secret) {
         *text = text.replace(secret, "[redacted]");
     }
@@ -250,7 +253,7 @@ pub fn scrub(text: &mut String, secret: &str) {
 
 /// The first [`EXCERPT_CHARS`] characters of a body, lossily decoded, with
 /// control characters escaped so it stays on one line.
-pub fn excerpt(body: &[u8]) -> String {
+pub(crate) fn excerpt(body: &[u8]) -> String {
     let head = &body[..body.len().min(EXCERPT_CHARS * 4)];
     let text = String::from_utf8_lossy(head);
     let mut out = String::new();
@@ -268,8 +271,9 @@ pub fn excerpt(body: &[u8]) -> String {
     out
 }
 
-/// The Python type name of a JSON value, as the reference's diagnostics print it.
-pub fn json_type_name(value: &Value) -> &'static str {
+/// The Python type name of a JSON value, as the Python client's diagnostics
+/// print it (`type(data).__name__`).
+pub(crate) fn json_type_name(value: &Value) -> &'static str {
     match value {
         Value::Null => "NoneType",
         Value::Bool(_) => "bool",
@@ -283,7 +287,7 @@ pub fn json_type_name(value: &Value) -> &'static str {
 
 /// A readable, never empty, description of a `wasi:http` error code: what it
 /// means, then its WIT name.
-pub fn describe_code(code: &ErrorCode) -> String {
+pub(crate) fn describe_code(code: &ErrorCode) -> String {
     use ErrorCode as E;
     let opt = |v: &Option<String>| v.as_deref().map(|s| format!(": {}", quote_input(s, 80))).unwrap_or_default();
     let (text, name) = match code {
@@ -347,11 +351,12 @@ pub fn describe_code(code: &ErrorCode) -> String {
 }
 
 /// The generic detail of a kind, for messages of calls that have no
-/// reference wording of their own.
-pub fn detail(kind: &ErrorKind) -> String {
+/// Python-client wording of their own.
+pub(crate) fn detail(kind: &ErrorKind) -> String {
     match kind {
         ErrorKind::InvalidId { param, value } => format!("invalid {param} (expected a UUID): {value}"),
         ErrorKind::InvalidConfig(msg) => format!("invalid config: {msg}"),
+        ErrorKind::HostFailure(msg) => format!("host failure: {msg}"),
         ErrorKind::Transport { url, code, attempt: _ } => {
             format!("{} [target={url}]", describe_code(code))
         }
@@ -385,23 +390,23 @@ pub fn detail(kind: &ErrorKind) -> String {
     }
 }
 
-/// An A2A call's error: the kind, the reference's `[A2A_ERROR] …` text,
+/// An A2A call's error: the kind, the Python client's `[A2A_ERROR] …` text,
 /// every secret redacted.
-pub fn a2a_error<'a>(kind: ErrorKind, secrets: impl IntoIterator<Item = &'a str>) -> Error {
-    let message = send_message(&kind);
+pub(crate) fn a2a_error<'a>(kind: ErrorKind, secrets: impl IntoIterator<Item = &'a str>) -> Error {
+    let message = send_failure_text(&kind);
     Error::new(kind, message).redact(secrets)
 }
 
-/// The reference's `[A2A_ERROR] … [target=…]` text of an A2A call's error.
-pub fn send_message(kind: &ErrorKind) -> String {
+/// The Python client's `[A2A_ERROR] … [target=…]` text of an A2A call's error.
+pub(crate) fn send_failure_text(kind: &ErrorKind) -> String {
     match kind {
-        // The reference's own words for a bad peer id (no target: nothing was sent).
+        // The Python client's own words for a bad peer id (no target: nothing was sent).
         ErrorKind::InvalidId { param, value } if param == "peer-id" => {
             format!("[A2A_ERROR] invalid peer_id (expected UUID): {value}")
         }
         // The agent's own text, exactly: callers compare it.
         ErrorKind::AgentError { text, .. } => format!("[A2A_ERROR] {text}"),
-        // The shape detail first, as the reference words it.
+        // The shape detail first, as the Python client words it.
         ErrorKind::UnexpectedShape { url, detail, .. } => format!("[A2A_ERROR] {detail} [target={url}]"),
         other => format!("[A2A_ERROR] {}", detail(other)),
     }
@@ -415,10 +420,11 @@ fn quoted_excerpt(excerpt: &str) -> String {
     }
 }
 
-/// The reference's `get_peers_with_diagnostic` text for a failed `peers`
-/// call, naming the workspace actually queried (defect 6) and never empty
-/// (defect 15), followed by the target.
-pub fn peers_diagnostic(kind: &ErrorKind, platform: &str, source: &str) -> String {
+/// The Python client's `get_peers_with_diagnostic` text for a failed `peers`
+/// call, followed by the target. A 404 names the workspace actually queried,
+/// not this client's own, and a time-out still gets a description: the text
+/// is never empty.
+pub(crate) fn peers_diagnostic(kind: &ErrorKind, platform: &str, source: &str) -> String {
     let target = |url: &str| format!(" [target={url}]");
     match kind {
         ErrorKind::Transport { url, code, .. } => {
@@ -431,11 +437,11 @@ pub fn peers_diagnostic(kind: &ErrorKind, platform: &str, source: &str) -> Strin
         ErrorKind::BadJson { url, status, detail, .. } => {
             format!("Platform returned {status} but body was not JSON: {detail}{}", target(url))
         }
-        // A list with an item that is no peer: not the reference's "not a list".
+        // A list with an item that is no peer: not the Python client's "not a list".
         ErrorKind::UnexpectedShape { url, status, detail, .. } if detail.starts_with("list item") => {
             format!("Platform returned {status} but {detail}{}", target(url))
         }
-        // The reference's fixed texts, exactly (the target is in the error's kind).
+        // The Python client's fixed texts, exactly (the target is in the error's kind).
         ErrorKind::UnexpectedShape { status, detail, .. } => {
             format!("Platform returned {status} but body was not a list: {detail}")
         }
@@ -455,10 +461,10 @@ pub fn peers_diagnostic(kind: &ErrorKind, platform: &str, source: &str) -> Strin
     }
 }
 
-/// Text of a failed `workspace-info`: the reference's words (`not found`,
-/// `removed`: exactly, the status, hint and target are in the kind), with
-/// 401/403 and 5xx told apart from "not found" (defect 10).
-pub fn workspace_info_message(kind: &ErrorKind, source: &str) -> String {
+/// Text of a failed `workspace-info`: the Python client's words (`not found`,
+/// `removed`: exactly, the status, hint and target are in the kind), except
+/// that 401/403 and 5xx get their own texts instead of passing for "not found".
+pub(crate) fn workspace_info_message(kind: &ErrorKind, source: &str) -> String {
     match kind {
         ErrorKind::HttpStatus { url, status: status @ (401 | 403), .. } => format!(
             "authentication failed (HTTP {status}) reading workspace {source}: the bearer token may be invalid — restarting the workspace usually re-mints it [target={url}]"
@@ -466,15 +472,15 @@ pub fn workspace_info_message(kind: &ErrorKind, source: &str) -> String {
         ErrorKind::HttpStatus { url, status: status @ 500..=599, .. } => {
             format!("platform error (HTTP {status}) reading workspace {source} [target={url}]")
         }
-        // Every other status (404, 400, 302, …), as the reference answers it.
+        // Every other status (404, 400, 302, …), as the Python client answers it.
         ErrorKind::HttpStatus { .. } => "not found".to_owned(),
         ErrorKind::Removed { .. } => "removed".to_owned(),
         other => format!("workspace info for {source} failed: {}", detail(other)),
     }
 }
 
-/// Text of a failed `discover-peer`, in the words of the reference's log line.
-pub fn discover_message(kind: &ErrorKind, peer: &str) -> String {
+/// Text of a failed `discover-peer`, in the words of the Python client's log line.
+pub(crate) fn discover_message(kind: &ErrorKind, peer: &str) -> String {
     match kind {
         ErrorKind::HttpStatus { url, status: 404, .. } => {
             format!("Discovery failed for {peer}: not found in the registry (HTTP 404) [target={url}]")
@@ -552,8 +558,8 @@ mod tests {
 
     #[test]
     fn every_code_is_described() {
-        // The reference printed "Cannot reach platform at <url>: " for a read
-        // timeout (defect 15); no code may render empty.
+        // A read timeout can stringify to nothing (the Python client then printed
+        // "Cannot reach platform at <url>: "); no code may render empty.
         for code in [
             ErrorCode::ConnectionReadTimeout,
             ErrorCode::HttpResponseTimeout,

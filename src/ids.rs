@@ -6,74 +6,38 @@
 /// Lenient on case and surrounding whitespace (ids are often hand-typed by
 /// agents), strict on everything else: no `/`, `..`, control bytes or
 /// anything that could change a URL path or break a header.
-pub fn validate_peer_id(id: &str) -> Option<String> {
+pub(crate) fn validate_peer_id(id: &str) -> Option<String> {
     id_bits(id).map(|_| id.trim().to_ascii_lowercase())
 }
 
 /// The 128 bits of a workspace id, under the same rules as
 /// [`validate_peer_id`] but without allocating: the cache's key.
-pub fn id_bits(id: &str) -> Option<u128> {
-    // A valid id is 36 ASCII bytes once trimmed, so an untrimmed 36-byte
-    // string is parsed as it is (any whitespace in it fails as a digit)
-    // and only other lengths pay for the Unicode-aware trim.
-    let bytes = if id.len() == 36 { id.as_bytes() } else { id.trim().as_bytes() };
+pub(crate) fn id_bits(id: &str) -> Option<u128> {
+    let bytes = id.trim().as_bytes();
     if bytes.len() != 36 {
         return None;
     }
-    if bytes[8] != b'-' || bytes[13] != b'-' || bytes[18] != b'-' || bytes[23] != b'-' {
-        return None;
+    let mut bits = 0u128;
+    for (i, &b) in bytes.iter().enumerate() {
+        if matches!(i, 8 | 13 | 18 | 23) {
+            if b != b'-' {
+                return None;
+            }
+            continue;
+        }
+        let digit = (b as char).to_digit(16)?;
+        bits = (bits << 4) | digit as u128;
     }
-    // Two 64-bit halves (wasm has no native 128-bit shifts), each from fixed
-    // runs of digits with no branch per byte: every table value is ORed into
-    // `seen`, whose high bits end up set if any byte was not a hex digit.
-    let mut seen = 0u8;
-    let mut hi = hex_run(&bytes[..8], 0, &mut seen);
-    hi = hex_run(&bytes[9..13], hi, &mut seen);
-    hi = hex_run(&bytes[14..18], hi, &mut seen);
-    let mut lo = hex_run(&bytes[19..23], 0, &mut seen);
-    lo = hex_run(&bytes[24..], lo, &mut seen);
-    (seen & !0x0f == 0).then_some(((hi as u128) << 64) | lo as u128)
+    Some(bits)
 }
-
-/// `acc` followed by the hex digits of `run`; each byte's table value is
-/// also ORed into `seen`.
-#[inline(always)]
-fn hex_run(run: &[u8], mut acc: u64, seen: &mut u8) -> u64 {
-    for &b in run {
-        let d = HEX[b as usize];
-        *seen |= d;
-        acc = (acc << 4) | (d & 0x0f) as u64;
-    }
-    acc
-}
-
-const NOT_HEX: u8 = 0xff;
-
-/// Each byte's hex digit value, or [`NOT_HEX`] (any value over 15 would do:
-/// [`id_bits`] only tests the high bits).
-const HEX: [u8; 256] = {
-    let mut t = [NOT_HEX; 256];
-    let mut i = 0;
-    while i < 10 {
-        t[b'0' as usize + i] = i as u8;
-        i += 1;
-    }
-    let mut i = 0;
-    while i < 6 {
-        t[b'a' as usize + i] = 10 + i as u8;
-        t[b'A' as usize + i] = 10 + i as u8;
-        i += 1;
-    }
-    t
-};
 
 /// Longest task id accepted, in bytes.
-pub const MAX_TASK_ID: usize = 256;
+pub(crate) const MAX_TASK_ID: usize = 256;
 
 /// Returns a task id as given (a peer chooses its task ids: the spec asks for
 /// no format) when it is usable: not empty, at most [`MAX_TASK_ID`] bytes,
 /// and free of control characters — it only ever travels inside a JSON body.
-pub fn validate_task_id(id: &str) -> Option<&str> {
+pub(crate) fn validate_task_id(id: &str) -> Option<&str> {
     let ok = !id.is_empty() && id.len() <= MAX_TASK_ID && !id.chars().any(char::is_control);
     ok.then_some(id)
 }
@@ -81,7 +45,7 @@ pub fn validate_task_id(id: &str) -> Option<&str> {
 /// Renders untrusted input for an error message: escaped (no raw control
 /// bytes or newlines) and cut to `max` characters, so a hostile argument
 /// cannot forge extra lines in a log.
-pub fn quote_input(input: &str, max: usize) -> String {
+pub(crate) fn quote_input(input: &str, max: usize) -> String {
     let mut out = String::with_capacity(input.len().min(max) + 2);
     out.push('\'');
     for (n, c) in input.chars().enumerate() {

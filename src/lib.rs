@@ -7,33 +7,31 @@
 // `Error` is the typed value that crosses to WIT (kind, message, attempt
 // trace); it is returned once per call, never on a hot path, so it is not boxed.
 #![allow(clippy::result_large_err)]
+#![deny(unsafe_code)]
+#![warn(unreachable_pub)]
+// The modules' one consumer, the component glue, is wasm32-only: natively
+// (unit tests, the testing kit) much of the crate is unused, so dead code is
+// reported by the wasm32 build, the one that ships.
+#![cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 
-pub mod a2a;
-#[cfg(any(test, all(target_arch = "wasm32", not(target_feature = "atomics"))))]
-mod allocator;
-pub mod cache;
-pub mod card;
-#[cfg(any(test, feature = "testing"))]
-pub mod checks;
-pub mod client;
-pub mod config;
-pub mod directory;
-pub mod error;
-pub mod ids;
-pub mod messaging;
-pub mod platform;
-pub mod retry;
-pub mod sse;
-pub mod streaming;
+mod a2a;
+mod cache;
+mod card;
+mod client;
+mod config;
+mod directory;
+mod error;
+mod ids;
+mod messaging;
+mod platform;
+mod retry;
+mod sse;
+mod streaming;
+/// The scripted transport and the property checks (`testing::checks`) the
+/// fuzz targets and the harness's fuzzer drive; never part of the component.
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
-pub mod transport;
-
-/// Small blocks recycled per size class (see [`allocator`]); only where
-/// wasm has no threads, as the allocator does no locking.
-#[cfg(all(target_arch = "wasm32", not(target_feature = "atomics")))]
-#[global_allocator]
-static ALLOCATOR: allocator::Recycling = allocator::Recycling::new(std::alloc::System);
+mod transport;
 
 #[cfg(target_arch = "wasm32")]
 mod component {
@@ -50,7 +48,12 @@ mod component {
     use crate::streaming;
     use crate::transport::{WasiHttp, WasiStream};
 
-    wit_bindgen::generate!({
+    // The generated glue is the crate's only unsafe code: the canonical ABI
+    // (exported symbols, raw pointers into linear memory) cannot be written
+    // without it.
+    #[allow(unsafe_code)]
+    mod bindings {
+        wit_bindgen::generate!({
         path: "wit",
         world: "a2a-client",
         with: {
@@ -64,9 +67,12 @@ mod component {
             "wasi:random/random@0.2.12": ::wasi::random::random,
         },
         generate_all,
-    });
+        });
+        use super::Component;
+        export!(Component with_types_in self);
+    }
 
-    use exports::a2a::client::api as wit;
+    use bindings::exports::a2a::client::api as wit;
 
     struct Component;
 
@@ -171,17 +177,19 @@ mod component {
             self.core.borrow_mut().set_token(&workspace_id, token).map_err(to_wit)
         }
 
-        fn discover_peer(&self, peer_id: String, source: Option<String>) -> Result<wit::Peer, wit::Error> {
-            self.core.borrow_mut().discover_peer(&peer_id, source.as_deref(), now()).map(to_wit_peer).map_err(to_wit)
+        fn discover_peer(&self, peer_id: String, options: wit::CallOptions) -> Result<wit::Peer, wit::Error> {
+            let source = options.source.as_deref();
+            self.core.borrow_mut().discover_peer(&peer_id, source, now()).map(to_wit_peer).map_err(to_wit)
         }
 
-        fn peers(&self, query: Option<String>, source: Option<String>) -> Result<Vec<wit::Peer>, wit::Error> {
-            let peers = self.core.borrow_mut().peers(query.as_deref(), source.as_deref(), now()).map_err(to_wit)?;
+        fn peers(&self, query: Option<String>, options: wit::CallOptions) -> Result<Vec<wit::Peer>, wit::Error> {
+            let source = options.source.as_deref();
+            let peers = self.core.borrow_mut().peers(query.as_deref(), source, now()).map_err(to_wit)?;
             Ok(peers.into_iter().map(to_wit_peer).collect())
         }
 
-        fn workspace_info(&self, source: Option<String>) -> Result<wit::Workspace, wit::Error> {
-            let w = self.core.borrow_mut().workspace_info(source.as_deref(), now()).map_err(to_wit)?;
+        fn workspace_info(&self, options: wit::CallOptions) -> Result<wit::Workspace, wit::Error> {
+            let w = self.core.borrow_mut().workspace_info(options.source.as_deref(), now()).map_err(to_wit)?;
             Ok(wit::Workspace { id: w.id, name: w.name, role: w.role, status: w.status, raw: w.raw })
         }
 
@@ -189,12 +197,12 @@ mod component {
             self.core.borrow().agent_card_url(&peer_id).map_err(to_wit)
         }
 
-        fn enrich_peer_metadata(&self, peer_id: String, source: Option<String>) -> Option<wit::Peer> {
-            self.core.borrow_mut().enrich(&peer_id, source.as_deref(), now()).map(to_wit_peer)
+        fn enrich_peer_metadata(&self, peer_id: String, options: wit::CallOptions) -> Option<wit::Peer> {
+            self.core.borrow_mut().enrich(&peer_id, options.source.as_deref(), now()).map(to_wit_peer)
         }
 
-        fn enrich_peer_metadata_nonblocking(&self, peer_id: String, source: Option<String>) -> Option<wit::Peer> {
-            self.core.borrow_mut().enrich_nonblocking(&peer_id, source.as_deref(), now()).map(to_wit_peer)
+        fn enrich_peer_metadata_nonblocking(&self, peer_id: String, options: wit::CallOptions) -> Option<wit::Peer> {
+            self.core.borrow_mut().enrich_nonblocking(&peer_id, options.source.as_deref(), now()).map(to_wit_peer)
         }
 
         fn await_enrichment(&self, timeout_ms: u32) -> u32 {
@@ -213,22 +221,12 @@ mod component {
             &self,
             peer_id: String,
             text: String,
-            source: Option<String>,
-        ) -> Result<wit::Reply, wit::Error> {
-            let options = wit::CallOptions { source, protocol: None };
-            self.send_message_with(peer_id, text, options)
-        }
-
-        fn send_message_with(
-            &self,
-            peer_id: String,
-            text: String,
             options: wit::CallOptions,
         ) -> Result<wit::Reply, wit::Error> {
             let ids = new_ids().map_err(to_wit)?;
             let protocol = options.protocol.map(from_wit_protocol);
             let source = options.source.as_deref();
-            let sent = self.core.borrow_mut().send_message_with(&peer_id, &text, source, protocol, &mut WasiEnv, ids);
+            let sent = self.core.borrow_mut().send_message(&peer_id, &text, source, protocol, &mut WasiEnv, ids);
             sent.map(to_wit_reply).map_err(to_wit)
         }
 
@@ -277,8 +275,9 @@ mod component {
             self.task(Call::CancelTask, &peer_id, &task_id, options)
         }
 
-        fn agent_card(&self, peer_id: String, source: Option<String>) -> Result<wit::AgentCard, wit::Error> {
-            self.core.borrow_mut().agent_card(&peer_id, source.as_deref(), now()).map(to_wit_card).map_err(to_wit)
+        fn agent_card(&self, peer_id: String, options: wit::CallOptions) -> Result<wit::AgentCard, wit::Error> {
+            let source = options.source.as_deref();
+            self.core.borrow_mut().agent_card(&peer_id, source, now()).map(to_wit_card).map_err(to_wit)
         }
 
         fn stats(&self) -> wit::CacheStats {
@@ -320,7 +319,7 @@ mod component {
         match (uuid(), uuid()) {
             (Ok(request_id), Ok(message_id)) => Ok(SendIds { request_id, message_id }),
             _ => Err(Error::new(
-                ErrorKind::InvalidConfig("the host gave no randomness (wasi:random)".into()),
+                ErrorKind::HostFailure("the host gave no randomness (wasi:random)".into()),
                 "[A2A_ERROR] the host gave no randomness (wasi:random) for the message ids".into(),
             )),
         }
@@ -464,6 +463,7 @@ mod component {
         let kind = match e.kind {
             ErrorKind::InvalidId { param, value } => K::InvalidId(wit::InvalidId { param, value }),
             ErrorKind::InvalidConfig(msg) => K::InvalidConfig(msg),
+            ErrorKind::HostFailure(msg) => K::HostFailure(msg),
             ErrorKind::Transport { url, code, attempt } => K::Transport(wit::TransportFailure { url, code, attempt }),
             ErrorKind::TimedOut { url, after_ms } => K::TimedOut(wit::TimedOut { url, after_ms }),
             ErrorKind::HttpStatus { url, status, excerpt } => {
@@ -490,6 +490,4 @@ mod component {
         };
         wit::Error { kind, message: e.message, attempts: e.attempts.into_iter().map(to_wit_attempt).collect() }
     }
-
-    export!(Component);
 }

@@ -14,7 +14,7 @@ use crate::transport::{Method, Pending, Request, Response, Transport, TransportE
 
 /// A successful send: the reply and how it was obtained.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Sent {
+pub(crate) struct Sent {
     /// The reply.
     pub reply: Reply,
     /// The ids used by every attempt.
@@ -27,7 +27,7 @@ pub struct Sent {
 
 /// A successful JSON-RPC call: the reply and every attempt.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Answered {
+pub(crate) struct Answered {
     /// The reply.
     pub reply: Reply,
     /// Every attempt, the last one successful.
@@ -36,7 +36,7 @@ pub struct Answered {
 
 /// What the host supplies to a send: randomness for jitter, the wall clock
 /// for `Retry-After` dates, and the monotonic clock for the budget.
-pub trait SendEnv {
+pub(crate) trait SendEnv {
     /// A number in `[0, 1)`.
     fn random(&mut self) -> f64;
     /// Seconds since the Unix epoch.
@@ -93,7 +93,7 @@ fn read_response(url: &str, resp: &Response, unix_now: impl FnOnce() -> u64) -> 
 
 /// The headers of an A2A call through the proxy: the source's
 /// `X-Workspace-ID` and token, the JSON body's type, the version header.
-pub fn a2a_headers(cfg: &Config, source: &str, protocol: Protocol) -> Vec<(&'static str, String)> {
+pub(crate) fn a2a_headers(cfg: &Config, source: &str, protocol: Protocol) -> Vec<(&'static str, String)> {
     let mut headers = source_headers(cfg, source);
     headers.push(("content-type", "application/json".into()));
     headers.extend(protocol.version_header());
@@ -102,14 +102,19 @@ pub fn a2a_headers(cfg: &Config, source: &str, protocol: Protocol) -> Vec<(&'sta
 
 /// The error of a response that is not a reply (a status that is not 2xx,
 /// a body that is no JSON-RPC reply), as a send renders it.
-pub fn response_error(cfg: &Config, url: &str, resp: &Response, unix_now: impl FnOnce() -> u64) -> Option<Error> {
+pub(crate) fn response_error(
+    cfg: &Config,
+    url: &str,
+    resp: &Response,
+    unix_now: impl FnOnce() -> u64,
+) -> Option<Error> {
     let failure = read_response(url, resp, unix_now).err()?;
     Some(error::a2a_error(failure.kind, cfg.tokens.values().map(String::as_str)))
 }
 
 /// Refuses a request body over `max-body-bytes` before anything is sent: a
 /// peer behind the proxy would refuse it anyway, after the upload.
-pub fn check_request_size(cfg: &Config, url: &str, body: &[u8]) -> Result<(), Error> {
+pub(crate) fn check_request_size(cfg: &Config, url: &str, body: &[u8]) -> Result<(), Error> {
     if body.len() <= cfg.max_body_bytes {
         return Ok(());
     }
@@ -150,7 +155,7 @@ fn outcome_of(kind: &ErrorKind) -> String {
 /// Sends `text` to `peer` as `source` (both canonical) in `protocol`,
 /// retrying transient failures per the config's retry policy and `budget`.
 #[allow(clippy::too_many_arguments)]
-pub fn send_message<T: Transport>(
+pub(crate) fn send_message<T: Transport>(
     t: &mut T,
     cfg: &Config,
     budget: &mut RetryBudget,
@@ -169,7 +174,7 @@ pub fn send_message<T: Transport>(
 /// One JSON-RPC call: `body`, in `protocol`, to `peer` as `source` (both
 /// canonical) through the platform proxy.
 #[derive(Debug, Clone)]
-pub struct Job {
+pub(crate) struct Job {
     /// The peer.
     pub peer: String,
     /// The workspace the call acts as.
@@ -182,7 +187,7 @@ pub struct Job {
 
 /// One JSON-RPC call with the retries, budget and trace of a send.
 #[allow(clippy::too_many_arguments)]
-pub fn call<T: Transport>(
+pub(crate) fn call<T: Transport>(
     t: &mut T,
     cfg: &Config,
     budget: &mut RetryBudget,
@@ -200,7 +205,7 @@ pub fn call<T: Transport>(
 }
 
 /// Where one call of [`call_many`] stands.
-enum Stage<P, Tm> {
+enum CallState<P, Tm> {
     /// An attempt is due.
     Due,
     /// An attempt in flight, started at this monotonic time.
@@ -221,7 +226,7 @@ struct Run<P, Tm> {
     /// The hard stop of the whole call, in real time whatever the guest's clock says.
     hard_stop: Tm,
     attempts: Vec<Attempt>,
-    stage: Stage<P, Tm>,
+    stage: CallState<P, Tm>,
 }
 
 /// Several JSON-RPC calls at once (`send-many`): every attempt of every
@@ -229,7 +234,7 @@ struct Run<P, Tm> {
 /// each call keeps its own retry schedule, budget and trace — so the wall
 /// time is about that of the slowest call, not the sum. One outcome per
 /// job, in order. With one job, this is a plain call.
-pub fn call_many<T: Transport>(
+pub(crate) fn call_many<T: Transport>(
     t: &mut T,
     cfg: &Config,
     budget: &mut RetryBudget,
@@ -246,8 +251,8 @@ pub fn call_many<T: Transport>(
             let path = format!("/workspaces/{}/a2a", job.peer);
             let url = cfg.platform.url(&path);
             let stage = match check_request_size(cfg, &url, &job.body) {
-                Ok(()) => Stage::Due,
-                Err(e) => Stage::Done(Err(e)),
+                Ok(()) => CallState::Due,
+                Err(e) => CallState::Done(Err(e)),
             };
             Run {
                 headers: a2a_headers(cfg, &job.source, job.protocol),
@@ -265,7 +270,7 @@ pub fn call_many<T: Transport>(
 
     loop {
         // Start every attempt that is due.
-        for run in runs.iter_mut().filter(|r| matches!(r.stage, Stage::Due)) {
+        for run in runs.iter_mut().filter(|r| matches!(r.stage, CallState::Due)) {
             let now = unused_reading.take().unwrap_or_else(|| env.mono_now());
             let remaining = policy.total_budget.saturating_sub(Duration::from_nanos(now.saturating_sub(run.started)));
             let req = Request {
@@ -279,20 +284,22 @@ pub fn call_many<T: Transport>(
                 max_body_bytes: cfg.max_body_bytes,
             };
             match t.start(&cfg.platform, &req) {
-                Ok(pending) => run.stage = Stage::InFlight(pending, now),
+                Ok(pending) => run.stage = CallState::InFlight(pending, now),
                 Err(e) => settle(t, cfg, budget, env, run, Err(e), now),
             }
         }
-        if runs.iter().all(|r| matches!(r.stage, Stage::Done(_))) {
+        if runs.iter().all(|r| matches!(r.stage, CallState::Done(_))) {
             break;
         }
         // One wait for everything in flight and the earliest end of a backoff.
         {
-            let pending: Vec<&T::Pending> =
-                runs.iter().filter_map(|r| if let Stage::InFlight(p, _) = &r.stage { Some(p) } else { None }).collect();
+            let pending: Vec<&T::Pending> = runs
+                .iter()
+                .filter_map(|r| if let CallState::InFlight(p, _) = &r.stage { Some(p) } else { None })
+                .collect();
             let next = runs
                 .iter()
-                .filter_map(|r| if let Stage::Backoff(timer, due) = &r.stage { Some((due, timer)) } else { None })
+                .filter_map(|r| if let CallState::Backoff(timer, due) = &r.stage { Some((due, timer)) } else { None })
                 .min_by_key(|(due, _)| **due)
                 .map(|(_, timer)| timer);
             t.wait(&pending, next);
@@ -300,24 +307,24 @@ pub fn call_many<T: Transport>(
         // Progress: finished attempts settle, ended backoffs become due.
         for run in runs.iter_mut() {
             match &mut run.stage {
-                Stage::InFlight(pending, started) => {
+                CallState::InFlight(pending, started) => {
                     let started = *started;
                     if let Some(outcome) = pending.poll() {
                         settle(t, cfg, budget, env, run, outcome, started);
                     }
                 }
-                Stage::Backoff(timer, _) => {
+                CallState::Backoff(timer, _) => {
                     if t.expired(timer) || t.expired(&run.hard_stop) {
-                        run.stage = Stage::Due;
+                        run.stage = CallState::Due;
                     }
                 }
-                Stage::Due | Stage::Done(_) => {}
+                CallState::Due | CallState::Done(_) => {}
             }
         }
     }
     runs.into_iter()
         .map(|r| match r.stage {
-            Stage::Done(outcome) => outcome,
+            CallState::Done(outcome) => outcome,
             _ => unreachable!("every run is done"),
         })
         .collect()
@@ -342,7 +349,7 @@ fn settle<T: Transport>(
             Ok(reply) => {
                 budget.on_success();
                 run.attempts.push(Attempt { number, outcome: "ok".into(), delay_ms: None, took_ms });
-                run.stage = Stage::Done(Ok(Answered { reply, attempts: std::mem::take(&mut run.attempts) }));
+                run.stage = CallState::Done(Ok(Answered { reply, attempts: std::mem::take(&mut run.attempts) }));
                 return;
             }
             Err(f) => f,
@@ -385,20 +392,20 @@ fn settle<T: Transport>(
     };
     if !failure.transient || stop.is_some() {
         run.attempts.push(Attempt { number, outcome, delay_ms: None, took_ms });
-        let mut message = error::send_message(&failure.kind);
+        let mut message = error::send_failure_text(&failure.kind);
         if let Some(why) = stop {
             message.push_str(&format!(" ({why})"));
         }
         let mut err = Error::new(failure.kind, message).redact(cfg.tokens.values().map(String::as_str));
         err.attempts = std::mem::take(&mut run.attempts);
-        run.stage = Stage::Done(Err(err));
+        run.stage = CallState::Done(Err(err));
         return;
     }
     run.attempts.push(Attempt { number, outcome, delay_ms: Some(ms(delay)), took_ms });
     run.stage = if delay.is_zero() {
-        Stage::Due
+        CallState::Due
     } else {
-        Stage::Backoff(t.timer(delay), now.saturating_add(delay.as_nanos() as u64))
+        CallState::Backoff(t.timer(delay), now.saturating_add(delay.as_nanos() as u64))
     };
 }
 
@@ -454,7 +461,7 @@ mod tests {
     }
 
     #[test]
-    fn the_request_is_the_references() {
+    fn the_request_is_the_python_clients() {
         let mut t = FakeTransport::answering(200, &ok_body("hi"));
         let c = cfg(Default::default());
         let sent = send(&mut t, &c, &mut RetryBudget::new(10, 10)).unwrap();

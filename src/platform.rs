@@ -12,13 +12,13 @@ use crate::error::{
 };
 use crate::transport::{Method, Request, Response, Transport, TransportError};
 
-/// The reference's hint when a 410 body carries none.
-pub const DEFAULT_REMOVED_HINT: &str =
+/// The Python client's hint when a 410 body carries none.
+pub(crate) const DEFAULT_REMOVED_HINT: &str =
     "Workspace was deleted on the platform. Regenerate workspace + token from the canvas → Tokens tab.";
 
 /// A peer as the registry describes it.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Peer {
+pub(crate) struct Peer {
     /// Workspace id.
     pub id: String,
     /// Display name.
@@ -43,7 +43,7 @@ pub struct Peer {
 
 /// A workspace's own record.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Workspace {
+pub(crate) struct Workspace {
     /// Workspace id.
     pub id: String,
     /// Display name.
@@ -62,7 +62,7 @@ fn str_field(obj: &Map<String, Value>, key: &str) -> Option<String> {
 
 impl Peer {
     /// Reads the well-known fields of a registry object describing `id`.
-    pub fn from_object(obj: &Map<String, Value>, id: String) -> Self {
+    pub(crate) fn from_object(obj: &Map<String, Value>, id: String) -> Self {
         Self {
             id,
             name: str_field(obj, "name"),
@@ -78,15 +78,15 @@ impl Peer {
     }
 }
 
-/// The headers the reference's `self_source_headers(src)` gave: the source id
+/// The headers the Python client's `self_source_headers(src)` gave: the source id
 /// and, when the source has a token, its bearer token.
-pub fn source_headers(cfg: &Config, source: &str) -> Vec<(&'static str, String)> {
+pub(crate) fn source_headers(cfg: &Config, source: &str) -> Vec<(&'static str, String)> {
     let mut headers = vec![("x-workspace-id", source.to_owned())];
     headers.extend(auth_header(cfg, source));
     headers
 }
 
-/// The reference's `auth_headers(src)`: a bearer token, or nothing.
+/// The Python client's `auth_headers(src)`: a bearer token, or nothing.
 fn auth_header(cfg: &Config, source: &str) -> Option<(&'static str, String)> {
     cfg.tokens.get(source).map(|t| ("authorization", format!("Bearer {t}")))
 }
@@ -105,7 +105,7 @@ fn get(cfg: &Config, path: String, headers: Vec<(&'static str, String)>) -> Requ
 }
 
 /// Turns a transport failure into an error kind for `url`.
-pub fn transport_kind(err: TransportError, url: &str) -> ErrorKind {
+pub(crate) fn transport_kind(err: TransportError, url: &str) -> ErrorKind {
     match err {
         TransportError::Code(code) => ErrorKind::Transport { url: url.into(), code, attempt: 1 },
         TransportError::TimedOut(d) => {
@@ -121,12 +121,12 @@ fn fetch(t: &mut impl Transport, cfg: &Config, req: Request) -> Result<Response,
     t.send(&cfg.platform, &req).map_err(|e| transport_kind(e, &url))
 }
 
-pub fn status_kind(url: &str, resp: &Response) -> ErrorKind {
+pub(crate) fn status_kind(url: &str, resp: &Response) -> ErrorKind {
     ErrorKind::HttpStatus { url: url.into(), status: resp.status, excerpt: excerpt(&resp.body) }
 }
 
 /// Parses a 2xx body as JSON.
-pub fn parse_json(url: &str, resp: &Response) -> Result<Value, ErrorKind> {
+pub(crate) fn parse_json(url: &str, resp: &Response) -> Result<Value, ErrorKind> {
     serde_json::from_slice(&resp.body).map_err(|e| ErrorKind::BadJson {
         url: url.into(),
         status: resp.status,
@@ -135,7 +135,7 @@ pub fn parse_json(url: &str, resp: &Response) -> Result<Value, ErrorKind> {
     })
 }
 
-pub fn shape(url: &str, resp: &Response, detail: String) -> ErrorKind {
+pub(crate) fn shape(url: &str, resp: &Response, detail: String) -> ErrorKind {
     ErrorKind::UnexpectedShape { url: url.into(), status: resp.status, detail, excerpt: excerpt(&resp.body) }
 }
 
@@ -152,15 +152,16 @@ fn finish<T>(
 }
 
 /// The discovery request for `peer` (canonical) made as `source`.
-pub fn discover_request(cfg: &Config, peer: &str, source: &str, timeout: Duration) -> Request {
+pub(crate) fn discover_request(cfg: &Config, peer: &str, source: &str, timeout: Duration) -> Request {
     let mut req = get(cfg, format!("/registry/discover/{peer}"), source_headers(cfg, source));
     req.connect_timeout = timeout;
     req.timeout = timeout;
     req
 }
 
-/// Reads a discovery outcome: only a 200 with a JSON object is a peer (defect 7).
-pub fn discover_outcome(
+/// Reads a discovery outcome: only a 200 with a JSON object is a peer; any
+/// other JSON (a list, a string) is a shape error, since callers expect an object.
+pub(crate) fn discover_outcome(
     cfg: &Config,
     peer: &str,
     outcome: Result<Response, TransportError>,
@@ -180,14 +181,19 @@ pub fn discover_outcome(
 }
 
 /// `GET /registry/discover/{peer}` as `source` (both canonical ids).
-pub fn discover_peer(t: &mut impl Transport, cfg: &Config, peer: &str, source: &str) -> Result<Peer, Error> {
+pub(crate) fn discover_peer(t: &mut impl Transport, cfg: &Config, peer: &str, source: &str) -> Result<Peer, Error> {
     let req = discover_request(cfg, peer, source, cfg.read_timeout);
     let outcome = t.send(&cfg.platform, &req);
     finish(cfg, discover_outcome(cfg, peer, outcome), |kind| discover_message(kind, peer))
 }
 
-/// `GET /registry/{source}/peers[?q=…]`; failures carry the reference's diagnostics.
-pub fn peers(t: &mut impl Transport, cfg: &Config, query: Option<&str>, source: &str) -> Result<Vec<Peer>, Error> {
+/// `GET /registry/{source}/peers[?q=…]`; failures carry the Python client's diagnostics.
+pub(crate) fn peers(
+    t: &mut impl Transport,
+    cfg: &Config,
+    query: Option<&str>,
+    source: &str,
+) -> Result<Vec<Peer>, Error> {
     let mut path = format!("/registry/{source}/peers");
     if let Some(q) = query.filter(|q| !q.is_empty()) {
         path.push_str("?q=");
@@ -220,8 +226,8 @@ pub fn peers(t: &mut impl Transport, cfg: &Config, query: Option<&str>, source: 
 
 /// `GET /workspaces/{source}` with the source's bearer token; 410 is
 /// `removed` with the platform's hint, even when the 410 body is not an
-/// object (defect 10).
-pub fn workspace_info(t: &mut impl Transport, cfg: &Config, source: &str) -> Result<Workspace, Error> {
+/// object (then with a default hint): the removal is never lost.
+pub(crate) fn workspace_info(t: &mut impl Transport, cfg: &Config, source: &str) -> Result<Workspace, Error> {
     let path = format!("/workspaces/{source}");
     let url = cfg.platform.url(&path);
     let result = (|| {
@@ -253,13 +259,13 @@ pub fn workspace_info(t: &mut impl Transport, cfg: &Config, source: &str) -> Res
     finish(cfg, result, |kind| workspace_info_message(kind, source))
 }
 
-/// The URL of a peer's registry record (the reference's `_agent_card_url_for`).
-pub fn agent_card_url(cfg: &Config, peer: &str) -> String {
+/// The URL of a peer's registry record (the Python client's `_agent_card_url_for`).
+pub(crate) fn agent_card_url(cfg: &Config, peer: &str) -> String {
     cfg.platform.url(&format!("/registry/discover/{peer}"))
 }
 
 /// Percent-encodes a query value (RFC 3986 unreserved characters pass).
-pub fn percent_encode(value: &str) -> String {
+pub(crate) fn percent_encode(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
     for b in value.bytes() {
         if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
@@ -275,7 +281,7 @@ pub fn percent_encode(value: &str) -> String {
 /// `Display` formatter, and without copying a map into a `Value` first).
 /// Maps and values parsed from JSON always serialise; were one ever not
 /// to, the text is empty rather than the guest trapping.
-pub fn json_text(value: &impl serde::Serialize) -> String {
+pub(crate) fn json_text(value: &impl serde::Serialize) -> String {
     serde_json::to_string(value).unwrap_or_default()
 }
 
@@ -307,7 +313,7 @@ mod tests {
     }
 
     #[test]
-    fn discover_sends_the_reference_request() {
+    fn discover_sends_the_python_clients_request() {
         let mut t = Fake::answering(200, &json!({"id": PEER, "name": "Builder", "url": "http://x"}).to_string());
         let peer = discover_peer(&mut t, &cfg(), PEER, ME).unwrap();
         assert_eq!(peer.id, PEER);

@@ -16,7 +16,7 @@ use crate::config::RetryPolicy;
 /// | `DNS-timeout`, `DNS-error`, `destination-not-found`, `destination-unavailable` | `destination-IP-prohibited`, `destination-IP-unroutable` (a host policy) |
 /// | `connection-refused`, `connection-terminated`, `connection-timeout`, `connection-read-timeout`, `connection-write-timeout`, `connection-limit-reached` | `TLS-protocol-error`, `TLS-certificate-error`, `TLS-alert-received` (will fail the same way) |
 /// | `HTTP-response-incomplete`, `HTTP-response-timeout`, `HTTP-protocol-error` (a reset mid-response) | `HTTP-request-*` (our request is refused as built), `HTTP-response-*-size`, `-transfer-coding`, `-content-coding`, `HTTP-upgrade-failed`, `loop-detected`, `configuration-error`, `internal-error` |
-pub fn is_transient_code(code: &ErrorCode) -> bool {
+pub(crate) fn is_transient_code(code: &ErrorCode) -> bool {
     use ErrorCode as E;
     match code {
         E::DnsTimeout
@@ -62,14 +62,14 @@ pub fn is_transient_code(code: &ErrorCode) -> bool {
 }
 
 /// HTTP statuses retried: the proxy's 502/503/504 (a peer restarting) and 429.
-pub fn is_transient_status(status: u16) -> bool {
+pub(crate) fn is_transient_status(status: u16) -> bool {
     matches!(status, 429 | 502 | 503 | 504)
 }
 
 /// The backoff before retry number `retry` (0 = before the second attempt):
 /// `base · 2^retry` capped at `max_delay`, then ±`jitter_percent` with
 /// `random` in `[0, 1)` (0 gives the lowest delay, 1 the highest).
-pub fn backoff(policy: &RetryPolicy, retry: u32, random: f64) -> Duration {
+pub(crate) fn backoff(policy: &RetryPolicy, retry: u32, random: f64) -> Duration {
     let base = policy.base_delay.as_secs_f64() * 2f64.powi(retry.min(62) as i32);
     let base = base.min(policy.max_delay.as_secs_f64());
     let j = f64::from(policy.jitter_percent) / 100.0;
@@ -80,7 +80,7 @@ pub fn backoff(policy: &RetryPolicy, retry: u32, random: f64) -> Duration {
 /// The wait chosen before the next attempt: the server's `Retry-After` when
 /// it gave one (capped at the policy's `max_delay`), else the backoff; never
 /// more than what is left of the budget.
-pub fn next_delay(
+pub(crate) fn next_delay(
     policy: &RetryPolicy,
     retry: u32,
     random: f64,
@@ -97,7 +97,7 @@ pub fn next_delay(
 /// Parses a `Retry-After` value: delta-seconds, or an HTTP date (IMF-fixdate,
 /// RFC 850 or asctime) taken relative to `now_unix` (seconds). A date in the
 /// past means "now". `None` for anything else.
-pub fn parse_retry_after(value: &str, now_unix: u64) -> Option<Duration> {
+pub(crate) fn parse_retry_after(value: &str, now_unix: u64) -> Option<Duration> {
     let value = value.trim();
     if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
         return Some(Duration::from_secs(value.parse::<u64>().unwrap_or(u64::MAX / 4).min(u64::MAX / 4)));
@@ -107,7 +107,7 @@ pub fn parse_retry_after(value: &str, now_unix: u64) -> Option<Duration> {
 }
 
 /// Seconds since the Unix epoch of an HTTP date (RFC 9110 §5.6.7).
-pub fn parse_http_date(value: &str) -> Option<u64> {
+pub(crate) fn parse_http_date(value: &str) -> Option<u64> {
     let words: Vec<&str> = value.split([' ', ',']).filter(|w| !w.is_empty()).collect();
     // IMF-fixdate: Sun, 06 Nov 1994 08:49:37 GMT   → [Sun, 06, Nov, 1994, 08:49:37, GMT]
     // RFC 850:     Sunday, 06-Nov-94 08:49:37 GMT  → [Sunday, 06-Nov-94, 08:49:37, GMT]
@@ -162,7 +162,7 @@ fn days_since_epoch(year: u64, month: u64, day: u64) -> u64 {
 /// most recent sends fail, further sends fail fast instead of multiplying
 /// the load on a platform that is already down.
 #[derive(Debug, Clone)]
-pub struct RetryBudget {
+pub(crate) struct RetryBudget {
     /// Tokens ×1000 (integer arithmetic).
     milli: u64,
     max_milli: u64,
@@ -172,33 +172,33 @@ pub struct RetryBudget {
 impl RetryBudget {
     /// A full bucket of `max_tokens`, refilled by `refill_percent` of a token
     /// per success. `max_tokens` 0 disables the budget (always allows).
-    pub fn new(max_tokens: u32, refill_percent: u32) -> Self {
+    pub(crate) fn new(max_tokens: u32, refill_percent: u32) -> Self {
         let max_milli = u64::from(max_tokens) * 1000;
         Self { milli: max_milli, max_milli, refill_milli: u64::from(refill_percent) * 10 }
     }
 
     /// Whether a retry may be made now.
-    pub fn allows_retry(&self) -> bool {
+    pub(crate) fn allows_retry(&self) -> bool {
         self.max_milli == 0 || self.milli * 2 > self.max_milli
     }
 
     /// A failed attempt.
-    pub fn on_failure(&mut self) {
+    pub(crate) fn on_failure(&mut self) {
         self.milli = self.milli.saturating_sub(1000);
     }
 
     /// A successful send.
-    pub fn on_success(&mut self) {
+    pub(crate) fn on_success(&mut self) {
         self.milli = (self.milli + self.refill_milli).min(self.max_milli);
     }
 
     /// Tokens left, for stats and messages.
-    pub fn tokens(&self) -> f64 {
+    pub(crate) fn tokens(&self) -> f64 {
         self.milli as f64 / 1000.0
     }
 
     /// The bucket's size.
-    pub fn max_tokens(&self) -> u64 {
+    pub(crate) fn max_tokens(&self) -> u64 {
         self.max_milli / 1000
     }
 }

@@ -6,7 +6,7 @@
 
 /// One event.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SseEvent {
+pub(crate) struct SseEvent {
     /// The `event:` field, when given (`message` is the default type).
     pub event: Option<String>,
     /// The `data:` lines, joined by LF.
@@ -15,7 +15,7 @@ pub struct SseEvent {
 
 /// Why the stream cannot be read further.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SseError {
+pub(crate) enum SseError {
     /// One event (or one line) is larger than the cap.
     TooLarge(usize),
     /// The bytes of an event are not UTF-8.
@@ -24,7 +24,7 @@ pub enum SseError {
 
 /// An incremental parser.
 #[derive(Debug)]
-pub struct SseParser {
+pub(crate) struct SseParser {
     max_event: usize,
     line: Vec<u8>,
     /// A CR ended the last line: a following LF belongs to it.
@@ -38,7 +38,7 @@ pub struct SseParser {
 
 impl SseParser {
     /// A parser whose events (all their lines together) are at most `max_event` bytes.
-    pub fn new(max_event: usize) -> Self {
+    pub(crate) fn new(max_event: usize) -> Self {
         Self {
             max_event,
             line: Vec::new(),
@@ -52,12 +52,12 @@ impl SseParser {
 
     /// Whether bytes of an unfinished event are held (a stream that ends now
     /// was cut mid-event).
-    pub fn mid_event(&self) -> bool {
+    pub(crate) fn mid_event(&self) -> bool {
         !self.line.is_empty() || self.has_data || self.event.is_some()
     }
 
     /// Feeds a chunk; appends the events it completes to `out`.
-    pub fn push(&mut self, chunk: &[u8], out: &mut Vec<SseEvent>) -> Result<(), SseError> {
+    pub(crate) fn push(&mut self, chunk: &[u8], out: &mut Vec<SseEvent>) -> Result<(), SseError> {
         for &b in chunk {
             if self.after_cr {
                 self.after_cr = false;

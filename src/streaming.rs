@@ -23,9 +23,7 @@ use crate::transport::{BodyStream, TransportError};
 
 /// What a stream needs from its client's config.
 #[derive(Debug, Clone)]
-pub struct Limits {
-    /// Largest event.
-    pub max_event: usize,
+pub(crate) struct Limits {
     /// Longest wait for the next bytes.
     pub between: Duration,
     /// Bound on the whole stream, from its start.
@@ -33,10 +31,11 @@ pub struct Limits {
 }
 
 impl Limits {
-    /// The limits of `cfg`: `max-body-bytes` per event, `send-read-ms`
-    /// between bytes, `retry.total-budget-ms` for the whole stream.
-    pub fn of(cfg: &Config) -> Self {
-        Limits { max_event: cfg.max_body_bytes, between: cfg.send_read, total: cfg.retry.total_budget }
+    /// The limits of `cfg`: `send-read-ms` between bytes,
+    /// `retry.total-budget-ms` for the whole stream (`max-body-bytes` per
+    /// event is the parser's).
+    pub(crate) fn of(cfg: &Config) -> Self {
+        Limits { between: cfg.send_read, total: cfg.retry.total_budget }
     }
 }
 
@@ -46,7 +45,7 @@ enum State<S> {
 }
 
 /// The events of one streamed reply.
-pub struct EventStream<S> {
+pub(crate) struct EventStream<S> {
     state: State<S>,
     queue: VecDeque<StreamEvent>,
     url: String,
@@ -67,13 +66,13 @@ pub struct EventStream<S> {
 
 impl<S: BodyStream> EventStream<S> {
     /// Events from `body` (an open `text/event-stream` of `url`), started at `now`.
-    pub fn new(body: S, url: String, cfg: &Config, protocol: Protocol, now: u64) -> Self {
+    pub(crate) fn new(body: S, url: String, cfg: &Config, protocol: Protocol, now: u64) -> Self {
         let parser = SseParser::new(cfg.max_body_bytes);
         Self::with(State::Open { body, parser }, VecDeque::new(), url, cfg, protocol, now)
     }
 
     /// A stream of the one event a peer answered without streaming.
-    pub fn single(event: StreamEvent, url: String, cfg: &Config, protocol: Protocol) -> Self {
+    pub(crate) fn single(event: StreamEvent, url: String, cfg: &Config, protocol: Protocol) -> Self {
         Self::with(State::Ended, VecDeque::from([event]), url, cfg, protocol, 0)
     }
 
@@ -100,18 +99,18 @@ impl<S: BodyStream> EventStream<S> {
     }
 
     /// The version spoken.
-    pub fn protocol(&self) -> Protocol {
+    pub(crate) fn protocol(&self) -> Protocol {
         self.protocol
     }
 
     /// Whether `next_event` would return without reading: an event is
     /// waiting, or the stream has ended.
-    pub fn has_buffered(&self) -> bool {
+    pub(crate) fn has_buffered(&self) -> bool {
         !self.queue.is_empty() || self.failure.is_some() || matches!(self.state, State::Ended)
     }
 
     /// The body, while the stream is open (for a pollable on it).
-    pub fn body(&self) -> Option<&S> {
+    pub(crate) fn body(&self) -> Option<&S> {
         match &self.state {
             State::Open { body, .. } => Some(body),
             State::Ended => None,
@@ -120,7 +119,7 @@ impl<S: BodyStream> EventStream<S> {
 
     /// The next event, blocking until it arrives; none once the stream has
     /// ended. `now` is the monotonic clock, in nanoseconds.
-    pub fn next_event(&mut self, now: impl Fn() -> u64) -> Result<Option<StreamEvent>, Error> {
+    pub(crate) fn next_event(&mut self, now: impl Fn() -> u64) -> Result<Option<StreamEvent>, Error> {
         loop {
             if let Some(event) = self.queue.pop_front() {
                 if event.ends_stream() {

@@ -14,7 +14,7 @@ use crate::config::PlatformUrl;
 
 /// HTTP methods the client uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Method {
+pub(crate) enum Method {
     /// GET.
     Get,
     /// POST.
@@ -23,7 +23,7 @@ pub enum Method {
 
 /// One request to the platform.
 #[derive(Debug, Clone)]
-pub struct Request {
+pub(crate) struct Request {
     /// Method.
     pub method: Method,
     /// API path (with query), starting with `/`, without the platform prefix.
@@ -45,7 +45,7 @@ pub struct Request {
 
 /// A complete response.
 #[derive(Debug, Clone)]
-pub struct Response {
+pub(crate) struct Response {
     /// Status code.
     pub status: u16,
     /// Header names (lower-case) and values — of responses that are not
@@ -57,14 +57,14 @@ pub struct Response {
 
 impl Response {
     /// The first value of a header (name in lower case).
-    pub fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
     }
 }
 
 /// Why no complete response arrived.
 #[derive(Debug, Clone)]
-pub enum TransportError {
+pub(crate) enum TransportError {
     /// The host reported a `wasi:http` error.
     Code(ErrorCode),
     /// The whole-exchange bound passed.
@@ -75,7 +75,7 @@ pub enum TransportError {
 
 /// A response head whose body is still to be read (streams).
 #[derive(Debug)]
-pub struct Opened<S> {
+pub(crate) struct Opened<S> {
     /// Status code.
     pub status: u16,
     /// Header names (lower-case) and values.
@@ -86,13 +86,13 @@ pub struct Opened<S> {
 
 impl<S> Opened<S> {
     /// The first value of a header (name in lower case).
-    pub fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
     }
 }
 
 /// A response body read as it arrives.
-pub trait BodyStream {
+pub(crate) trait BodyStream {
     /// Blocks until the next chunk of the body (`Some`, never empty), its
     /// end (`None`), a failure, or until `within` has passed
     /// (`Err(TimedOut(within))`).
@@ -100,7 +100,7 @@ pub trait BodyStream {
 }
 
 /// Reads what is left of a body, capped: `Err(TooLarge)` past `cap` bytes.
-pub fn read_rest<S: BodyStream>(body: &mut S, within: Duration, cap: usize) -> Result<Vec<u8>, TransportError> {
+pub(crate) fn read_rest<S: BodyStream>(body: &mut S, within: Duration, cap: usize) -> Result<Vec<u8>, TransportError> {
     let mut buf = Vec::new();
     while let Some(chunk) = body.next_chunk(within)? {
         push_capped(&mut buf, &chunk, cap);
@@ -112,14 +112,14 @@ pub fn read_rest<S: BodyStream>(body: &mut S, within: Duration, cap: usize) -> R
 }
 
 /// A request in flight.
-pub trait Pending {
+pub(crate) trait Pending {
     /// Makes whatever progress is possible without blocking; the outcome once
     /// complete (after which the pending request must not be polled again).
     fn poll(&mut self) -> Option<Result<Response, TransportError>>;
 }
 
 /// Sends requests to the platform.
-pub trait Transport {
+pub(crate) trait Transport {
     /// A request in flight on this transport.
     type Pending: Pending;
     /// A point in time to wait for.
@@ -166,7 +166,7 @@ pub trait Transport {
 /// Appends a chunk of a body to `buf`, growing it at most to `cap + 1`
 /// bytes (one past the cap is enough to know a body is too large): a body
 /// near the cap never makes the guest hold twice the cap.
-pub fn push_capped(buf: &mut Vec<u8>, chunk: &[u8], cap: usize) {
+pub(crate) fn push_capped(buf: &mut Vec<u8>, chunk: &[u8], cap: usize) {
     let need = buf.len() + chunk.len();
     if buf.capacity() < need {
         let want = (buf.capacity() * 2).min(cap.saturating_add(1)).max(need);
@@ -176,7 +176,7 @@ pub fn push_capped(buf: &mut Vec<u8>, chunk: &[u8], cap: usize) {
 }
 
 /// A `content-length` value, when it is one number.
-pub fn content_length(values: &[Vec<u8>]) -> Option<u64> {
+pub(crate) fn content_length(values: &[Vec<u8>]) -> Option<u64> {
     match values {
         [one] => std::str::from_utf8(one).ok()?.trim().parse().ok(),
         _ => None,
@@ -184,7 +184,7 @@ pub fn content_length(values: &[Vec<u8>]) -> Option<u64> {
 }
 
 #[cfg(target_arch = "wasm32")]
-pub use wasi_http::{WasiHttp, WasiPending, WasiStream};
+pub(crate) use wasi_http::{WasiHttp, WasiStream};
 
 #[cfg(target_arch = "wasm32")]
 mod wasi_http {
@@ -204,7 +204,7 @@ mod wasi_http {
 
     /// The `wasi:http/outgoing-handler` transport.
     #[derive(Debug, Default)]
-    pub struct WasiHttp;
+    pub(crate) struct WasiHttp;
 
     fn internal(msg: impl Into<String>) -> TransportError {
         TransportError::Code(ErrorCode::InternalError(Some(msg.into())))
@@ -311,7 +311,7 @@ mod wasi_http {
         }
     }
 
-    enum Stage {
+    enum RequestPhase {
         Writing(BodyWriter, HeadWaiter),
         Waiting(HeadWaiter),
         Reading(BodyReader),
@@ -320,8 +320,8 @@ mod wasi_http {
 
     /// A `wasi:http` request in flight, bounded by its own deadline. Its
     /// pollables are made once and kept, so checking it costs one host call.
-    pub struct WasiPending {
-        stage: Stage,
+    pub(crate) struct WasiPending {
+        stage: RequestPhase,
         deadline: Pollable,
         total: Duration,
         max_body_bytes: usize,
@@ -329,7 +329,7 @@ mod wasi_http {
 
     impl WasiPending {
         fn fail(&mut self, err: TransportError) -> Option<Result<Response, TransportError>> {
-            self.stage = Stage::Done;
+            self.stage = RequestPhase::Done;
             Some(Err(err))
         }
 
@@ -344,7 +344,7 @@ mod wasi_http {
 
         /// The response, its body read to the end.
         fn complete(&mut self) -> Option<Result<Response, TransportError>> {
-            let Stage::Reading(mut reader) = std::mem::replace(&mut self.stage, Stage::Done) else {
+            let RequestPhase::Reading(mut reader) = std::mem::replace(&mut self.stage, RequestPhase::Done) else {
                 return Some(Err(internal("completed outside the reading stage")));
             };
             let body = std::mem::take(&mut reader.buf);
@@ -358,14 +358,14 @@ mod wasi_http {
         /// fail, before the whole body is read), the request waits for its
         /// head, keeping the upload.
         fn upload_step(&mut self) -> Result<bool, TransportError> {
-            let Stage::Writing(writer, head) = &mut self.stage else { return Ok(false) };
+            let RequestPhase::Writing(writer, head) = &mut self.stage else { return Ok(false) };
             if writer.advance()? && !head.ready.ready() {
                 return Ok(true);
             }
-            self.stage = match std::mem::replace(&mut self.stage, Stage::Done) {
-                Stage::Writing(writer, mut head) => {
+            self.stage = match std::mem::replace(&mut self.stage, RequestPhase::Done) {
+                RequestPhase::Writing(writer, mut head) => {
                     head.upload = Some(writer);
-                    Stage::Waiting(head)
+                    RequestPhase::Waiting(head)
                 }
                 other => other,
             };
@@ -376,10 +376,10 @@ mod wasi_http {
         /// answer) while uploading, then the head, then the body's bytes.
         fn progress(&self) -> [Option<&Pollable>; 2] {
             match &self.stage {
-                Stage::Writing(writer, head) => [writer.ready.as_ref(), Some(&head.ready)],
-                Stage::Waiting(head) => [Some(&head.ready), None],
-                Stage::Reading(reader) => [reader.ready.as_ref(), None],
-                Stage::Done => [None, None],
+                RequestPhase::Writing(writer, head) => [writer.ready.as_ref(), Some(&head.ready)],
+                RequestPhase::Waiting(head) => [Some(&head.ready), None],
+                RequestPhase::Reading(reader) => [reader.ready.as_ref(), None],
+                RequestPhase::Done => [None, None],
             }
         }
     }
@@ -388,13 +388,13 @@ mod wasi_http {
         fn poll(&mut self) -> Option<Result<Response, TransportError>> {
             loop {
                 match &mut self.stage {
-                    Stage::Done => return Some(Err(internal("request polled after it completed"))),
-                    Stage::Writing(..) => match self.upload_step() {
+                    RequestPhase::Done => return Some(Err(internal("request polled after it completed"))),
+                    RequestPhase::Writing(..) => match self.upload_step() {
                         Err(e) => return self.fail(e),
                         Ok(true) => return self.unless_late(),
                         Ok(false) => {}
                     },
-                    Stage::Waiting(head) => {
+                    RequestPhase::Waiting(head) => {
                         // `get` answers none until the pollable has been checked
                         // (a `wait` checked it; a bare `poll` checks it here).
                         let mut got = head.future.get();
@@ -434,7 +434,7 @@ mod wasi_http {
                         let Ok(stream) = body.stream() else {
                             return self.fail(internal("response body stream unavailable"));
                         };
-                        self.stage = Stage::Reading(BodyReader {
+                        self.stage = RequestPhase::Reading(BodyReader {
                             status,
                             headers,
                             ready: Some(stream.subscribe()),
@@ -446,7 +446,7 @@ mod wasi_http {
                             upload,
                         });
                     }
-                    Stage::Reading(reader) => {
+                    RequestPhase::Reading(reader) => {
                         let (Some(stream), Some(ready)) = (&reader.stream, &reader.ready) else {
                             return self.fail(internal("no body stream"));
                         };
@@ -477,7 +477,7 @@ mod wasi_http {
                             }
                             Err(e) => return self.fail(body_cut(e)),
                         }
-                        if let Stage::Reading(reader) = &self.stage {
+                        if let RequestPhase::Reading(reader) = &self.stage {
                             if reader.buf.len() > self.max_body_bytes {
                                 return self.fail(TransportError::TooLarge(self.max_body_bytes));
                             }
@@ -493,14 +493,14 @@ mod wasi_http {
 
     /// A response body read as it arrives. Field order is drop order (see
     /// [`BodyReader`]).
-    pub struct WasiStream {
+    pub(crate) struct WasiStream {
         reader: BodyReader,
     }
 
     impl WasiStream {
         /// Ready when the body has bytes (or its end) to read. A child of the
         /// body stream: drop it before the stream.
-        pub fn subscribe(&self) -> Option<Pollable> {
+        pub(crate) fn subscribe(&self) -> Option<Pollable> {
             self.reader.stream.as_ref().map(InputStream::subscribe)
         }
     }
@@ -543,7 +543,7 @@ mod wasi_http {
                 poll::poll(&ready);
             }
             let WasiPending { stage, deadline, total, .. } = pending;
-            let Stage::Waiting(mut head) = stage else { return Err(internal("a new request is past its head")) };
+            let RequestPhase::Waiting(mut head) = stage else { return Err(internal("a new request is past its head")) };
             let upload = head.upload.take();
             let response = loop {
                 match head.future.get() {
@@ -645,8 +645,8 @@ mod wasi_http {
             let future = outgoing_handler::handle(request, Some(options)).map_err(TransportError::Code)?;
             let head = HeadWaiter { ready: future.subscribe(), future, upload: None };
             let stage = match writer {
-                Some(writer) => Stage::Writing(writer, head),
-                None => Stage::Waiting(head),
+                Some(writer) => RequestPhase::Writing(writer, head),
+                None => RequestPhase::Waiting(head),
             };
             let mut pending = WasiPending { stage, deadline, total: req.total, max_body_bytes: req.max_body_bytes };
             // Most bodies fit in what the host takes at once: write now.

@@ -1,4 +1,4 @@
 #![no_main]
-//! `a2a_client::checks::stream` on every input (see HARDENING.md).
+//! `a2a_client::testing::checks::stream` on every input (see docs/hardening.md).
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| a2a_client::checks::stream(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| a2a_client::testing::checks::stream(data));

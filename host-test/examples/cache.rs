@@ -117,13 +117,7 @@ async fn main() {
     platform.fault(Route::Discover, Fault::Delay(Duration::from_secs(1)), None);
     for (max_in_flight, rounds) in [(64, 10), (1024, 1)] {
         let mut cfg = config(ME, Some(&platform.url()));
-        cfg.cache = Some(CachePolicy {
-            max_entries: None,
-            ttl_ms: None,
-            negative_ttl_ms: None,
-            transient_negative_ttl_ms: None,
-            max_in_flight: Some(max_in_flight),
-        });
+        cfg.cache = Some(CachePolicy { max_in_flight: Some(max_in_flight), ..Default::default() });
         let client = instance.client(&cfg).await.unwrap().unwrap();
         let mut times = Vec::new();
         let mut slowest: f64 = 0.0;

@@ -1,6 +1,6 @@
 //! A real A2A agent built on the official `a2a-sdk` Python package
 //! (`tests/a2a_sdk/agent.py`), started on a free 127.0.0.1 port for the
-//! tests that check the client against the reference implementation of the
+//! tests that check the client against the official implementation of the
 //! protocol. `.ci/run` installs the pinned SDK (`tests/a2a_sdk/requirements.txt`)
 //! into `target/a2a-sdk-venv`.
 

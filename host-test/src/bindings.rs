@@ -15,3 +15,52 @@ wasmtime::component::bindgen!({
 });
 
 pub use exports::a2a::client::api::*;
+
+// The records every field of which is optional start from `Default`, so a
+// caller names only what it sets (`Timeouts { read_ms: Some(50), ..Default::default() }`).
+// (bindgen's `additional_derives` would also put `Default` on the variants.)
+
+impl Default for CallOptions {
+    fn default() -> Self {
+        CallOptions { source: None, protocol: None }
+    }
+}
+
+impl CallOptions {
+    /// Options naming only the source workspace.
+    pub fn source(source: Option<&str>) -> Self {
+        CallOptions { source: source.map(str::to_owned), ..Default::default() }
+    }
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts { read_ms: None, read_total_ms: None, enrich_ms: None, send_connect_ms: None, send_read_ms: None }
+    }
+}
+
+impl Default for CachePolicy {
+    fn default() -> Self {
+        CachePolicy {
+            max_entries: None,
+            ttl_ms: None,
+            negative_ttl_ms: None,
+            transient_negative_ttl_ms: None,
+            max_in_flight: None,
+        }
+    }
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            max_attempts: None,
+            base_delay_ms: None,
+            max_delay_ms: None,
+            jitter_percent: None,
+            total_budget_ms: None,
+            budget_tokens: None,
+            budget_refill_percent: None,
+        }
+    }
+}

@@ -1,6 +1,6 @@
 //! Fuzzing through the real component: the embedded platform answers each
 //! call with a mutated status, `Retry-After` and body (mutations of the seed
-//! corpus of real shapes in `a2a_client::checks`), every method in turn; after
+//! corpus of real shapes in `a2a_client::testing::checks`), every method in turn; after
 //! every call the same instance must still answer a normal call correctly.
 //! A trap, a wrong normal answer or an error text that is empty, spans lines
 //! or holds the token is a finding.
@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use a2a_client::checks::{self, Mutator};
+use a2a_client::testing::checks::{self, Mutator};
 use wasmtime::{bail, format_err, Result};
 
 use crate::bindings::{self, Credential, RetryPolicy, Timeouts};
@@ -48,8 +48,7 @@ pub fn config(platform_url: &str) -> bindings::Config {
             read_ms: Some(2_000),
             read_total_ms: Some(4_000),
             enrich_ms: Some(2_000),
-            send_connect_ms: None,
-            send_read_ms: None,
+            ..Default::default()
         }),
         max_body_bytes: Some(256 * 1024),
         protocol: None,
@@ -58,10 +57,9 @@ pub fn config(platform_url: &str) -> bindings::Config {
             max_attempts: Some(3),
             base_delay_ms: Some(1),
             max_delay_ms: Some(5),
-            jitter_percent: None,
             total_budget_ms: Some(4_000),
             budget_tokens: Some(0),
-            budget_refill_percent: None,
+            ..Default::default()
         }),
     }
 }
@@ -103,7 +101,7 @@ impl FuzzReport {
 fn mutated_fault(m: &mut Mutator, seeds: &[Vec<u8>]) -> Fault {
     let seed = &seeds[m.below(seeds.len())];
     let input = m.mutate(seed);
-    let resp = checks::response(&input);
+    let resp = checks::answer(&input);
     let status = if resp.status < 200 { resp.status + 100 } else { resp.status };
     let content_type = ["application/json", "text/html", "text/event-stream", ""][m.below(4)];
     let respond = Fault::Respond { status, content_type, body: resp.body };
@@ -186,7 +184,7 @@ async fn call(instance: &mut Instance, c: Client, method: &str, fresh: &str, pee
             let r = instance.send_message(c, peer, "fuzz", None).await?;
             if let Err(e) = &r {
                 if !e.message.starts_with("[A2A_ERROR] ") {
-                    bail!("send error without the reference prefix: {:?}", e.message);
+                    bail!("send error without the [A2A_ERROR] prefix: {:?}", e.message);
                 }
             }
             kind(r.map(drop))

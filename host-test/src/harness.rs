@@ -16,7 +16,7 @@ use wasmtime::{Engine, Store};
 use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
-use crate::bindings::{self, A2aClient, A2aClientPre};
+use crate::bindings::{self, A2aClient, A2aClientPre, CallOptions};
 use crate::clock::ManualClock;
 use crate::faults::TransportFaults;
 
@@ -190,22 +190,22 @@ impl Instance {
         api.client().call_set_token(&mut self.store, c.0, workspace_id, token).await
     }
 
-    /// `client.discover-peer`.
+    /// `client.discover-peer`, as `source`.
     pub async fn discover_peer(&mut self, c: Client, peer_id: &str, source: Option<&str>) -> Call<bindings::Peer> {
         let api = self.bindings.a2a_client_api();
-        api.client().call_discover_peer(&mut self.store, c.0, peer_id, source).await
+        api.client().call_discover_peer(&mut self.store, c.0, peer_id, &CallOptions::source(source)).await
     }
 
-    /// `client.peers`.
+    /// `client.peers`, as `source`.
     pub async fn peers(&mut self, c: Client, query: Option<&str>, source: Option<&str>) -> Call<Vec<bindings::Peer>> {
         let api = self.bindings.a2a_client_api();
-        api.client().call_peers(&mut self.store, c.0, query, source).await
+        api.client().call_peers(&mut self.store, c.0, query, &CallOptions::source(source)).await
     }
 
-    /// `client.workspace-info`.
+    /// `client.workspace-info`, as `source`.
     pub async fn workspace_info(&mut self, c: Client, source: Option<&str>) -> Call<bindings::Workspace> {
         let api = self.bindings.a2a_client_api();
-        api.client().call_workspace_info(&mut self.store, c.0, source).await
+        api.client().call_workspace_info(&mut self.store, c.0, &CallOptions::source(source)).await
     }
 
     /// `client.agent-card-url`.
@@ -214,13 +214,13 @@ impl Instance {
         api.client().call_agent_card_url(&mut self.store, c.0, peer_id).await
     }
 
-    /// `client.enrich-peer-metadata`.
+    /// `client.enrich-peer-metadata`, as `source`.
     pub async fn enrich(&mut self, c: Client, peer_id: &str, source: Option<&str>) -> Result<Option<bindings::Peer>> {
         let api = self.bindings.a2a_client_api();
-        api.client().call_enrich_peer_metadata(&mut self.store, c.0, peer_id, source).await
+        api.client().call_enrich_peer_metadata(&mut self.store, c.0, peer_id, &CallOptions::source(source)).await
     }
 
-    /// `client.enrich-peer-metadata-nonblocking`.
+    /// `client.enrich-peer-metadata-nonblocking`, as `source`.
     pub async fn enrich_nonblocking(
         &mut self,
         c: Client,
@@ -228,7 +228,8 @@ impl Instance {
         source: Option<&str>,
     ) -> Result<Option<bindings::Peer>> {
         let api = self.bindings.a2a_client_api();
-        api.client().call_enrich_peer_metadata_nonblocking(&mut self.store, c.0, peer_id, source).await
+        let options = CallOptions::source(source);
+        api.client().call_enrich_peer_metadata_nonblocking(&mut self.store, c.0, peer_id, &options).await
     }
 
     /// `client.await-enrichment`.
@@ -255,7 +256,7 @@ impl Instance {
         api.client().call_stats(&mut self.store, c.0).await
     }
 
-    /// `client.send-message`.
+    /// `client.send-message`, as `source` in the config's A2A version.
     pub async fn send_message(
         &mut self,
         c: Client,
@@ -263,11 +264,10 @@ impl Instance {
         text: &str,
         source: Option<&str>,
     ) -> Call<bindings::Reply> {
-        let api = self.bindings.a2a_client_api();
-        api.client().call_send_message(&mut self.store, c.0, peer_id, text, source).await
+        self.send_message_with(c, peer_id, text, &CallOptions::source(source)).await
     }
 
-    /// `send-message-with`.
+    /// `client.send-message` with all its options.
     pub async fn send_message_with(
         &mut self,
         c: Client,
@@ -276,7 +276,7 @@ impl Instance {
         options: &bindings::CallOptions,
     ) -> Call<bindings::Reply> {
         let api = self.bindings.a2a_client_api();
-        api.client().call_send_message_with(&mut self.store, c.0, peer_id, text, options).await
+        api.client().call_send_message(&mut self.store, c.0, peer_id, text, options).await
     }
 
     /// `send-many`.
@@ -396,7 +396,7 @@ impl Instance {
     /// `agent-card`.
     pub async fn agent_card(&mut self, c: Client, peer_id: &str, source: Option<&str>) -> Call<bindings::AgentCard> {
         let api = self.bindings.a2a_client_api();
-        api.client().call_agent_card(&mut self.store, c.0, peer_id, source).await
+        api.client().call_agent_card(&mut self.store, c.0, peer_id, &CallOptions::source(source)).await
     }
 
     /// The guest's linear memory, in bytes (its largest size so far; wasm

@@ -138,6 +138,7 @@ pub fn error(e: &Error) -> Value {
     let (kind, fields) = match &e.kind {
         ErrorKind::InvalidId(i) => ("invalid-id", json!({"param": i.param, "value": i.value})),
         ErrorKind::InvalidConfig(m) => ("invalid-config", json!({"detail": m})),
+        ErrorKind::HostFailure(m) => ("host-failure", json!({"detail": m})),
         ErrorKind::Transport(t) => {
             ("transport", json!({"url": t.url, "code": error_code(&t.code), "attempt": t.attempt}))
         }

@@ -1,6 +1,8 @@
 //! An in-process agent platform for tests and the demo: a real HTTP/1.1
-//! server on 127.0.0.1 (a free port) serving the registry and workspace API
-//! of `NOTES.md`, with a request log and per-route fault injection.
+//! server on 127.0.0.1 (a free port) serving the platform's registry and
+//! workspace API (`GET /registry/discover/{id}`, `GET /registry/{ws}/peers`,
+//! `GET /workspaces/{ws}` and the `POST /workspaces/{peer}/a2a` proxy), with a
+//! request log and per-route fault injection.
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -549,7 +551,11 @@ fn reachable_peer<'a>(
     Ok(peer)
 }
 
-/// The platform's own answer, following the handlers described in NOTES.md.
+/// The platform's own answer, as its handlers give it: errors are JSON
+/// `{"error": …}` bodies (400 without `X-Workspace-ID`, 401 for a wrong token,
+/// 403 for a peer the caller may not talk to, 404 for an unknown workspace,
+/// 503 for an unavailable peer, 410 with a hint for a removed workspace); an
+/// allowed A2A call gets the scripted agent's reply.
 fn answer(
     state: &State,
     base: &str,
@@ -571,8 +577,7 @@ fn answer(
                 Ok(peer) => peer,
                 Err(refusal) => return refusal,
             };
-            let mut record =
-                json!({"id": peer.id, "url": peer.agent_url(base), "name": peer.name, "status": peer.status});
+            let mut record = json!({"id": peer.id, "url": peer.agent_url(base), "name": peer.name, "role": peer.role, "status": peer.status});
             if let Some(card) = &peer.agent_card {
                 record["agent_card"] = card.clone();
             }

@@ -2,7 +2,7 @@
 //! and misses, negative lookups, failures injected by the platform, invalid
 //! ids, sends, and non-blocking enrichments left in flight behind a slow
 //! registry — sampling the guest's linear memory as it goes. Memory must be
-//! flat once the cache and the allocator have warmed up.
+//! flat once the cache has warmed up.
 
 use std::time::{Duration, Instant};
 
@@ -74,13 +74,8 @@ pub async fn run(
     let mut instance = Harness::shared().instantiate(InstanceOptions::default()).await?;
     let mut cfg = config(&platform.url());
     // A small cache, so eviction is part of the mix.
-    cfg.cache = Some(crate::bindings::CachePolicy {
-        max_entries: Some(512),
-        ttl_ms: None,
-        negative_ttl_ms: None,
-        transient_negative_ttl_ms: None,
-        max_in_flight: Some(32),
-    });
+    cfg.cache =
+        Some(crate::bindings::CachePolicy { max_entries: Some(512), max_in_flight: Some(32), ..Default::default() });
     let c = match instance.client(&cfg).await? {
         Ok(c) => c,
         Err(e) => bail!("config refused: {}", e.message),

@@ -17,8 +17,6 @@ use wasmtime::{bail, format_err, Result};
 
 /// The wasmtime CLI version the tests run against.
 pub const WASMTIME_CLI_VERSION: &str = "48.0.8";
-/// The wasm-tools version whose `component wit` output the README shows.
-pub const WASM_TOOLS_VERSION: &str = "1.254.2";
 
 /// A stock tool: `$<env>`, else `bin` on the `PATH`, else `~/.cargo/bin/<bin>`,
 /// checked to print `version` as its second word of `--version`.
@@ -52,15 +50,11 @@ pub fn wasmtime_cli() -> Result<PathBuf> {
     )
 }
 
-/// `wasm-tools`, version [`WASM_TOOLS_VERSION`] (`$A2A_WASM_TOOLS` overrides).
-pub fn wasm_tools_cli() -> Result<PathBuf> {
-    stock_tool(
-        "wasm-tools",
-        "A2A_WASM_TOOLS",
-        WASM_TOOLS_VERSION,
-        &format!("wasm-tools --version {WASM_TOOLS_VERSION} --no-default-features --features component"),
-    )
-}
+/// `wasmtime serve` flags that keep one instance (and so the agent's client,
+/// its cache and its lookups in flight) for many requests: up to 100 000 of
+/// them, until it has been idle for 10 minutes. (The CLI's defaults for a
+/// WASI 0.2 component are 1 request and 1 s.)
+pub const INSTANCE_REUSE: [&str; 4] = ["--max-instance-reuse-count", "100000", "--idle-instance-timeout", "600s"];
 
 /// A component served by `wasmtime serve`; the process stops when dropped.
 pub struct Served {
@@ -73,13 +67,21 @@ pub struct Served {
 
 impl Served {
     /// Serves `component` with `wasi:cli` and `wasi:http` and these
-    /// environment variables, and waits until it accepts connections.
+    /// environment variables, and waits until it accepts connections. The
+    /// CLI's default instance lifetime applies: a WASI 0.2 component gets a
+    /// fresh instance per request.
     pub async fn start(component: &Path, env: &[(&str, &str)]) -> Result<Served> {
+        Served::start_with(component, env, &[]).await
+    }
+
+    /// [`Served::start`] with more `wasmtime serve` flags, e.g.
+    /// [`INSTANCE_REUSE`].
+    pub async fn start_with(component: &Path, env: &[(&str, &str)], flags: &[&str]) -> Result<Served> {
         let cli = wasmtime_cli()?;
         // A free port: bind, read, release (the CLI binds it right after).
         let addr = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?;
         let mut cmd = Command::new(cli);
-        cmd.args(["serve", "-S", "cli", "--addr", &addr.to_string()]);
+        cmd.args(["serve", "-S", "cli", "--addr", &addr.to_string()]).args(flags);
         for (k, v) in env {
             cmd.arg("--env").arg(format!("{k}={v}"));
         }
@@ -117,6 +119,17 @@ impl Served {
 /// One HTTP/1.1 request on a new connection: the status and the body as
 /// JSON (`Value::String` when it is not JSON).
 pub async fn request(addr: SocketAddr, method: &str, path: &str, body: Option<&Value>) -> Result<(u16, Value)> {
+    let (status, _, body) = request_with_headers(addr, method, path, body).await?;
+    Ok((status, body))
+}
+
+/// [`request`], with the response's headers.
+pub async fn request_with_headers(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    body: Option<&Value>,
+) -> Result<(u16, http::HeaderMap, Value)> {
     let stream = tokio::net::TcpStream::connect(addr).await?;
     let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
     tokio::spawn(conn);
@@ -130,7 +143,8 @@ pub async fn request(addr: SocketAddr, method: &str, path: &str, body: Option<&V
         .map_err(|e| format_err!("building the request: {e}"))?;
     let resp = sender.send_request(req).await?;
     let status = resp.status().as_u16();
+    let headers = resp.headers().clone();
     let body = resp.into_body().collect().await?.to_bytes();
     let value = serde_json::from_slice(&body).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&body).into()));
-    Ok((status, value))
+    Ok((status, headers, value))
 }

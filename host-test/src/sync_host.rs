@@ -29,7 +29,7 @@ mod generated {
     });
 }
 
-use generated::exports::a2a::client::api::{Config, Peer};
+use generated::exports::a2a::client::api::{CallOptions, Config, Peer};
 use generated::{A2aClient, A2aClientPre};
 
 /// Store data of a synchronous instance.
@@ -98,7 +98,12 @@ impl SyncInstance {
     /// `client.enrich-peer-metadata`.
     pub fn enrich(&mut self, client: ResourceAny, peer_id: &str) -> Result<Option<Peer>> {
         let api = self.bindings.a2a_client_api();
-        api.client().call_enrich_peer_metadata(&mut self.store, client, peer_id, None)
+        api.client().call_enrich_peer_metadata(
+            &mut self.store,
+            client,
+            peer_id,
+            &CallOptions { source: None, protocol: None },
+        )
     }
 
     /// `client.peer-name`.

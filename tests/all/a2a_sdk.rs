@@ -1,0 +1,197 @@
+//! The client against a real A2A agent built on the official `a2a-sdk`
+//! Python package (1.3.0, `tests/a2a_sdk/agent.py`), mounted behind the
+//! embedded platform's proxy where a peer's agent would be: Message and Task
+//! replies, failed tasks, streams, get and cancel, unknown tasks, in A2A v0.3
+//! and v1.0, and `auto` choosing by the agent card.
+
+use crate::common;
+
+use common::*;
+use host_test::a2a_sdk::SdkAgent;
+use host_test::bindings::{CallOptions, ErrorKind, Protocol, ReplyKind, RpcReason, StreamEvent};
+use host_test::harness::Harness;
+use host_test::platform::{Platform, Workspace};
+use host_test::{Client, Instance, InstanceOptions};
+
+/// The peer whose agent is the SDK server.
+const SDK_PEER: &str = "cccccccc-0000-4000-8000-000000000001";
+
+struct SdkSetup {
+    platform: Platform,
+    instance: Instance,
+    client: Client,
+    _agent: SdkAgent,
+}
+
+async fn sdk_setup(protocol: Option<Protocol>) -> SdkSetup {
+    let agent = SdkAgent::start().await.expect("the a2a-sdk agent starts");
+    let mut sdk = Workspace::new(SDK_PEER, "SDK Echo", "echo");
+    sdk.upstream = Some(agent.url.clone());
+    sdk.agent_card = Some(agent.card.clone());
+    let mut all = workspaces();
+    all[0].peers.push(SDK_PEER.into());
+    all.push(sdk);
+    let platform = Platform::start(all).await.unwrap();
+    let mut instance = Harness::shared().instantiate(InstanceOptions::default()).await.unwrap();
+    let mut cfg = config(&platform.url());
+    cfg.protocol = protocol;
+    let client = instance.client(&cfg).await.unwrap().expect("config accepted");
+    SdkSetup { platform, instance, client, _agent: agent }
+}
+
+fn with(protocol: Protocol) -> CallOptions {
+    CallOptions { protocol: Some(protocol), ..Default::default() }
+}
+
+fn a2a_requests(platform: &Platform) -> Vec<host_test::platform::LoggedRequest> {
+    platform.log().into_iter().filter(|r| r.path.ends_with("/a2a")).collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn messages_tasks_and_failures_in_both_versions() {
+    let mut s = sdk_setup(None).await;
+    for protocol in [Protocol::V03, Protocol::V10] {
+        s.platform.clear_log();
+        let reply = s.instance.send_message_with(s.client, SDK_PEER, "hello", &with(protocol)).await.unwrap().unwrap();
+        assert_eq!((reply.text.as_str(), reply.protocol), ("echo: hello", protocol));
+        assert!(matches!(reply.kind, ReplyKind::Message));
+
+        let reply =
+            s.instance.send_message_with(s.client, SDK_PEER, "task: build it", &with(protocol)).await.unwrap().unwrap();
+        assert_eq!(reply.text, "done: build it\nBUILD IT", "{protocol:?}");
+        let ReplyKind::Task(task) = &reply.kind else { panic!("{:?}", reply.kind) };
+        assert_eq!(task.state, "completed");
+        assert!(task.id.as_deref().is_some_and(|id| !id.is_empty()));
+
+        let reply =
+            s.instance.send_message_with(s.client, SDK_PEER, "fail: boom", &with(protocol)).await.unwrap().unwrap();
+        assert_eq!(reply.text, "failed: boom");
+        assert!(matches!(&reply.kind, ReplyKind::Task(t) if t.state == "failed"), "{:?}", reply.kind);
+
+        // The version header goes with v1.0 only; the proxy saw every call.
+        let sent = a2a_requests(&s.platform);
+        assert_eq!(sent.len(), 3);
+        let header = if protocol == Protocol::V10 { Some("1.0") } else { None };
+        assert!(sent.iter().all(|r| r.header("a2a-version") == header), "{protocol:?}");
+        let method = if protocol == Protocol::V10 { "\"SendMessage\"" } else { "\"message/send\"" };
+        assert!(sent.iter().all(|r| r.body.contains(method)));
+    }
+    // The reference-compatible call speaks the config's version (v0.3 by default).
+    let reply = s.instance.send_message(s.client, SDK_PEER, "hello", None).await.unwrap().unwrap();
+    assert_eq!(reply.protocol, Protocol::V03);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tasks_are_read_and_canceled_in_both_versions() {
+    let mut s = sdk_setup(None).await;
+    for protocol in [Protocol::V03, Protocol::V10] {
+        let reply =
+            s.instance.send_message_with(s.client, SDK_PEER, "wait: x", &with(protocol)).await.unwrap().unwrap();
+        let ReplyKind::Task(started) = &reply.kind else { panic!("{:?}", reply.kind) };
+        assert_eq!(started.state, "working");
+        let id = started.id.clone().unwrap();
+
+        let task = s.instance.get_task(s.client, SDK_PEER, &id, &with(protocol)).await.unwrap().unwrap();
+        assert_eq!((task.id.as_str(), task.state.as_str(), task.text.as_str()), (id.as_str(), "working", "waiting: x"));
+        assert_eq!(task.protocol, protocol);
+
+        let task = s.instance.cancel_task(s.client, SDK_PEER, &id, &with(protocol)).await.unwrap().unwrap();
+        assert_eq!((task.id.as_str(), task.state.as_str()), (id.as_str(), "canceled"), "{protocol:?}");
+
+        let e = s.instance.cancel_task(s.client, SDK_PEER, &id, &with(protocol)).await.unwrap().unwrap_err();
+        let ErrorKind::RpcError(rpc) = &e.kind else { panic!("{e:?}") };
+        assert_eq!((rpc.reason, rpc.code), (RpcReason::TaskNotCancelable, Some(-32002)), "{protocol:?}");
+        assert!(e.message.starts_with("[A2A_ERROR] "), "{}", e.message);
+
+        let e = s.instance.get_task(s.client, SDK_PEER, "no-such-task", &with(protocol)).await.unwrap().unwrap_err();
+        let ErrorKind::RpcError(rpc) = &e.kind else { panic!("{e:?}") };
+        assert_eq!((rpc.reason, rpc.code), (RpcReason::TaskNotFound, Some(-32001)), "{protocol:?}");
+        assert_eq!(e.attempts.len(), 1, "a JSON-RPC error is not retried");
+    }
+    // A task id that cannot be sent makes no request.
+    let before = s.platform.log().len();
+    for bad in ["", "a\nb"] {
+        let e = s.instance.get_task(s.client, SDK_PEER, bad, &with(Protocol::V03)).await.unwrap().unwrap_err();
+        assert!(matches!(&e.kind, ErrorKind::InvalidId(i) if i.param == "task-id"), "{e:?}");
+    }
+    assert_eq!(s.platform.log().len(), before);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn auto_speaks_what_the_card_lists_and_the_card_is_cached() {
+    let mut s = sdk_setup(Some(Protocol::Auto)).await;
+    let card = s.instance.agent_card(s.client, SDK_PEER, None).await.unwrap().unwrap();
+    assert_eq!(card.name.as_deref(), Some("SDK Echo"));
+    assert_eq!(card.protocol_versions, ["0.3", "1.0"]);
+    assert!(card.streaming);
+    assert_eq!(card.skills.iter().map(|k| k.id.as_str()).collect::<Vec<_>>(), ["echo"]);
+    let discovers = |p: &Platform| p.log().iter().filter(|r| r.path.starts_with("/registry/discover/")).count();
+    assert_eq!(discovers(&s.platform), 1);
+
+    // auto: the SDK agent lists 1.0 (the card comes from the cache: no new lookup).
+    let reply = s.instance.send_message(s.client, SDK_PEER, "hello", None).await.unwrap().unwrap();
+    assert_eq!((reply.text.as_str(), reply.protocol), ("echo: hello", Protocol::V10));
+    assert_eq!(discovers(&s.platform), 1);
+    // The scripted agent's record lists no version: v0.3.
+    let reply = s.instance.send_message(s.client, BUILDER, "hello", None).await.unwrap().unwrap();
+    assert_eq!((reply.text.as_str(), reply.protocol), ("echo: hello", Protocol::V03));
+    // Asked in v1.0 anyway, the v0.3-only agent does not know the method.
+    let e = s.instance.send_message_with(s.client, BUILDER, "hello", &with(Protocol::V10)).await.unwrap().unwrap_err();
+    assert!(matches!(&e.kind, ErrorKind::RpcError(r) if r.reason == RpcReason::MethodNotFound), "{e:?}");
+    // A card that cannot be read is an error (unlike enrichment); a bad id makes no request.
+    let e = s.instance.agent_card(s.client, UNKNOWN, None).await.unwrap().unwrap_err();
+    assert!(matches!(&e.kind, ErrorKind::HttpStatus(h) if h.status == 404), "{e:?}");
+    let e = s.instance.agent_card(s.client, "../x", None).await.unwrap().unwrap_err();
+    assert_eq!(kind_name(&e.kind), "invalid-id");
+}
+
+fn short(event: &StreamEvent) -> String {
+    match event {
+        StreamEvent::Task(t) => format!("task {}", t.state),
+        StreamEvent::StatusUpdate(u) => format!("status {}{}", u.state, if u.is_final { " final" } else { "" }),
+        StreamEvent::ArtifactUpdate(a) => format!("artifact {}", a.text),
+        StreamEvent::Message(text) => format!("message {text}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn streams_in_both_versions() {
+    let mut s = sdk_setup(None).await;
+    for protocol in [Protocol::V03, Protocol::V10] {
+        let stream =
+            s.instance.send_message_stream(s.client, SDK_PEER, "stream: 3", &with(protocol)).await.unwrap().unwrap();
+        assert_eq!(s.instance.stream_protocol(stream).await.unwrap(), protocol);
+        let (events, end) = s.instance.drain_stream(stream).await.unwrap();
+        assert!(end.is_none(), "{end:?}");
+        let seen: Vec<String> = events.iter().map(short).collect();
+        assert_eq!(
+            seen,
+            [
+                "task submitted",
+                "status working",
+                "artifact chunk 0",
+                "artifact chunk 1",
+                "artifact chunk 2",
+                "status completed final"
+            ],
+            "{protocol:?}"
+        );
+        let StreamEvent::StatusUpdate(last) = events.last().unwrap() else { unreachable!() };
+        assert_eq!(last.text, "streamed 3");
+        let sent = a2a_requests(&s.platform);
+        let last_request = sent.last().unwrap();
+        assert_eq!(last_request.header("accept"), Some("text/event-stream"));
+        let method = if protocol == Protocol::V10 { "SendStreamingMessage" } else { "message/stream" };
+        assert!(last_request.body.contains(method), "{}", last_request.body);
+
+        // A plain message streams as one event.
+        let stream =
+            s.instance.send_message_stream(s.client, SDK_PEER, "hello", &with(protocol)).await.unwrap().unwrap();
+        let (events, end) = s.instance.drain_stream(stream).await.unwrap();
+        assert!(end.is_none());
+        assert_eq!(events.iter().map(short).collect::<Vec<_>>(), ["message echo: hello"]);
+    }
+    // The v0.3-only scripted agent answers a stream request with a JSON-RPC error: the open fails.
+    let e = s.instance.send_message_stream(s.client, BUILDER, "hi", &with(Protocol::V03)).await.unwrap().unwrap_err();
+    assert!(matches!(&e.kind, ErrorKind::RpcError(r) if r.reason == RpcReason::MethodNotFound), "{e:?}");
+}
