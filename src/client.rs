@@ -10,7 +10,7 @@ use crate::config::{Config, RawConfig};
 use crate::directory::{Cached, Directory, Key, Stats};
 use crate::error::{excerpt, Error, ErrorKind};
 use crate::ids::{id_bits, validate_peer_id, validate_task_id};
-use crate::messaging::{self, Answered, SendEnv, Sent};
+use crate::messaging::{self, Answered, Proxy, SendEnv, Sent};
 use crate::platform::{self, Peer, Workspace};
 use crate::retry::RetryBudget;
 use crate::streaming::EventStream;
@@ -260,21 +260,16 @@ impl<T: Transport> Client<T> {
         let now = env.mono_now();
         let (peer, source) = self.call_ids(peer_id, source, now).map_err(rerender)?;
         let protocol = self.protocol_for(&peer, &source, protocol, now);
-        messaging::send_message(
-            &mut self.transport,
-            &self.config,
-            &mut self.budget,
-            env,
-            &peer,
-            &source,
-            text,
-            ids,
-            protocol,
-        )
+        self.proxy().send_message(env, &peer, &source, protocol, text, ids)
+    }
+
+    /// The A2A proxy path of this client's calls.
+    fn proxy(&mut self) -> Proxy<'_, T> {
+        Proxy { transport: &mut self.transport, config: &self.config, budget: &mut self.budget }
     }
 
     /// `send-many`: one message to each of several peers, all sent at once
-    /// (see [`messaging::call_many`]); one outcome per target, in order. An
+    /// (see [`Proxy::call_many`]); one outcome per target, in order. An
     /// invalid peer id is that target's error, and makes no request.
     pub(crate) fn send_many(
         &mut self,
@@ -309,7 +304,7 @@ impl<T: Transport> Client<T> {
                 Err(e) => outcomes.push(Some(Err(e))),
             }
         }
-        let answered = messaging::call_many(&mut self.transport, &self.config, &mut self.budget, env, jobs);
+        let answered = self.proxy().call_many(env, jobs);
         for ((i, ids, protocol), outcome) in sends.into_iter().zip(answered) {
             outcomes[i] = Some(outcome.map(|Answered { reply, attempts }| Sent { reply, ids, attempts, protocol }));
         }
@@ -402,8 +397,8 @@ impl<T: Transport> Client<T> {
         let task_id = validate_task_id(task_id).ok_or_else(|| rerender(Error::invalid_task_id(task_id)))?;
         let protocol = self.protocol_for(&peer, &source, protocol, now);
         let body = a2a::task_body(protocol, call, request_id, task_id);
-        let Answered { reply, attempts } =
-            messaging::call(&mut self.transport, &self.config, &mut self.budget, env, &peer, &source, protocol, body)?;
+        let job = messaging::Job { peer: peer.clone(), source, protocol, body };
+        let Answered { reply, attempts } = self.proxy().call(env, job)?;
         match reply.kind {
             ReplyKind::Task { id, context_id, state } => Ok(TaskReport {
                 id: id.unwrap_or_else(|| task_id.to_owned()),

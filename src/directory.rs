@@ -16,8 +16,10 @@ use crate::error::ErrorKind;
 use crate::platform::Peer;
 use crate::transport::{Pending, Response, Transport, TransportError};
 
-/// A peer's fresh entry in the cache.
+/// A peer's fresh entry in the cache (a short-lived answer, unboxed like
+/// the record it carries).
 #[derive(Debug)]
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum Cached {
     /// The peer's record.
     Record(Peer),

@@ -152,25 +152,6 @@ fn outcome_of(kind: &ErrorKind) -> String {
     }
 }
 
-/// Sends `text` to `peer` as `source` (both canonical) in `protocol`,
-/// retrying transient failures per the config's retry policy and `budget`.
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn send_message<T: Transport>(
-    t: &mut T,
-    cfg: &Config,
-    budget: &mut RetryBudget,
-    env: &mut impl SendEnv,
-    peer: &str,
-    source: &str,
-    text: &str,
-    ids: SendIds,
-    protocol: Protocol,
-) -> Result<Sent, Error> {
-    let body = a2a::message_body(protocol, Call::Send, &ids, text);
-    let Answered { reply, attempts } = call(t, cfg, budget, env, peer, source, protocol, body)?;
-    Ok(Sent { reply, ids, attempts, protocol })
-}
-
 /// One JSON-RPC call: `body`, in `protocol`, to `peer` as `source` (both
 /// canonical) through the platform proxy.
 #[derive(Debug, Clone)]
@@ -185,26 +166,7 @@ pub(crate) struct Job {
     pub body: Vec<u8>,
 }
 
-/// One JSON-RPC call with the retries, budget and trace of a send.
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn call<T: Transport>(
-    t: &mut T,
-    cfg: &Config,
-    budget: &mut RetryBudget,
-    env: &mut impl SendEnv,
-    peer: &str,
-    source: &str,
-    protocol: Protocol,
-    body: Vec<u8>,
-) -> Result<Answered, Error> {
-    let job = Job { peer: peer.to_owned(), source: source.to_owned(), protocol, body };
-    let mut outcomes = call_many(t, cfg, budget, env, vec![job]);
-    outcomes
-        .pop()
-        .unwrap_or_else(|| Err(Error::new(ErrorKind::InvalidConfig("no call".into()), "[A2A_ERROR] no call".into())))
-}
-
-/// Where one call of [`call_many`] stands.
+/// Where one call of [`Proxy::call_many`] stands.
 enum CallState<P, Tm> {
     /// An attempt is due.
     Due,
@@ -216,7 +178,7 @@ enum CallState<P, Tm> {
     Done(Result<Answered, Error>),
 }
 
-/// One call of [`call_many`]: its request parts, its clock and its trace.
+/// One call of [`Proxy::call_many`]: its request parts, its clock and its trace.
 struct Run<P, Tm> {
     path: String,
     url: String,
@@ -229,105 +191,139 @@ struct Run<P, Tm> {
     stage: CallState<P, Tm>,
 }
 
-/// Several JSON-RPC calls at once (`send-many`): every attempt of every
-/// call is in flight together, multiplexed on one wait (`wasi:io/poll`), and
-/// each call keeps its own retry schedule, budget and trace — so the wall
-/// time is about that of the slowest call, not the sum. One outcome per
-/// job, in order. With one job, this is a plain call.
-pub(crate) fn call_many<T: Transport>(
-    t: &mut T,
-    cfg: &Config,
-    budget: &mut RetryBudget,
-    env: &mut impl SendEnv,
-    jobs: Vec<Job>,
-) -> Vec<Result<Answered, Error>> {
-    let policy = &cfg.retry;
-    // One clock reading starts every run and serves the first attempt too
-    // (each reading is a host call).
-    let first = env.mono_now();
-    let mut runs: Vec<Run<T::Pending, T::Timer>> = jobs
-        .into_iter()
-        .map(|job| {
-            let path = format!("/workspaces/{}/a2a", job.peer);
-            let url = cfg.platform.url(&path);
-            let stage = match check_request_size(cfg, &url, &job.body) {
-                Ok(()) => CallState::Due,
-                Err(e) => CallState::Done(Err(e)),
-            };
-            Run {
-                headers: a2a_headers(cfg, &job.source, job.protocol),
-                url,
-                path,
-                body: job.body.into(),
-                started: first,
-                hard_stop: t.timer(policy.total_budget),
-                attempts: Vec::new(),
-                stage,
-            }
-        })
-        .collect();
-    let mut unused_reading = Some(first);
+/// What every A2A call of a client goes through: its transport, the config
+/// the call runs under, and the retry budget all its sends share.
+pub(crate) struct Proxy<'a, T> {
+    pub transport: &'a mut T,
+    pub config: &'a Config,
+    pub budget: &'a mut RetryBudget,
+}
 
-    loop {
-        // Start every attempt that is due.
-        for run in runs.iter_mut().filter(|r| matches!(r.stage, CallState::Due)) {
-            let now = unused_reading.take().unwrap_or_else(|| env.mono_now());
-            let remaining = policy.total_budget.saturating_sub(Duration::from_nanos(now.saturating_sub(run.started)));
-            let req = Request {
-                method: Method::Post,
-                path: run.path.clone(),
-                headers: run.headers.clone(),
-                body: Some(run.body.clone()),
-                connect_timeout: cfg.send_connect.min(remaining),
-                timeout: cfg.send_read.min(remaining),
-                total: remaining,
-                max_body_bytes: cfg.max_body_bytes,
-            };
-            match t.start(&cfg.platform, &req) {
-                Ok(pending) => run.stage = CallState::InFlight(pending, now),
-                Err(e) => settle(t, cfg, budget, env, run, Err(e), now),
-            }
-        }
-        if runs.iter().all(|r| matches!(r.stage, CallState::Done(_))) {
-            break;
-        }
-        // One wait for everything in flight and the earliest end of a backoff.
-        {
-            let pending: Vec<&T::Pending> = runs
-                .iter()
-                .filter_map(|r| if let CallState::InFlight(p, _) = &r.stage { Some(p) } else { None })
-                .collect();
-            let next = runs
-                .iter()
-                .filter_map(|r| if let CallState::Backoff(timer, due) = &r.stage { Some((due, timer)) } else { None })
-                .min_by_key(|(due, _)| **due)
-                .map(|(_, timer)| timer);
-            t.wait(&pending, next);
-        }
-        // Progress: finished attempts settle, ended backoffs become due.
-        for run in runs.iter_mut() {
-            match &mut run.stage {
-                CallState::InFlight(pending, started) => {
-                    let started = *started;
-                    if let Some(outcome) = pending.poll() {
-                        settle(t, cfg, budget, env, run, outcome, started);
-                    }
-                }
-                CallState::Backoff(timer, _) => {
-                    if t.expired(timer) || t.expired(&run.hard_stop) {
-                        run.stage = CallState::Due;
-                    }
-                }
-                CallState::Due | CallState::Done(_) => {}
-            }
-        }
+impl<T: Transport> Proxy<'_, T> {
+    /// Sends `text` to `peer` as `source` (both canonical) in `protocol`,
+    /// retrying transient failures per the config's retry policy and the
+    /// budget.
+    pub(crate) fn send_message(
+        &mut self,
+        env: &mut impl SendEnv,
+        peer: &str,
+        source: &str,
+        protocol: Protocol,
+        text: &str,
+        ids: SendIds,
+    ) -> Result<Sent, Error> {
+        let body = a2a::message_body(protocol, Call::Send, &ids, text);
+        let job = Job { peer: peer.to_owned(), source: source.to_owned(), protocol, body };
+        let Answered { reply, attempts } = self.call(env, job)?;
+        Ok(Sent { reply, ids, attempts, protocol })
     }
-    runs.into_iter()
-        .map(|r| match r.stage {
-            CallState::Done(outcome) => outcome,
-            _ => unreachable!("every run is done"),
+
+    /// One JSON-RPC call with the retries, budget and trace of a send.
+    pub(crate) fn call(&mut self, env: &mut impl SendEnv, job: Job) -> Result<Answered, Error> {
+        let mut outcomes = self.call_many(env, vec![job]);
+        outcomes.pop().unwrap_or_else(|| {
+            Err(Error::new(ErrorKind::InvalidConfig("no call".into()), "[A2A_ERROR] no call".into()))
         })
-        .collect()
+    }
+
+    /// Several JSON-RPC calls at once (`send-many`): every attempt of every
+    /// call is in flight together, multiplexed on one wait (`wasi:io/poll`), and
+    /// each call keeps its own retry schedule, budget and trace — so the wall
+    /// time is about that of the slowest call, not the sum. One outcome per
+    /// job, in order. With one job, this is a plain call.
+    pub(crate) fn call_many(&mut self, env: &mut impl SendEnv, jobs: Vec<Job>) -> Vec<Result<Answered, Error>> {
+        let (t, cfg, budget) = (&mut *self.transport, self.config, &mut *self.budget);
+        let policy = &cfg.retry;
+        // One clock reading starts every run and serves the first attempt too
+        // (each reading is a host call).
+        let first = env.mono_now();
+        let mut runs: Vec<Run<T::Pending, T::Timer>> = jobs
+            .into_iter()
+            .map(|job| {
+                let path = format!("/workspaces/{}/a2a", job.peer);
+                let url = cfg.platform.url(&path);
+                let stage = match check_request_size(cfg, &url, &job.body) {
+                    Ok(()) => CallState::Due,
+                    Err(e) => CallState::Done(Err(e)),
+                };
+                Run {
+                    headers: a2a_headers(cfg, &job.source, job.protocol),
+                    url,
+                    path,
+                    body: job.body.into(),
+                    started: first,
+                    hard_stop: t.timer(policy.total_budget),
+                    attempts: Vec::new(),
+                    stage,
+                }
+            })
+            .collect();
+        let mut unused_reading = Some(first);
+
+        loop {
+            // Start every attempt that is due.
+            for run in runs.iter_mut().filter(|r| matches!(r.stage, CallState::Due)) {
+                let now = unused_reading.take().unwrap_or_else(|| env.mono_now());
+                let remaining =
+                    policy.total_budget.saturating_sub(Duration::from_nanos(now.saturating_sub(run.started)));
+                let req = Request {
+                    method: Method::Post,
+                    path: run.path.clone(),
+                    headers: run.headers.clone(),
+                    body: Some(run.body.clone()),
+                    connect_timeout: cfg.send_connect.min(remaining),
+                    timeout: cfg.send_read.min(remaining),
+                    total: remaining,
+                    max_body_bytes: cfg.max_body_bytes,
+                };
+                match t.start(&cfg.platform, &req) {
+                    Ok(pending) => run.stage = CallState::InFlight(pending, now),
+                    Err(e) => settle(t, cfg, budget, env, run, Err(e), now),
+                }
+            }
+            if runs.iter().all(|r| matches!(r.stage, CallState::Done(_))) {
+                break;
+            }
+            // One wait for everything in flight and the earliest end of a backoff.
+            {
+                let pending: Vec<&T::Pending> = runs
+                    .iter()
+                    .filter_map(|r| if let CallState::InFlight(p, _) = &r.stage { Some(p) } else { None })
+                    .collect();
+                let next = runs
+                    .iter()
+                    .filter_map(
+                        |r| if let CallState::Backoff(timer, due) = &r.stage { Some((due, timer)) } else { None },
+                    )
+                    .min_by_key(|(due, _)| **due)
+                    .map(|(_, timer)| timer);
+                t.wait(&pending, next);
+            }
+            // Progress: finished attempts settle, ended backoffs become due.
+            for run in runs.iter_mut() {
+                match &mut run.stage {
+                    CallState::InFlight(pending, started) => {
+                        let started = *started;
+                        if let Some(outcome) = pending.poll() {
+                            settle(t, cfg, budget, env, run, outcome, started);
+                        }
+                    }
+                    CallState::Backoff(timer, _) => {
+                        if t.expired(timer) || t.expired(&run.hard_stop) {
+                            run.stage = CallState::Due;
+                        }
+                    }
+                    CallState::Due | CallState::Done(_) => {}
+                }
+            }
+        }
+        runs.into_iter()
+            .map(|r| match r.stage {
+                CallState::Done(outcome) => outcome,
+                _ => unreachable!("every run is done"),
+            })
+            .collect()
+    }
 }
 
 /// Reads one attempt's outcome and decides: done (a reply, or an error that
@@ -457,7 +453,14 @@ mod tests {
     }
 
     fn send(t: &mut FakeTransport, cfg: &Config, budget: &mut RetryBudget) -> Result<Sent, Error> {
-        send_message(t, cfg, budget, &mut Env { mono: 0 }, PEER, ME, "hello", ids(), Protocol::V0_3)
+        Proxy { transport: t, config: cfg, budget }.send_message(
+            &mut Env { mono: 0 },
+            PEER,
+            ME,
+            Protocol::V0_3,
+            "hello",
+            ids(),
+        )
     }
 
     #[test]
@@ -487,18 +490,9 @@ mod tests {
             "status": {"state": "TASK_STATE_COMPLETED", "message": {"role": "ROLE_AGENT", "parts": [{"text": "done"}]}}}}});
         let mut t = FakeTransport::answering(200, &v1.to_string());
         let c = cfg(Default::default());
-        let sent = send_message(
-            &mut t,
-            &c,
-            &mut RetryBudget::new(10, 10),
-            &mut Env { mono: 0 },
-            PEER,
-            ME,
-            "hi",
-            ids(),
-            Protocol::V1_0,
-        )
-        .unwrap();
+        let sent = Proxy { transport: &mut t, config: &c, budget: &mut RetryBudget::new(10, 10) }
+            .send_message(&mut Env { mono: 0 }, PEER, ME, Protocol::V1_0, "hi", ids())
+            .unwrap();
         assert_eq!((sent.reply.text.as_str(), sent.protocol), ("done", Protocol::V1_0));
         assert!(matches!(sent.reply.kind, a2a::ReplyKind::Task { ref state, .. } if state == "completed"));
         let req = t.only_request();
@@ -609,18 +603,9 @@ mod tests {
         let mut t = FakeTransport::failing(TransportError::TimedOut(Duration::from_secs(1)));
         t.then_answer(200, &ok_body("x"));
         let c = cfg(RawRetryPolicy { total_budget_ms: Some(1_000), base_delay_ms: Some(10), ..Default::default() });
-        let sent = send_message(
-            &mut t,
-            &c,
-            &mut RetryBudget::new(10, 10),
-            &mut Moving(0),
-            PEER,
-            ME,
-            "x",
-            ids(),
-            Protocol::V0_3,
-        )
-        .unwrap();
+        let sent = Proxy { transport: &mut t, config: &c, budget: &mut RetryBudget::new(10, 10) }
+            .send_message(&mut Moving(0), PEER, ME, Protocol::V0_3, "x", ids())
+            .unwrap();
         assert_eq!(sent.attempts.len(), 2);
         // Each attempt gets only what is left of the budget, for all its timeouts
         // (the first attempt starts on the reading that started the call).
@@ -662,8 +647,8 @@ mod tests {
             ..Default::default()
         });
         let mut env = Virtual(t.now.clone());
-        let e = send_message(&mut t, &c, &mut RetryBudget::new(0, 10), &mut env, PEER, ME, "x", ids(), Protocol::V0_3)
-            .unwrap_err();
+        let mut proxy = Proxy { transport: &mut t, config: &c, budget: &mut RetryBudget::new(0, 10) };
+        let e = proxy.send_message(&mut env, PEER, ME, Protocol::V0_3, "x", ids()).unwrap_err();
         assert_eq!(t.slept, [Duration::from_millis(400)]);
         assert_eq!(e.attempts.len(), 2);
         assert_eq!((t.sent[0].total, t.sent[1].total), (Duration::from_millis(1_000), Duration::from_millis(600)));

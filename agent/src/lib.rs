@@ -52,6 +52,7 @@ mod component {
             "wasi:io/poll@0.2.12": ::wasi::io::poll,
             "wasi:io/streams@0.2.12": ::wasi::io::streams,
             "wasi:clocks/monotonic-clock@0.2.12": ::wasi::clocks::monotonic_clock,
+            "wasi:random/random@0.2.12": ::wasi::random::random,
             "wasi:cli/environment@0.2.12": ::wasi::cli::environment,
         },
         generate_all,
@@ -67,6 +68,7 @@ mod component {
             "wasi:io/poll@0.2.12": ::wasi::io::poll,
             "wasi:io/streams@0.2.12": ::wasi::io::streams,
             "wasi:clocks/monotonic-clock@0.2.12": ::wasi::clocks::monotonic_clock,
+            "wasi:random/random@0.2.12": ::wasi::random::random,
         },
         generate_all,
     });
@@ -198,10 +200,11 @@ mod component {
         /// This instance's client and the settings it was built from: made on
         /// the first request, kept for every later one the instance serves.
         static KEPT: RefCell<Option<(Settings, Client)>> = const { RefCell::new(None) };
-        /// Which instance answered (the monotonic time of its first request),
-        /// sent as `x-agent-instance`: how an operator or a test sees whether
-        /// the host reused the instance (and so the cache) or made a new one.
-        static INSTANCE: u64 = ::wasi::clocks::monotonic_clock::now();
+        /// Which instance answered (a random number drawn on its first
+        /// request), sent as `x-agent-instance`: how an operator or a test
+        /// sees whether the host reused the instance (and so the cache) or
+        /// made a new one.
+        static INSTANCE: u64 = ::wasi::random::random::get_random_u64();
     }
 
     /// Runs `call` with this instance's client, made (or remade, when the

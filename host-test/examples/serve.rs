@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use host_test::figures::summary;
 use host_test::harness::agent_path;
 use host_test::platform::{Platform, Workspace};
-use host_test::stock::{request, Served, INSTANCE_REUSE};
+use host_test::stock::{request_with_headers, Served, INSTANCE_REUSE};
 use serde_json::json;
 
 const ME: &str = "11111111-2222-4333-8444-555555555555";
@@ -32,13 +32,16 @@ async fn main() {
         let agent = Served::start_with(&agent_path(), &env, flags).await.unwrap();
 
         let mut labelled = 0;
+        let mut instances = std::collections::HashSet::new();
         let mut times = Vec::with_capacity(PUSHES);
         let started = Instant::now();
         for n in 0..PUSHES {
             let push = json!({"from": peers[n % peers.len()], "text": "status: done"});
             let t = Instant::now();
-            let (status, body) = request(agent.addr, "POST", "/inbound", Some(&push)).await.unwrap();
+            let (status, headers, body) =
+                request_with_headers(agent.addr, "POST", "/inbound", Some(&push)).await.unwrap();
             times.push(t.elapsed());
+            instances.insert(headers.get("x-agent-instance").cloned());
             assert_eq!(status, 200, "{body}");
             labelled += usize::from(!body["from"].is_null());
             if n == peers.len() - 1 {
@@ -55,6 +58,7 @@ async fn main() {
             peers.len()
         );
         println!("  pushes labelled    {labelled} of {PUSHES}");
+        println!("  instances          {} (x-agent-instance)", instances.len());
         println!("  push latency       {}", summary(times));
         println!("  throughput         {:.0} pushes/s (one client, sequential)", PUSHES as f64 / wall.as_secs_f64());
         agent.stop().await.unwrap();

@@ -28,7 +28,11 @@ async fn a_wasmcloud_host_runs_the_composed_agent() {
     // the figure this prints). Every answer is still right.
     let seen = agent_http::pushes_are_labelled(host.addr, &platform, 100).await;
     println!("wasmCloud 1.x: {seen:?}");
-    assert_eq!(seen.pushes, 100);
+    // What docs/deploying.md states: one instance per invocation (measured
+    // 100 instances, ~75 lookups, no push labelled). If a host version
+    // starts reusing instances this fails: update the docs with it.
+    assert_eq!((seen.instances, seen.labelled_after_first), (100, 0), "{seen:?}");
+    assert!(seen.lookups <= 100, "{seen:?}");
     // The token reached the platform (the agent read it from wasi:config)…
     let bearer = format!("Bearer {ME_TOKEN}");
     let sends: Vec<_> = platform.log().into_iter().filter(|r| r.path.ends_with("/a2a")).collect();

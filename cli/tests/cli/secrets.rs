@@ -51,7 +51,13 @@ fn config(url: &str) -> Config {
         max_body_bytes: None,
         protocol: None,
         cache: None,
-        retry: Some(host_test::bindings::RetryPolicy { max_attempts: Some(3), base_delay_ms: Some(1), max_delay_ms: Some(5), total_budget_ms: Some(5_000), ..Default::default() }),
+        retry: Some(host_test::bindings::RetryPolicy {
+            max_attempts: Some(3),
+            base_delay_ms: Some(1),
+            max_delay_ms: Some(5),
+            total_budget_ms: Some(5_000),
+            ..Default::default()
+        }),
     }
 }
 
@@ -256,7 +262,8 @@ async fn no_token_in_the_outputs_of_tasks_cards_streams_and_fan_out() {
     let c = instance.client(&config(&p.url())).await.unwrap().unwrap();
     let echo = format!("Authorization: Bearer {ME_TOKEN} / {ALT_TOKEN}");
     let rpc = json!({"jsonrpc": "2.0", "id": "x", "error": {"code": -32001, "message": echo.clone(), "data": {"auth": echo.clone()}}});
-    let options = host_test::bindings::CallOptions { protocol: Some(host_test::bindings::Protocol::V10), ..Default::default() };
+    let options =
+        host_test::bindings::CallOptions { protocol: Some(host_test::bindings::Protocol::V10), ..Default::default() };
     let mut outputs: Vec<String> = Vec::new();
 
     p.fault(Route::A2a, Fault::json(200, rpc.clone()), Some(1));

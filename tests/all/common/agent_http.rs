@@ -151,8 +151,6 @@ pub async fn push(agent: SocketAddr, from: &(String, String, String)) -> serde_j
 /// What [`pushes_are_labelled`] saw.
 #[derive(Debug)]
 pub struct Pushes {
-    /// Pushes made.
-    pub pushes: usize,
     /// Pushes after each peer's first that came back labelled.
     pub labelled_after_first: usize,
     /// Registry lookups the platform served for them.
@@ -199,7 +197,6 @@ pub async fn pushes_are_labelled(agent: SocketAddr, platform: &Platform, count: 
         }
     }
     Pushes {
-        pushes: count,
         labelled_after_first,
         lookups: lookups(platform) - before,
         instances: instances.len(),
