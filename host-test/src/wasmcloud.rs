@@ -33,7 +33,15 @@ pub fn runner() -> Result<PathBuf> {
         .args(["build", "--locked", "--bin", "a2a-wasmcloud", "--target-dir"])
         .arg(&target_dir)
         .env("RUSTC_WRAPPER", dir.join("rustc-wrapper.sh"))
-        // The outer build's settings are not the runner's.
+        // The outer build's settings are not the runner's; nor is what cargo
+        // sets for the test process: `ring`'s build script reruns when
+        // CARGO_MANIFEST_DIR changes, which made a runner built by
+        // `.ci/run` rebuild ~30 crates here.
+        .env_remove("CARGO_MANIFEST_DIR")
+        .env_remove("CARGO_MANIFEST_PATH")
+        .env_remove("CARGO_PRIMARY_PACKAGE")
+        .env_remove("CARGO_CRATE_NAME")
+        .env_remove("CARGO_RUSTC_CURRENT_DIR")
         .env_remove("CARGO_TARGET_DIR")
         .env_remove("CARGO_BUILD_TARGET")
         .env_remove("RUSTFLAGS")
