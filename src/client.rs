@@ -8,7 +8,7 @@ use crate::a2a::{self, Call, Protocol, ProtocolChoice, ReplyKind, SendIds};
 use crate::card::{self, AgentCard};
 use crate::config::{Config, RawConfig};
 use crate::directory::{Cached, Directory, Key, Stats};
-use crate::error::{excerpt, Error, ErrorKind};
+use crate::error::{excerpt, redacted, Error, ErrorKind, Redact};
 use crate::ids::{id_bits, validate_peer_id, validate_task_id};
 use crate::messaging::{self, Answered, Proxy, SendEnv, Sent};
 use crate::platform::{self, Peer, Workspace};
@@ -43,12 +43,20 @@ pub(crate) struct TaskReport {
     pub raw: String,
 }
 
-/// An error of an A2A call, re-rendered as the `[A2A_ERROR] …` text the
-/// Python client returned.
-fn rerender(e: Error) -> Error {
-    let message = crate::error::send_failure_text(&e.kind);
-    Error { message, ..e }
+impl Redact for TaskReport {
+    fn texts_mut(&mut self) -> Vec<&mut String> {
+        self.attempts.iter_mut().map(|a| &mut a.outcome).collect()
+    }
 }
+
+/// Results that carry only what the platform or a peer sent as data, or
+/// (a stream) scrub their own errors as they hand them out.
+impl Redact for Peer {}
+impl Redact for Workspace {}
+impl Redact for AgentCard {}
+impl Redact for String {}
+impl Redact for () {}
+impl<S> Redact for EventStream<S> {}
 
 /// Most targets of one `send-many`.
 pub(crate) const MAX_SEND_MANY: usize = 64;
@@ -61,6 +69,14 @@ fn key(source: &str, peer: &str) -> Option<Key> {
 }
 
 impl<T: Transport> Client<T> {
+    /// Every result the client hands out passes through here, the one place
+    /// tokens are scrubbed: a server that echoes a request's
+    /// `Authorization` header (into a body an error quotes, or an attempt's
+    /// outcome) must not leak it through us.
+    fn handed_out<R: Redact>(&self, result: R) -> R {
+        redacted(result, self.config.tokens.values().map(String::as_str))
+    }
+
     /// Checks `raw` and builds a client; makes no request.
     pub(crate) fn new(raw: RawConfig, transport: T) -> Result<Self, Error> {
         let config = Config::from_raw(raw)?;
@@ -70,13 +86,14 @@ impl<T: Transport> Client<T> {
 
     /// Replaces or removes a workspace's token.
     pub(crate) fn set_token(&mut self, workspace_id: &str, token: Option<String>) -> Result<(), Error> {
-        self.config.set_token(workspace_id, token)
+        let result = self.config.set_token(workspace_id, token);
+        self.handed_out(result)
     }
 
     /// The source a call about `peer` acts as: the explicit one, else the
     /// source whose `peers` listing last included the peer, else this
     /// workspace (the Python client's multi-workspace auto-routing).
-    pub(crate) fn source_for(&self, peer: &str, explicit: Option<&str>) -> Result<String, Error> {
+    pub(crate) fn source_for(&self, peer: &str, explicit: Option<&str>) -> Result<String, ErrorKind> {
         if explicit.is_some_and(|s| !s.trim().is_empty()) {
             return self.config.source(explicit);
         }
@@ -108,38 +125,45 @@ impl<T: Transport> Client<T> {
     /// `discover-peer`: a fresh registry lookup (which also refreshes the cache).
     pub(crate) fn discover_peer(&mut self, peer_id: &str, source: Option<&str>, now: u64) -> Result<Peer, Error> {
         self.harvest(now);
-        let peer = validate_peer_id(peer_id).ok_or_else(|| Error::invalid_id("peer-id", peer_id))?;
-        let source = self.source_for(&peer, source)?;
-        let result = platform::discover_peer(&mut self.transport, &self.config, &peer, &source);
-        if let (Ok(found), Some(key)) = (&result, key(&source, &peer)) {
-            self.directory.store(key, &Ok(found.clone()), now);
-        }
-        result
+        let result = self.canonical_ids(peer_id, source).map_err(Error::from).and_then(|(peer, source)| {
+            let found = platform::discover_peer(&mut self.transport, &self.config, &peer, &source)?;
+            if let Some(key) = key(&source, &peer) {
+                self.directory.store(key, &Ok(found.clone()), now);
+            }
+            Ok(found)
+        });
+        self.handed_out(result)
     }
 
     /// `peers`: the source's registry listing, which also warms the cache
     /// and the routing map.
     pub(crate) fn peers(&mut self, query: Option<&str>, source: Option<&str>, now: u64) -> Result<Vec<Peer>, Error> {
         self.harvest(now);
-        let source = self.config.source(source)?;
-        let peers = platform::peers(&mut self.transport, &self.config, query, &source)?;
-        if let Some(bits) = id_bits(&source) {
-            self.directory.record_listing((bits, &source), &peers, now);
-        }
-        Ok(peers)
+        let result = self.config.source(source).map_err(Error::from).and_then(|source| {
+            let peers = platform::peers(&mut self.transport, &self.config, query, &source)?;
+            if let Some(bits) = id_bits(&source) {
+                self.directory.record_listing((bits, &source), &peers, now);
+            }
+            Ok(peers)
+        });
+        self.handed_out(result)
     }
 
     /// `workspace-info`.
     pub(crate) fn workspace_info(&mut self, source: Option<&str>, now: u64) -> Result<Workspace, Error> {
         self.harvest(now);
-        let source = self.config.source(source)?;
-        platform::workspace_info(&mut self.transport, &self.config, &source)
+        let result = self
+            .config
+            .source(source)
+            .map_err(Error::from)
+            .and_then(|source| platform::workspace_info(&mut self.transport, &self.config, &source));
+        self.handed_out(result)
     }
 
     /// `agent-card-url`.
     pub(crate) fn agent_card_url(&self, peer_id: &str) -> Result<String, Error> {
-        let peer = validate_peer_id(peer_id).ok_or_else(|| Error::invalid_id("peer-id", peer_id))?;
-        Ok(platform::agent_card_url(&self.config, &peer))
+        let peer = validate_peer_id(peer_id).ok_or_else(|| ErrorKind::invalid_id("peer-id", peer_id));
+        self.handed_out(peer.map(|peer| platform::agent_card_url(&self.config, &peer)).map_err(Error::from))
     }
 
     /// The cache key of a call about `peer_id`, computed without allocating
@@ -258,9 +282,11 @@ impl<T: Transport> Client<T> {
         ids: SendIds,
     ) -> Result<Sent, Error> {
         let now = env.mono_now();
-        let (peer, source) = self.call_ids(peer_id, source, now).map_err(rerender)?;
-        let protocol = self.protocol_for(&peer, &source, protocol, now);
-        self.proxy().send_message(env, &peer, &source, protocol, text, ids)
+        let result = self.call_ids(peer_id, source, now).map_err(Error::a2a).and_then(|(peer, source)| {
+            let protocol = self.protocol_for(&peer, &source, protocol, now);
+            self.proxy().send_message(env, &peer, &source, protocol, text, ids)
+        });
+        self.handed_out(result)
     }
 
     /// The A2A proxy path of this client's calls.
@@ -290,7 +316,7 @@ impl<T: Transport> Client<T> {
         let mut jobs = Vec::new();
         let mut sends = Vec::new();
         for (i, (peer_id, text)) in targets.iter().enumerate() {
-            let prepared = self.canonical_ids(peer_id, source).map_err(rerender).and_then(|(peer, source)| {
+            let prepared = self.canonical_ids(peer_id, source).map_err(Error::a2a).and_then(|(peer, source)| {
                 let protocol = self.protocol_for(&peer, &source, protocol, now);
                 Ok((peer, source, protocol, new_ids()?))
             });
@@ -308,7 +334,8 @@ impl<T: Transport> Client<T> {
         for ((i, ids, protocol), outcome) in sends.into_iter().zip(answered) {
             outcomes[i] = Some(outcome.map(|Answered { reply, attempts }| Sent { reply, ids, attempts, protocol }));
         }
-        Ok(outcomes.into_iter().map(|o| o.expect("every target has an outcome")).collect())
+        let outcomes = outcomes.into_iter().map(|o| o.expect("every target has an outcome")).collect();
+        Ok(self.handed_out(outcomes))
     }
 
     /// `send-message-stream`: `message/stream` (`SendStreamingMessage`), the
@@ -324,12 +351,26 @@ impl<T: Transport> Client<T> {
         ids: SendIds,
     ) -> Result<EventStream<T::Stream>, Error> {
         let now = env.mono_now();
-        let (peer, source) = self.call_ids(peer_id, source, now).map_err(rerender)?;
-        let protocol = self.protocol_for(&peer, &source, protocol, now);
+        let result = self.call_ids(peer_id, source, now).map_err(Error::a2a).and_then(|(peer, source)| {
+            let protocol = self.protocol_for(&peer, &source, protocol, now);
+            self.open_stream(&peer, &source, protocol, text, env, ids)
+        });
+        self.handed_out(result)
+    }
+
+    fn open_stream(
+        &mut self,
+        peer: &str,
+        source: &str,
+        protocol: Protocol,
+        text: &str,
+        env: &mut impl SendEnv,
+        ids: SendIds,
+    ) -> Result<EventStream<T::Stream>, Error> {
         let cfg = &self.config;
         let path = format!("/workspaces/{peer}/a2a");
         let url = cfg.platform.url(&path);
-        let mut headers = messaging::a2a_headers(cfg, &source, protocol);
+        let mut headers = messaging::a2a_headers(cfg, source, protocol);
         headers.push(("accept", "text/event-stream".into()));
         let head_within = cfg.send_read.min(cfg.retry.total_budget);
         let body = a2a::message_body(protocol, Call::Stream, &ids, text);
@@ -347,18 +388,17 @@ impl<T: Transport> Client<T> {
             max_body_bytes: cfg.max_body_bytes,
         };
         let started = env.mono_now();
-        let failed = |kind: ErrorKind| crate::error::a2a_error(kind, cfg.tokens.values().map(String::as_str));
         let mut opened =
-            self.transport.open(&cfg.platform, &req).map_err(|e| failed(platform::transport_kind(e, &url)))?;
+            self.transport.open(&cfg.platform, &req).map_err(|e| Error::a2a(platform::transport_kind(e, &url)))?;
         let ct = opened.header("content-type").unwrap_or("").trim_start().to_ascii_lowercase();
         if (200..300).contains(&opened.status) && ct.starts_with("text/event-stream") {
             return Ok(EventStream::new(opened.body, url, cfg, protocol, started));
         }
         // Not a stream: an error status, or one whole JSON-RPC answer.
         let body = read_rest(&mut opened.body, cfg.send_read, cfg.max_body_bytes)
-            .map_err(|e| failed(platform::transport_kind(e, &url)))?;
+            .map_err(|e| Error::a2a(platform::transport_kind(e, &url)))?;
         let resp = Response { status: opened.status, headers: opened.headers, body };
-        if let Some(err) = messaging::response_error(cfg, &url, &resp, || env.unix_now()) {
+        if let Some(err) = messaging::response_error(&url, &resp, || env.unix_now()) {
             return Err(err);
         }
         let json: serde_json::Value = serde_json::from_slice(&resp.body).unwrap_or_default();
@@ -369,7 +409,7 @@ impl<T: Transport> Client<T> {
                     a2a::Outcome::Shape(detail) => format!(": {detail}"),
                     _ => String::new(),
                 };
-                Err(failed(ErrorKind::UnexpectedShape {
+                Err(Error::a2a(ErrorKind::UnexpectedShape {
                     url: url.clone(),
                     status: resp.status,
                     detail: format!("a JSON answer to a stream request that is no A2A event{why}"),
@@ -381,24 +421,41 @@ impl<T: Transport> Client<T> {
 
     /// `get-task` (`tasks/get` / `GetTask`) or `cancel-task` (`tasks/cancel`
     /// / `CancelTask`), as `call` says.
-    #[allow(clippy::too_many_arguments)]
     pub(crate) fn task_call(
         &mut self,
         call: Call,
-        peer_id: &str,
-        task_id: &str,
+        target: (&str, &str),
         source: Option<&str>,
         protocol: Option<ProtocolChoice>,
         env: &mut impl SendEnv,
         request_id: &str,
     ) -> Result<TaskReport, Error> {
+        let (peer_id, task_id) = target;
         let now = env.mono_now();
-        let (peer, source) = self.call_ids(peer_id, source, now).map_err(rerender)?;
-        let task_id = validate_task_id(task_id).ok_or_else(|| rerender(Error::invalid_task_id(task_id)))?;
-        let protocol = self.protocol_for(&peer, &source, protocol, now);
-        let body = a2a::task_body(protocol, call, request_id, task_id);
-        let job = messaging::Job { peer: peer.clone(), source, protocol, body };
-        let Answered { reply, attempts } = self.proxy().call(env, job)?;
+        let result = self.call_ids(peer_id, source, now).and_then(|ids| {
+            let task_id = validate_task_id(task_id).ok_or_else(|| ErrorKind::invalid_task_id(task_id))?;
+            Ok((ids, task_id))
+        });
+        let result = result.map_err(Error::a2a).and_then(|((peer, source), task_id)| {
+            let protocol = self.protocol_for(&peer, &source, protocol, now);
+            let body = a2a::task_body(protocol, call, request_id, task_id);
+            let job = messaging::Job { peer: peer.clone(), source, protocol, body };
+            let answered = self.proxy().call(env, job)?;
+            self.task_report(&peer, task_id, protocol, answered)
+        });
+        self.handed_out(result)
+    }
+
+    /// The task a `get-task` / `cancel-task` answer holds (a Message is a
+    /// shape error).
+    fn task_report(
+        &self,
+        peer: &str,
+        task_id: &str,
+        protocol: Protocol,
+        answered: Answered,
+    ) -> Result<TaskReport, Error> {
+        let Answered { reply, attempts } = answered;
         match reply.kind {
             ReplyKind::Task { id, context_id, state } => Ok(TaskReport {
                 id: id.unwrap_or_else(|| task_id.to_owned()),
@@ -414,24 +471,21 @@ impl<T: Transport> Client<T> {
                 let detail = "expected a Task, got a Message".to_owned();
                 let kind =
                     ErrorKind::UnexpectedShape { url, status: 200, detail, excerpt: excerpt(reply.raw.as_bytes()) };
-                let mut err =
-                    rerender(Error::new(kind, String::new())).redact(self.config.tokens.values().map(String::as_str));
-                err.attempts = attempts;
-                Err(err)
+                Err(Error { attempts, ..Error::a2a(kind) })
             }
         }
     }
 
     /// The canonical peer and source of an A2A call (after the harvest every
     /// call starts with).
-    fn call_ids(&mut self, peer_id: &str, source: Option<&str>, now: u64) -> Result<(String, String), Error> {
+    fn call_ids(&mut self, peer_id: &str, source: Option<&str>, now: u64) -> Result<(String, String), ErrorKind> {
         self.harvest(now);
         self.canonical_ids(peer_id, source)
     }
 
     /// The canonical peer and source of a call about `peer_id`.
-    fn canonical_ids(&self, peer_id: &str, source: Option<&str>) -> Result<(String, String), Error> {
-        let peer = validate_peer_id(peer_id).ok_or_else(|| Error::invalid_id("peer-id", peer_id))?;
+    fn canonical_ids(&self, peer_id: &str, source: Option<&str>) -> Result<(String, String), ErrorKind> {
+        let peer = validate_peer_id(peer_id).ok_or_else(|| ErrorKind::invalid_id("peer-id", peer_id))?;
         let source = self.source_for(&peer, source)?;
         Ok((peer, source))
     }
@@ -452,8 +506,9 @@ impl<T: Transport> Client<T> {
     /// `agent-card`: the peer's card from its cached registry record while
     /// fresh, else from a lookup that refreshes the cache.
     pub(crate) fn agent_card(&mut self, peer_id: &str, source: Option<&str>, now: u64) -> Result<AgentCard, Error> {
-        let (peer, source) = self.call_ids(peer_id, source, now)?;
-        self.card_of(&peer, &source, now)
+        let result = self.call_ids(peer_id, source, now).map_err(Error::from);
+        let result = result.and_then(|(peer, source)| self.card_of(&peer, &source, now));
+        self.handed_out(result)
     }
 
     fn card_of(&mut self, peer: &str, source: &str, now: u64) -> Result<AgentCard, Error> {
@@ -499,7 +554,7 @@ mod tests {
     use super::*;
     use crate::config::RawCachePolicy;
     use crate::error::ErrorKind;
-    use crate::testing::FakeTransport;
+    use crate::testing::{Chunk, FakeTransport};
     use crate::transport::TransportError;
 
     const ME: &str = "11111111-2222-4333-8444-555555555555";
@@ -761,5 +816,101 @@ mod tests {
         }
         let s = c.stats(0);
         assert_eq!((s.entries, s.names, s.evictions), (2, 2, 8));
+    }
+
+    struct Env;
+    impl SendEnv for Env {
+        fn random(&mut self) -> f64 {
+            0.5
+        }
+        fn unix_now(&mut self) -> u64 {
+            784_111_777
+        }
+        fn mono_now(&mut self) -> u64 {
+            0
+        }
+    }
+
+    fn ids() -> SendIds {
+        SendIds { request_id: "rid".into(), message_id: "mid".into() }
+    }
+
+    fn ok_body(text: &str) -> String {
+        json!({"jsonrpc": "2.0", "id": "rid", "result": {"kind": "message", "parts": [{"kind": "text", "text": text}]}})
+            .to_string()
+    }
+
+    /// Every token the client holds, in every text it hands out.
+    fn leaks(texts: Vec<&mut String>) -> Vec<String> {
+        texts.into_iter().filter(|t| t.contains("tok-me") || t.contains("tok-alt")).map(|t| t.clone()).collect()
+    }
+
+    #[test]
+    fn echoed_tokens_are_redacted_from_platform_errors() {
+        let mut c = client(FakeTransport::answering(400, r#"{"error":"bad header Authorization: Bearer tok-me"}"#));
+        let mut e = c.discover_peer(PEER, None, 0).unwrap_err();
+        assert!(e.message.contains("Bearer [redacted]"), "{}", e.message);
+        assert_eq!(leaks(e.texts_mut()), Vec::<String>::new());
+        c.transport.then_answer(500, "tok-alt says no");
+        let mut e = c.peers(None, Some(ALT), 0).unwrap_err();
+        assert_eq!(leaks(e.texts_mut()), Vec::<String>::new());
+    }
+
+    #[test]
+    fn echoed_tokens_are_redacted_from_sends_and_their_traces() {
+        let echo = r#"{"error":"upstream said: Authorization: Bearer tok-me"}"#;
+        // A 401 (not retried) that echoes the token.
+        let mut c = client(FakeTransport::answering(401, r#"{"error":"bad token tok-me"}"#));
+        let mut e = c.send_message(PEER, "hi", None, None, &mut Env, ids()).unwrap_err();
+        assert!(e.message.contains("[redacted]"), "{}", e.message);
+        assert_eq!(leaks(e.texts_mut()), Vec::<String>::new());
+        // A retried 502 that echoes it, then a success: the trace is scrubbed.
+        c.transport.then_answer(502, echo).then_answer(200, &ok_body("ok"));
+        let sent = c.send_message(PEER, "hi", None, None, &mut Env, ids()).unwrap();
+        assert_eq!(
+            sent.attempts[0].outcome,
+            "HTTP 502 from the platform: upstream said: Authorization: Bearer [redacted]"
+        );
+        // Every attempt failing: the error and its trace.
+        for _ in 0..5 {
+            c.transport.then_answer(502, echo);
+        }
+        let mut e = c.send_message(PEER, "hi", None, None, &mut Env, ids()).unwrap_err();
+        assert_eq!(e.attempts.len(), 5);
+        assert_eq!(leaks(e.texts_mut()), Vec::<String>::new());
+        // send-many: each target's outcome, as the source ALT (its token).
+        c.transport.then_answer(403, "no, tok-alt").then_answer(200, &ok_body("ok"));
+        let targets = [(PEER.to_owned(), "a".to_owned()), (PEER.to_owned(), "b".to_owned())];
+        let mut outcomes = c.send_many(&targets, Some(ALT), None, &mut Env, || Ok(ids())).unwrap();
+        assert_eq!(leaks(outcomes.texts_mut()), Vec::<String>::new());
+        assert!(outcomes.iter().any(|o| o.as_ref().is_err_and(|e| e.message.contains("[redacted]"))));
+    }
+
+    #[test]
+    fn echoed_tokens_are_redacted_from_task_calls_and_stream_openings() {
+        let mut c = client(FakeTransport::answering(200, &ok_body("a message echoing tok-me")));
+        let mut e = c.task_call(Call::GetTask, (PEER, "task-1"), None, None, &mut Env, "rid").unwrap_err();
+        assert!(matches!(e.kind, ErrorKind::UnexpectedShape { .. }), "{e:?}");
+        assert_eq!(leaks(e.texts_mut()), Vec::<String>::new());
+        c.transport.then_stream(400, "text/plain", vec![Chunk::Data(b"tok-me".to_vec())]);
+        let Err(mut e) = c.send_message_stream(PEER, "hi", None, None, &mut Env, ids()) else { panic!("opened") };
+        assert_eq!(leaks(e.texts_mut()), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a2a_calls_word_invalid_input_their_own_way() {
+        let mut c = client(FakeTransport::default());
+        let e = c.send_message("nope", "hi", None, None, &mut Env, ids()).unwrap_err();
+        assert_eq!(e.message, "[A2A_ERROR] invalid peer_id (expected UUID): 'nope'");
+        let e = c.task_call(Call::GetTask, (PEER, ""), None, None, &mut Env, "rid").unwrap_err();
+        assert!(
+            e.message.starts_with("[A2A_ERROR] invalid task-id (expected 1 to ")
+                && e.message.ends_with(" bytes without control characters): ''"),
+            "{}",
+            e.message
+        );
+        let e = c.discover_peer("nope", None, 0).unwrap_err();
+        assert_eq!(e.message, "invalid peer-id (expected a UUID): 'nope'");
+        assert!(c.transport.sent.is_empty());
     }
 }

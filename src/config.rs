@@ -260,7 +260,7 @@ pub(crate) fn check_token(workspace_id: &str, token: &str) -> Result<(), Error> 
 
 /// Validates an id given in the config, naming the field on failure.
 pub(crate) fn config_id(param: &str, id: &str) -> Result<String, Error> {
-    validate_peer_id(id).ok_or_else(|| Error::invalid_id(param, id))
+    validate_peer_id(id).ok_or_else(|| ErrorKind::invalid_id(param, id).into())
 }
 
 impl Config {
@@ -355,10 +355,10 @@ impl Config {
 
     /// The source a call acts as: the given one (trimmed, validated) or, when
     /// none or blank, this workspace.
-    pub(crate) fn source(&self, source: Option<&str>) -> Result<String, Error> {
+    pub(crate) fn source(&self, source: Option<&str>) -> Result<String, ErrorKind> {
         match source.map(str::trim).filter(|s| !s.is_empty()) {
             None => Ok(self.workspace_id.clone()),
-            Some(s) => validate_peer_id(s).ok_or_else(|| Error::invalid_id("source", s)),
+            Some(s) => validate_peer_id(s).ok_or_else(|| ErrorKind::invalid_id("source", s)),
         }
     }
 
@@ -484,7 +484,7 @@ mod tests {
         assert_eq!(c.source(None).unwrap(), WS);
         assert_eq!(c.source(Some("   ")).unwrap(), WS);
         assert_eq!(c.source(Some(&format!(" {} ", OTHER.to_uppercase()))).unwrap(), OTHER);
-        let e = c.source(Some("../../admin")).unwrap_err();
+        let e = Error::from(c.source(Some("../../admin")).unwrap_err());
         assert_eq!(e.message, "invalid source (expected a UUID): '../../admin'");
     }
 

@@ -3,7 +3,8 @@
 //! Every error carries what happened ([`ErrorKind`], mirrored by the WIT
 //! `error-kind`) and the message the Python client printed in that
 //! situation, extended with where it happened. Messages are never empty and
-//! never contain a token ([`Error::redact`]).
+//! never contain a token (the client hands every result out through
+//! [`redacted`]).
 
 use serde_json::Value;
 use wasi::http::types::ErrorCode;
@@ -160,43 +161,80 @@ impl Error {
         Self { kind, message, attempts: Vec::new() }
     }
 
-    /// An invalid id argument (`param` names it).
+    /// An A2A call's error, worded as the Python client printed it
+    /// (`[A2A_ERROR] … [target=…]`).
+    pub(crate) fn a2a(kind: ErrorKind) -> Self {
+        let message = send_failure_text(&kind);
+        Self::new(kind, message)
+    }
+}
+
+/// A generic rendering of `kind` (calls without wording of their own).
+impl From<ErrorKind> for Error {
+    fn from(kind: ErrorKind) -> Self {
+        let message = detail(&kind);
+        Self::new(kind, message)
+    }
+}
+
+impl ErrorKind {
+    /// An id argument that is not a UUID (`param` names it).
     pub(crate) fn invalid_id(param: &str, value: &str) -> Self {
-        let value = quote_input(value, 80);
-        let message = format!("invalid {param} (expected a UUID): {value}");
-        Self::new(ErrorKind::InvalidId { param: param.into(), value }, message)
+        Self::InvalidId { param: param.into(), value: quote_input(value, 80) }
     }
 
     /// A task id that cannot be sent (empty, too long, control characters).
     pub(crate) fn invalid_task_id(value: &str) -> Self {
-        let value = quote_input(value, 80);
-        let message = format!(
-            "invalid task-id (expected 1 to {} bytes without control characters): {value}",
-            crate::ids::MAX_TASK_ID
-        );
-        Self::new(ErrorKind::InvalidId { param: "task-id".into(), value }, message)
+        Self::invalid_id("task-id", value)
     }
+}
 
-    /// Replaces every occurrence of each secret in every text the error
-    /// carries (message, kind fields, attempt trace) with `[redacted]` — a
-    /// server that echoes a request's `Authorization` header must not leak
-    /// it through us.
-    pub(crate) fn redact<'a>(mut self, secrets: impl IntoIterator<Item = &'a str>) -> Self {
-        let secrets: Vec<&str> = secrets.into_iter().filter(|s| !s.is_empty()).collect();
-        if !secrets.is_empty() {
-            for text in self.texts_mut() {
-                for secret in &secrets {
-                    scrub(text, secret);
-                }
+/// What holds text that may repeat a request's token: an error (a server
+/// may echo the `Authorization` header into a body we quote) or a result
+/// carrying an attempt trace. The client passes everything it hands out
+/// through [`redacted`], the one place tokens are scrubbed.
+pub(crate) trait Redact {
+    /// Every text of ours this value carries that a server or host could
+    /// have put a token into; none by default.
+    fn texts_mut(&mut self) -> Vec<&mut String> {
+        Vec::new()
+    }
+}
+
+/// `value` with every occurrence of each secret in its texts replaced by
+/// `[redacted]`.
+pub(crate) fn redacted<'a, R: Redact>(mut value: R, secrets: impl IntoIterator<Item = &'a str>) -> R {
+    let secrets: Vec<&str> = secrets.into_iter().filter(|s| !s.is_empty()).collect();
+    if !secrets.is_empty() {
+        for text in value.texts_mut() {
+            for secret in &secrets {
+                scrub(text, secret);
             }
         }
-        self
     }
+    value
+}
 
-    /// Every text the error carries: the message, each string of its kind
-    /// (a host's error-code detail included) and each attempt's outcome.
-    /// No wildcard below: a new kind must say what text it holds.
-    pub(crate) fn texts_mut(&mut self) -> Vec<&mut String> {
+impl<R: Redact> Redact for Result<R, Error> {
+    fn texts_mut(&mut self) -> Vec<&mut String> {
+        match self {
+            Ok(value) => value.texts_mut(),
+            Err(e) => e.texts_mut(),
+        }
+    }
+}
+
+impl<R: Redact> Redact for Vec<R> {
+    fn texts_mut(&mut self) -> Vec<&mut String> {
+        self.iter_mut().flat_map(R::texts_mut).collect()
+    }
+}
+
+impl Redact for Error {
+    /// The message, each string of the kind (a host's error-code detail
+    /// included) and each attempt's outcome. No wildcard below: a new kind
+    /// must say what text it holds.
+    fn texts_mut(&mut self) -> Vec<&mut String> {
         let mut texts: Vec<&mut String> = vec![&mut self.message];
         texts.extend(self.attempts.iter_mut().map(|a| &mut a.outcome));
         match &mut self.kind {
@@ -354,6 +392,10 @@ pub(crate) fn describe_code(code: &ErrorCode) -> String {
 /// Python-client wording of their own.
 pub(crate) fn detail(kind: &ErrorKind) -> String {
     match kind {
+        ErrorKind::InvalidId { param, value } if param == "task-id" => format!(
+            "invalid task-id (expected 1 to {} bytes without control characters): {value}",
+            crate::ids::MAX_TASK_ID
+        ),
         ErrorKind::InvalidId { param, value } => format!("invalid {param} (expected a UUID): {value}"),
         ErrorKind::InvalidConfig(msg) => format!("invalid config: {msg}"),
         ErrorKind::HostFailure(msg) => format!("host failure: {msg}"),
@@ -388,13 +430,6 @@ pub(crate) fn detail(kind: &ErrorKind) -> String {
         }
         ErrorKind::Removed { id, hint, .. } => format!("workspace {id} was removed: {hint}"),
     }
-}
-
-/// An A2A call's error: the kind, the Python client's `[A2A_ERROR] …` text,
-/// every secret redacted.
-pub(crate) fn a2a_error<'a>(kind: ErrorKind, secrets: impl IntoIterator<Item = &'a str>) -> Error {
-    let message = send_failure_text(&kind);
-    Error::new(kind, message).redact(secrets)
 }
 
 /// The Python client's `[A2A_ERROR] … [target=…]` text of an A2A call's error.
@@ -598,7 +633,7 @@ mod tests {
     #[test]
     fn redaction_scrubs_message_and_excerpt() {
         let kind = ErrorKind::HttpStatus { url: URL.into(), status: 400, excerpt: "echo: Bearer tok-123".into() };
-        let e = Error::new(kind, "HTTP 400: echo: Bearer tok-123".into()).redact(["tok-123", ""]);
+        let e = redacted(Error::new(kind, "HTTP 400: echo: Bearer tok-123".into()), ["tok-123", ""]);
         assert_eq!(e.message, "HTTP 400: echo: Bearer [redacted]");
         match e.kind {
             ErrorKind::HttpStatus { excerpt, .. } => assert_eq!(excerpt, "echo: Bearer [redacted]"),

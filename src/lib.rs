@@ -152,8 +152,7 @@ mod component {
             let mut core = self.core.borrow_mut();
             let task = core.task_call(
                 call,
-                peer_id,
-                task_id,
+                (peer_id, task_id),
                 options.source.as_deref(),
                 protocol,
                 &mut WasiEnv,

@@ -139,15 +139,11 @@ pub(crate) fn shape(url: &str, resp: &Response, detail: String) -> ErrorKind {
     ErrorKind::UnexpectedShape { url: url.into(), status: resp.status, detail, excerpt: excerpt(&resp.body) }
 }
 
-/// Renders a failed call's error with its call-specific text, scrubbed of tokens.
-fn finish<T>(
-    cfg: &Config,
-    result: Result<T, ErrorKind>,
-    render: impl FnOnce(&ErrorKind) -> String,
-) -> Result<T, Error> {
+/// Renders a failed call's error with its call-specific text.
+fn finish<T>(result: Result<T, ErrorKind>, render: impl FnOnce(&ErrorKind) -> String) -> Result<T, Error> {
     result.map_err(|kind| {
         let message = render(&kind);
-        Error::new(kind, message).redact(cfg.tokens.values().map(String::as_str))
+        Error::new(kind, message)
     })
 }
 
@@ -184,7 +180,7 @@ pub(crate) fn discover_outcome(
 pub(crate) fn discover_peer(t: &mut impl Transport, cfg: &Config, peer: &str, source: &str) -> Result<Peer, Error> {
     let req = discover_request(cfg, peer, source, cfg.read_timeout);
     let outcome = t.send(&cfg.platform, &req);
-    finish(cfg, discover_outcome(cfg, peer, outcome), |kind| discover_message(kind, peer))
+    finish(discover_outcome(cfg, peer, outcome), |kind| discover_message(kind, peer))
 }
 
 /// `GET /registry/{source}/peers[?q=…]`; failures carry the Python client's diagnostics.
@@ -221,7 +217,7 @@ pub(crate) fn peers(
             })
             .collect()
     })();
-    finish(cfg, result, |kind| peers_diagnostic(kind, &cfg.platform.base(), source))
+    finish(result, |kind| peers_diagnostic(kind, &cfg.platform.base(), source))
 }
 
 /// `GET /workspaces/{source}` with the source's bearer token; 410 is
@@ -256,7 +252,7 @@ pub(crate) fn workspace_info(t: &mut impl Transport, cfg: &Config, source: &str)
             _ => Err(status_kind(&url, &resp)),
         }
     })();
-    finish(cfg, result, |kind| workspace_info_message(kind, source))
+    finish(result, |kind| workspace_info_message(kind, source))
 }
 
 /// The URL of a peer's registry record (the Python client's `_agent_card_url_for`).
@@ -458,14 +454,6 @@ mod tests {
         }
         let mut t = Fake::answering(200, "[]");
         assert!(matches!(workspace_info(&mut t, &cfg(), ME).unwrap_err().kind, ErrorKind::UnexpectedShape { .. }));
-    }
-
-    #[test]
-    fn echoed_tokens_are_redacted() {
-        let mut t = Fake::answering(400, r#"{"error":"bad header Authorization: Bearer tok-me"}"#);
-        let e = discover_peer(&mut t, &cfg(), PEER, ME).unwrap_err();
-        assert!(!e.message.contains("tok-me"), "{}", e.message);
-        assert!(e.message.contains("Bearer [redacted]"));
     }
 
     #[test]

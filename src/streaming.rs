@@ -229,7 +229,9 @@ impl<S: BodyStream> EventStream<S> {
     fn fail(&mut self, kind: ErrorKind) -> Error {
         self.end();
         self.queue.clear();
-        error::a2a_error(kind, self.secrets.iter().map(String::as_str))
+        // A stream hands its errors out after the client has returned it, so
+        // it scrubs them itself, with its copy of the tokens.
+        error::redacted(Error::a2a(kind), self.secrets.iter().map(String::as_str))
     }
 }
 

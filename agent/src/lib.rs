@@ -73,19 +73,21 @@ mod component {
         generate_all,
     });
 
-    /// One configuration value (`name` in snake case), from the environment
-    /// in upper case (`workspace_id` → `WORKSPACE_ID`).
+    /// The host's configuration values, names in snake case: the
+    /// environment's names in upper case (`WORKSPACE_ID` → `workspace_id`).
     #[cfg(not(feature = "wasmcloud"))]
-    fn setting(name: &str) -> Option<String> {
-        let name = name.to_ascii_uppercase();
-        ::wasi::cli::environment::get_environment().into_iter().find(|(k, _)| *k == name).map(|(_, v)| v)
+    fn host_settings() -> Vec<(String, String)> {
+        let env = ::wasi::cli::environment::get_environment();
+        // Only names written in upper case count, as environment variables are.
+        let upper = env.into_iter().filter(|(name, _)| name.to_ascii_uppercase() == *name);
+        upper.map(|(name, value)| (name.to_ascii_lowercase(), value)).collect()
     }
 
-    /// One configuration value (`name` in snake case), from the host's
-    /// `wasi:config/store`; a store error reads as unset.
+    /// The host's configuration values, from its `wasi:config/store`; a
+    /// store error reads as none set.
     #[cfg(feature = "wasmcloud")]
-    fn setting(name: &str) -> Option<String> {
-        self::wasi::config::store::get(name).ok().flatten()
+    fn host_settings() -> Vec<(String, String)> {
+        self::wasi::config::store::get_all().unwrap_or_default()
     }
 
     use ::wasi::http::types::{Fields, IncomingRequest, Method, OutgoingBody, OutgoingResponse, ResponseOutparam};
@@ -115,30 +117,30 @@ mod component {
             (Method::Post, "/inbound") => with_body(request, inbound),
             (Method::Get, "/peers") => peers(),
             (Method::Get, "/stats") => stats(),
-            _ => (
-                404,
-                json!({"error": {"kind": "not-found", "message": "try POST /delegate, POST /inbound, GET /peers or GET /stats"}}),
-            ),
+            _ => failure(404, "not-found", "try POST /delegate, POST /inbound, GET /peers or GET /stats".into()),
         }
     }
 
     fn with_body(request: &IncomingRequest, handle: fn(&[u8]) -> (u16, Value)) -> (u16, Value) {
         match read_body(request) {
             Ok(body) => handle(&body),
-            Err(BodyError::TooLarge) => (
-                413,
-                json!({"error": {"kind": "request-too-large", "message": format!("request body over {MAX_REQUEST} bytes")}}),
-            ),
+            Err(BodyError::TooLarge) => {
+                failure(413, "request-too-large", format!("request body over {MAX_REQUEST} bytes"))
+            }
             Err(BodyError::Unreadable(why)) => bad_request(why),
         }
     }
 
     fn bad_request(message: String) -> (u16, Value) {
-        (400, json!({"error": {"kind": "bad-request", "message": message}}))
+        failure(400, "bad-request", message)
+    }
+
+    /// Every error answer's shape: `{"error": {"kind", "message"}}`.
+    fn failure(status: u16, kind: &str, message: String) -> (u16, Value) {
+        (status, json!({"error": {"kind": kind, "message": message}}))
     }
 
     /// What the client is built from, as the host gives it now.
-    #[derive(Clone, PartialEq)]
     struct Settings {
         workspace_id: String,
         platform_url: Option<String>,
@@ -148,6 +150,8 @@ mod component {
 
     impl Settings {
         fn read() -> Self {
+            let all = host_settings();
+            let setting = |name: &str| all.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
             Settings {
                 workspace_id: setting("workspace_id").unwrap_or_default(),
                 platform_url: setting("platform_url"),
@@ -167,8 +171,7 @@ mod component {
             let ttl_ms = match &self.cache_ttl_ms {
                 None => None,
                 Some(text) => Some(text.trim().parse::<u32>().map_err(|_| {
-                    let message = format!("cache_ttl_ms is not a number of milliseconds: {text:?}");
-                    (500, json!({"error": {"kind": "invalid-config", "message": message}}))
+                    failure(500, "invalid-config", format!("cache_ttl_ms is not a number of milliseconds: {text:?}"))
                 })?),
             };
             let cache = ttl_ms.map(|ttl_ms| CachePolicy {
@@ -268,8 +271,7 @@ mod component {
         };
         let Some(from) = a2a::client::api::validate_peer_id(from) else {
             let shown: String = from.chars().take(80).collect();
-            let message = format!("invalid peer id in \"from\" (expected a UUID): {shown:?}");
-            return (400, json!({"error": {"kind": "invalid-id", "message": message}}));
+            return failure(400, "invalid-id", format!("invalid peer id in \"from\" (expected a UUID): {shown:?}"));
         };
         with_client(|c| {
             let label = c
@@ -328,7 +330,9 @@ mod component {
             ErrorKind::AgentError(_) => (502, "agent-error"),
             ErrorKind::PlatformError(_) => (502, "platform-error"),
         };
-        (status, json!({"error": {"kind": kind, "message": e.message, "attempts": e.attempts.len()}}))
+        let (status, mut answer) = failure(status, kind, e.message.clone());
+        answer["error"]["attempts"] = e.attempts.len().into();
+        (status, answer)
     }
 
     enum BodyError {

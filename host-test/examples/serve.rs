@@ -20,6 +20,8 @@ const PUSHES: usize = 1000;
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     let peers: Vec<String> = (1..=10).map(|i| format!("cccccccc-0000-4000-8000-{i:012}")).collect();
+    // Latency depends on how that wasmtime was built (.ci/run builds it at opt-level 1).
+    println!("wasmtime: {}", host_test::stock::wasmtime_cli().unwrap().display());
     for (label, flags) in [("default (1 request per instance)", &[][..]), ("with INSTANCE_REUSE", &INSTANCE_REUSE[..])]
     {
         let mut me = Workspace::new(ME, "Planner", "planner");

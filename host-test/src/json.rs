@@ -133,34 +133,54 @@ fn kebab(camel: &str) -> String {
     out
 }
 
+/// The WIT name of an error kind's case.
+pub fn kind_name(kind: &ErrorKind) -> &'static str {
+    match kind {
+        ErrorKind::InvalidId(_) => "invalid-id",
+        ErrorKind::InvalidConfig(_) => "invalid-config",
+        ErrorKind::HostFailure(_) => "host-failure",
+        ErrorKind::Transport(_) => "transport",
+        ErrorKind::TimedOut(_) => "timed-out",
+        ErrorKind::HttpStatus(_) => "http-status",
+        ErrorKind::BadJson(_) => "bad-json",
+        ErrorKind::UnexpectedShape(_) => "unexpected-shape",
+        ErrorKind::BodyTooLarge(_) => "body-too-large",
+        ErrorKind::RequestTooLarge(_) => "request-too-large",
+        ErrorKind::Removed(_) => "removed",
+        ErrorKind::RpcError(_) => "rpc-error",
+        ErrorKind::AgentError(_) => "agent-error",
+        ErrorKind::PlatformError(_) => "platform-error",
+    }
+}
+
 /// An error: `{"kind": <case>, "message": …, <case fields>}`.
 pub fn error(e: &Error) -> Value {
-    let (kind, fields) = match &e.kind {
-        ErrorKind::InvalidId(i) => ("invalid-id", json!({"param": i.param, "value": i.value})),
-        ErrorKind::InvalidConfig(m) => ("invalid-config", json!({"detail": m})),
-        ErrorKind::HostFailure(m) => ("host-failure", json!({"detail": m})),
+    let fields = match &e.kind {
+        ErrorKind::InvalidId(i) => json!({"param": i.param, "value": i.value}),
+        ErrorKind::InvalidConfig(m) => json!({"detail": m}),
+        ErrorKind::HostFailure(m) => json!({"detail": m}),
         ErrorKind::Transport(t) => {
-            ("transport", json!({"url": t.url, "code": error_code(&t.code), "attempt": t.attempt}))
+            json!({"url": t.url, "code": error_code(&t.code), "attempt": t.attempt})
         }
-        ErrorKind::TimedOut(t) => ("timed-out", json!({"url": t.url, "after-ms": t.after_ms})),
+        ErrorKind::TimedOut(t) => json!({"url": t.url, "after-ms": t.after_ms}),
         ErrorKind::HttpStatus(h) => {
-            ("http-status", json!({"url": h.url, "status": h.status, "body-excerpt": h.body_excerpt}))
+            json!({"url": h.url, "status": h.status, "body-excerpt": h.body_excerpt})
         }
-        ErrorKind::BadJson(b) => ("bad-json", bad_body(b)),
-        ErrorKind::UnexpectedShape(b) => ("unexpected-shape", bad_body(b)),
-        ErrorKind::BodyTooLarge(t) => ("body-too-large", json!({"url": t.url, "limit": t.limit})),
-        ErrorKind::RequestTooLarge(t) => ("request-too-large", json!({"url": t.url, "size": t.size, "limit": t.limit})),
-        ErrorKind::Removed(r) => ("removed", json!({"id": r.id, "removed-at": r.removed_at, "hint": r.hint})),
-        ErrorKind::RpcError(r) => (
-            "rpc-error",
+        ErrorKind::BadJson(b) => bad_body(b),
+        ErrorKind::UnexpectedShape(b) => bad_body(b),
+        ErrorKind::BodyTooLarge(t) => json!({"url": t.url, "limit": t.limit}),
+        ErrorKind::RequestTooLarge(t) => json!({"url": t.url, "size": t.size, "limit": t.limit}),
+        ErrorKind::Removed(r) => json!({"id": r.id, "removed-at": r.removed_at, "hint": r.hint}),
+        ErrorKind::RpcError(r) => {
             json!({"url": r.url, "reason": rpc_reason(r.reason), "code": r.code, "rpc-message": r.message,
-                   "data": r.data.as_deref().map(embedded)}),
-        ),
-        ErrorKind::AgentError(a) => ("agent-error", json!({"url": a.url, "text": a.text})),
+                   "data": r.data.as_deref().map(embedded)})
+        }
+        ErrorKind::AgentError(a) => json!({"url": a.url, "text": a.text}),
         ErrorKind::PlatformError(p) => {
-            ("platform-error", json!({"url": p.url, "status": p.status, "platform-message": p.message}))
+            json!({"url": p.url, "status": p.status, "platform-message": p.message})
         }
     };
+    let kind = kind_name(&e.kind);
     let mut out = json!({"kind": kind, "message": e.message});
     if !e.attempts.is_empty() {
         out["attempts"] = Value::Array(e.attempts.iter().map(attempt).collect());

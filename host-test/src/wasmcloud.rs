@@ -28,24 +28,26 @@ pub fn runner() -> Result<PathBuf> {
     let target_dir = root.join("target").join("wasmcloud");
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     eprintln!("building the wasmCloud runner (cargo build in {})", dir.display());
-    let status = std::process::Command::new(cargo)
+    let mut build = std::process::Command::new(cargo);
+    build
         .current_dir(&dir)
         .args(["build", "--locked", "--bin", "a2a-wasmcloud", "--target-dir"])
         .arg(&target_dir)
-        .env("RUSTC_WRAPPER", dir.join("rustc-wrapper.sh"))
-        // The outer build's settings are not the runner's; nor is what cargo
-        // sets for the test process: `ring`'s build script reruns when
-        // CARGO_MANIFEST_DIR changes, which made a runner built by
-        // `.ci/run` rebuild ~30 crates here.
-        .env_remove("CARGO_MANIFEST_DIR")
-        .env_remove("CARGO_MANIFEST_PATH")
-        .env_remove("CARGO_PRIMARY_PACKAGE")
-        .env_remove("CARGO_CRATE_NAME")
-        .env_remove("CARGO_RUSTC_CURRENT_DIR")
-        .env_remove("CARGO_TARGET_DIR")
-        .env_remove("CARGO_BUILD_TARGET")
-        .env_remove("RUSTFLAGS")
-        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        .env("RUSTC_WRAPPER", dir.join("rustc-wrapper.sh"));
+    // The runner is built as `.ci/run` builds it, from a shell: none of what
+    // cargo sets for the process running the tests (CARGO_PKG_NAME,
+    // CARGO_MANIFEST_DIR, …) nor the outer build's flags. Build scripts
+    // (`ring`'s) rerun when such a variable changes, which made a runner
+    // `.ci/run` had just built rebuild ~30 crates here.
+    for (name, _) in std::env::vars_os() {
+        let name = name.to_string_lossy();
+        if (name.starts_with("CARGO_") && name != "CARGO_HOME")
+            || ["OUT_DIR", "RUSTFLAGS", "RUSTDOC", "RUSTC", "LD_LIBRARY_PATH"].contains(&name.as_ref())
+        {
+            build.env_remove(name.as_ref());
+        }
+    }
+    let status = build
         .stdout(Stdio::null())
         .status()
         .map_err(|e| format_err!("running cargo for the wasmCloud runner: {e}"))?;

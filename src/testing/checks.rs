@@ -17,7 +17,7 @@ use std::time::Duration;
 use crate::a2a::{self, SendIds};
 use crate::client::Client;
 use crate::config::{RawCachePolicy, RawConfig, RawRetryPolicy};
-use crate::error::Error;
+use crate::error::{Error, Redact};
 use crate::ids::{id_bits, quote_input, validate_peer_id};
 use crate::messaging::SendEnv;
 use crate::retry::{parse_http_date, parse_retry_after};

@@ -10,6 +10,11 @@ What it answers, by the text it is sent:
   "fail: X"   a Task that fails with the status message "failed: X"
   "stream: N" a Task with N artifact updates "chunk i", then completed
   "wait: X"   a Task left working (to be fetched or cancelled), message "waiting: X"
+  "ask: X"    a Task that needs input (input-required, status message "what about X?");
+              a message continuing it (its task and context ids) with text Y completes
+              it with the status message "done: X+Y" and an artifact "X+Y"
+  a message with a data or file part, or metadata: a Message that echoes every part
+              and the metadata back
   otherwise   a Message "echo: <text>"
 
 Usage: python agent.py PORT   (prints "listening <port>" when ready; stops
@@ -24,7 +29,7 @@ import os
 import uvicorn
 from starlette.applications import Starlette
 
-from a2a.helpers.proto_helpers import new_task_from_user_message, new_text_message, new_text_part
+from a2a.helpers.proto_helpers import new_message, new_task_from_user_message, new_text_message, new_text_part
 from a2a.server.agent_execution.agent_executor import AgentExecutor
 from a2a.server.request_handlers import DefaultRequestHandler
 from a2a.server.routes.agent_card_routes import create_agent_card_routes
@@ -37,7 +42,22 @@ from a2a.types.a2a_pb2 import AgentCapabilities, AgentCard, AgentInterface, Agen
 class Echo(AgentExecutor):
     async def execute(self, context, event_queue):
         text = context.get_user_input()
-        if not any(text.startswith(p) for p in ("task: ", "fail: ", "stream: ", "wait: ")):
+        asked = context.current_task
+        if asked is not None and asked.status.state == TaskState.TASK_STATE_INPUT_REQUIRED:
+            question = asked.status.message.parts[0].text
+            answer = f"{question[len('what about '):-1]}+{text}"
+            updater = TaskUpdater(event_queue, asked.id, asked.context_id)
+            await updater.add_artifact([new_text_part(answer)], name="answer")
+            await updater.complete(updater.new_agent_message([new_text_part(f"done: {answer}")]))
+            return
+        message = context.message
+        if message.HasField("metadata") or any(p.WhichOneof("content") != "text" for p in message.parts):
+            echo = new_message(list(message.parts), context_id=context.context_id)
+            if message.HasField("metadata"):
+                echo.metadata.CopyFrom(message.metadata)
+            await event_queue.enqueue_event(echo)
+            return
+        if not any(text.startswith(p) for p in ("task: ", "fail: ", "stream: ", "wait: ", "ask: ")):
             await event_queue.enqueue_event(new_text_message(f"echo: {text}", context_id=context.context_id))
             return
         task = context.current_task or new_task_from_user_message(context.message)
@@ -56,6 +76,8 @@ class Echo(AgentExecutor):
                 await asyncio.sleep(0.02)
                 await updater.add_artifact([new_text_part(f"chunk {i}")], name=f"chunk-{i}")
             await updater.complete(updater.new_agent_message([new_text_part(f"streamed {rest}")]))
+        elif verb == "ask":
+            await updater.requires_input(updater.new_agent_message([new_text_part(f"what about {rest}?")]))
         elif verb == "wait":
             await updater.start_work(updater.new_agent_message([new_text_part(f"waiting: {rest}")]))
 

@@ -51,7 +51,7 @@ async fn a_reused_instance_labels_pushes_from_its_cache() {
     assert!(seen.unlabelled_warm <= late, "{seen:?}");
     assert!(seen.labelled_after_first >= 990usize.saturating_sub(2 * late), "{seen:?}");
     // Delegation still works on the kept client.
-    common::agent_http::serves_delegation_listing_and_errors(agent.addr, &platform, &pushers_listing()).await;
+    common::agent_http::serves_delegation_peers_and_errors(agent.addr, &platform, &pushers_listing()).await;
     agent.stop().await.unwrap();
 }
 
@@ -117,7 +117,8 @@ async fn wasmtime_serve_runs_the_composed_agent() {
     let platform = Platform::start(workspaces()).await.unwrap();
     let agent = served(&platform).await;
 
-    common::agent_http::serves_delegation_peers_and_errors(agent.addr, &platform).await;
+    common::agent_http::serves_delegation_peers_and_errors(agent.addr, &platform, &common::agent_http::my_peers())
+        .await;
     common::agent_http::delegates_texts_of_every_size(agent.addr, &platform).await;
 
     let stderr = agent.stop().await.unwrap();

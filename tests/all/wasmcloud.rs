@@ -20,7 +20,7 @@ async fn a_wasmcloud_host_runs_the_composed_agent() {
     let config = AgentConfig { workspace_id: ME, platform_url: &url, workspace_token: Some(ME_TOKEN) };
     let host = Deployed::start(&runner, &wasmcloud_agent_path(), &config).await.expect("deployed on wasmCloud");
 
-    agent_http::serves_delegation_listing_and_errors(host.addr, &platform, &agent_http::pushers_listing()).await;
+    agent_http::serves_delegation_peers_and_errors(host.addr, &platform, &agent_http::pushers_listing()).await;
     agent_http::delegates_texts_of_every_size(host.addr, &platform).await;
     // Inbound pushes: wasmCloud 1.x instantiates the component per
     // invocation, so the client is made again for each request and a

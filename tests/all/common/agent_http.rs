@@ -9,16 +9,11 @@ use serde_json::json;
 
 use super::*;
 
-/// A delegation round trip (Message and Task replies), a peers listing, and
-/// the error cases: a bad id (no request made), a peer that is not ours, a
-/// platform failure, an unknown route. Every response body is read whole.
-pub async fn serves_delegation_peers_and_errors(agent: SocketAddr, platform: &Platform) {
-    serves_delegation_listing_and_errors(agent, platform, &pushers_listing()[..3]).await;
-}
-
-/// [`serves_delegation_peers_and_errors`] for a platform where ME's peers are
-/// `listed` (any order).
-pub async fn serves_delegation_listing_and_errors(agent: SocketAddr, platform: &Platform, listed: &[String]) {
+/// A delegation round trip (Message and Task replies), a peers listing
+/// (ME's peers are `listed`, any order), and the error cases: a bad id (no
+/// request made), a peer that is not ours, a platform failure, an unknown
+/// route. Every response body is read whole.
+pub async fn serves_delegation_peers_and_errors(agent: SocketAddr, platform: &Platform, listed: &[String]) {
     // Delegation: agent → client → wasi:http → platform proxy → peer.
     let (status, body) =
         request(agent, "POST", "/delegate", Some(&json!({"peer": BUILDER, "text": "hello"}))).await.unwrap();
@@ -85,9 +80,14 @@ pub fn push_peers() -> Vec<(String, String, String)> {
     (1..=10).map(|i| (format!("cccccccc-0000-4000-8000-{i:012}"), format!("Pusher {i}"), format!("role {i}"))).collect()
 }
 
+/// ME's peers in [`workspaces`].
+pub fn my_peers() -> Vec<String> {
+    vec![BUILDER.to_owned(), REVIEWER.to_owned(), OFFLINE.to_owned()]
+}
+
 /// ME's peers in [`workspaces_with_pushers`].
 pub fn pushers_listing() -> Vec<String> {
-    let mut listed = vec![BUILDER.to_owned(), REVIEWER.to_owned(), OFFLINE.to_owned()];
+    let mut listed = my_peers();
     listed.extend(push_peers().into_iter().map(|(id, _, _)| id));
     listed
 }

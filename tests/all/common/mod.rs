@@ -3,7 +3,7 @@
 
 pub mod agent_http;
 
-use host_test::bindings::{Config, Credential, ErrorKind, Timeouts};
+use host_test::bindings::{Config, Credential, Timeouts};
 use host_test::clock::ManualClock;
 use host_test::faults::TransportFaults;
 use host_test::platform::{Platform, Workspace};
@@ -89,22 +89,4 @@ pub async fn setup_full(change: impl FnOnce(&mut Config), clock: Option<ManualCl
     Setup { platform, instance, client, faults }
 }
 
-/// A short name of an error kind, for assertions.
-pub fn kind_name(kind: &ErrorKind) -> &'static str {
-    match kind {
-        ErrorKind::InvalidId(_) => "invalid-id",
-        ErrorKind::InvalidConfig(_) => "invalid-config",
-        ErrorKind::HostFailure(_) => "host-failure",
-        ErrorKind::Transport(_) => "transport",
-        ErrorKind::TimedOut(_) => "timed-out",
-        ErrorKind::HttpStatus(_) => "http-status",
-        ErrorKind::BadJson(_) => "bad-json",
-        ErrorKind::UnexpectedShape(_) => "unexpected-shape",
-        ErrorKind::BodyTooLarge(_) => "body-too-large",
-        ErrorKind::RequestTooLarge(_) => "request-too-large",
-        ErrorKind::Removed(_) => "removed",
-        ErrorKind::RpcError(_) => "rpc-error",
-        ErrorKind::AgentError(_) => "agent-error",
-        ErrorKind::PlatformError(_) => "platform-error",
-    }
-}
+pub use host_test::json::kind_name;
