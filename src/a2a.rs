@@ -9,6 +9,8 @@
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::message::{read_parts, text_of, Checked, Part, WireMessage};
+
 /// An A2A protocol version.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub(crate) enum Protocol {
@@ -80,25 +82,19 @@ pub(crate) struct SendIds {
     pub message_id: String,
 }
 
-/// The JSON-RPC body of a send (or streaming send) with one text part.
-pub(crate) fn message_body(protocol: Protocol, call: Call, ids: &SendIds, text: &str) -> Vec<u8> {
-    let (role, kind) = match protocol {
-        Protocol::V0_3 => ("user", Some("text")),
-        Protocol::V1_0 => ("ROLE_USER", None),
-    };
-    let message = WireMessage { message_id: &ids.message_id, parts: [WirePart { kind, text }], role };
+/// The JSON-RPC body of a send (or streaming send) of a checked message.
+pub(crate) fn message_body(protocol: Protocol, call: Call, ids: &SendIds, message: &Checked<'_>) -> Vec<u8> {
     let body = WireRequest {
         id: &ids.request_id,
         jsonrpc: "2.0",
         method: protocol.method(call),
-        params: MessageParams { message },
+        params: MessageParams { message: message.wire(protocol, &ids.message_id) },
     };
     to_json(&body)
 }
 
 // The request bodies, serialised straight from borrowed fields (no JSON
-// tree, no formatter): the send path's own cost. Keys in the order the
-// `json!` maps used to print them (sorted), so the bytes are unchanged.
+// tree, no formatter): the send path's own cost. Keys in sorted order.
 
 #[derive(Serialize)]
 struct WireRequest<'a, P> {
@@ -111,21 +107,6 @@ struct WireRequest<'a, P> {
 #[derive(Serialize)]
 struct MessageParams<'a> {
     message: WireMessage<'a>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct WireMessage<'a> {
-    message_id: &'a str,
-    parts: [WirePart<'a>; 1],
-    role: &'static str,
-}
-
-#[derive(Serialize)]
-struct WirePart<'a> {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    kind: Option<&'static str>,
-    text: &'a str,
 }
 
 #[derive(Serialize)]
@@ -142,7 +123,8 @@ fn to_json(value: &impl Serialize) -> Vec<u8> {
 /// The JSON-RPC body of `message/send` (v0.3) with one text part.
 #[cfg(test)]
 fn message_send_body(ids: &SendIds, text: &str) -> Vec<u8> {
-    message_body(Protocol::V0_3, Call::Send, ids, text)
+    let message = crate::message::Message::text(text);
+    message_body(Protocol::V0_3, Call::Send, ids, &crate::message::check(&message).unwrap())
 }
 
 /// The JSON-RPC body of a get or cancel of `task_id`.
@@ -168,14 +150,32 @@ pub(crate) enum ReplyKind {
         context_id: Option<String>,
         /// `status.state` (`completed`, `failed`, `input-required`, ...).
         state: String,
+        /// Its artifacts.
+        artifacts: Vec<Artifact>,
     },
+}
+
+/// An artifact of a task.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Artifact {
+    /// Artifact id.
+    pub id: Option<String>,
+    /// Artifact name.
+    pub name: Option<String>,
+    /// Its parts.
+    pub parts: Vec<Part>,
 }
 
 /// The text an agent should read, and what it came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Reply {
-    /// Every text part, in order, joined by newlines.
+    /// Every text part, in order, joined by newlines (of a Task: its status
+    /// message's, then its artifacts').
     pub text: String,
+    /// A Message's parts; a Task's status message's parts.
+    pub parts: Vec<Part>,
+    /// The Message's or Task's `metadata` object as JSON text.
+    pub metadata: Option<String>,
     /// Message or Task.
     pub kind: ReplyKind,
     /// The JSON-RPC `result` as JSON text.
@@ -203,61 +203,64 @@ pub(crate) enum Outcome {
     Shape(String),
 }
 
-/// The text parts of a `parts` list, in order; no list reads as no parts.
-/// A malformed list is an error naming where, relative to `parts` (a broken
-/// reply must not pass for an empty one).
+/// The text parts of a `parts` list, in order (see [`read_parts`]).
 fn texts(parts: Option<&Value>) -> Result<Vec<String>, String> {
-    let Some(parts) = parts.filter(|p| !p.is_null()) else { return Ok(Vec::new()) };
-    let Value::Array(parts) = parts else { return Err(format!(" is not a list: {}", short(parts))) };
-    let mut out = Vec::new();
-    for (i, part) in parts.iter().enumerate() {
-        let Value::Object(part) = part else { return Err(format!("[{i}] is not an object: {}", short(part))) };
-        // v0.3 tags a part (`kind`); in v1.0 the member present names its type.
-        // (Serialisers that write unset members as `null` are read as absent.)
-        let is_text = match part.get("kind") {
-            None | Some(Value::Null) => !matches!(part.get("text"), None | Some(Value::Null)),
-            Some(Value::String(kind)) => kind == "text",
-            Some(other) => return Err(format!("[{i}].kind is not a string: {}", short(other))),
-        };
-        if is_text {
-            match part.get("text") {
-                Some(Value::String(text)) => out.push(text.clone()),
-                other => {
-                    let found = other.map_or_else(|| "nothing".to_owned(), short);
-                    return Err(format!("[{i}].text is not a string: {found}"));
-                }
-            }
-        }
-    }
-    Ok(out)
+    let parts = read_parts(parts)?;
+    Ok(parts
+        .into_iter()
+        .filter_map(|p| match p {
+            Part::Text(text) => Some(text),
+            _ => None,
+        })
+        .collect())
 }
 
-/// A task's (or a status update's) state in v0.3 spelling, and its texts:
-/// the status message's, then each artifact's. A malformed message or
-/// artifact is an error naming where, relative to the task.
-fn task_texts(task: &Value) -> Result<(String, Vec<String>), String> {
+/// A task (or a status update) as read: state in v0.3 spelling, status
+/// message parts, artifacts.
+struct TaskRead {
+    state: String,
+    status_parts: Vec<Part>,
+    artifacts: Vec<Artifact>,
+}
+
+impl TaskRead {
+    /// Every text part: the status message's, then each artifact's.
+    fn text(&self) -> String {
+        let all: Vec<Part> =
+            self.status_parts.iter().chain(self.artifacts.iter().flat_map(|a| &a.parts)).cloned().collect();
+        text_of(&all)
+    }
+}
+
+/// Reads a task's (or a status update's) state, status message and
+/// artifacts. A malformed message or artifact is an error naming where,
+/// relative to the task.
+fn read_task(task: &Value) -> Result<TaskRead, String> {
     let status = task.get("status");
     let state = normalize_state(status.and_then(|s| s.get("state")).and_then(Value::as_str).unwrap_or("unknown"));
-    let mut all = match status.and_then(|s| s.get("message")) {
+    let status_parts = match status.and_then(|s| s.get("message")) {
         None | Some(Value::Null) => Vec::new(),
         Some(message @ Value::Object(_)) => {
-            texts(message.get("parts")).map_err(|e| format!(".status.message.parts{e}"))?
+            read_parts(message.get("parts")).map_err(|e| format!(".status.message.parts{e}"))?
         }
         Some(other) => return Err(format!(".status.message is not an object: {}", short(other))),
     };
+    let mut artifacts = Vec::new();
     match task.get("artifacts") {
         None | Some(Value::Null) => {}
-        Some(Value::Array(artifacts)) => {
-            for (i, artifact) in artifacts.iter().enumerate() {
+        Some(Value::Array(list)) => {
+            for (i, artifact) in list.iter().enumerate() {
                 if !artifact.is_object() {
                     return Err(format!(".artifacts[{i}] is not an object: {}", short(artifact)));
                 }
-                all.extend(texts(artifact.get("parts")).map_err(|e| format!(".artifacts[{i}].parts{e}"))?);
+                let parts = read_parts(artifact.get("parts")).map_err(|e| format!(".artifacts[{i}].parts{e}"))?;
+                let str_of = |k: &str| artifact.get(k).and_then(Value::as_str).map(str::to_owned);
+                artifacts.push(Artifact { id: str_of("artifactId"), name: str_of("name"), parts });
             }
         }
         Some(other) => return Err(format!(".artifacts is not a list: {}", short(other))),
     }
-    Ok((state, all))
+    Ok(TaskRead { state, status_parts, artifacts })
 }
 
 /// Reads a JSON-RPC reply (already parsed JSON).
@@ -312,26 +315,35 @@ fn read_result(result: &Value) -> Outcome {
     let kind = result.get("kind").and_then(Value::as_str);
     let is_task = kind == Some("task") || (kind.is_none() && result.get("status").is_some());
     let read = if is_task {
-        task_texts(result).map(|(state, all)| {
+        read_task(result).map(|task| {
             let str_of = |k: &str| result.get(k).and_then(Value::as_str).map(str::to_owned);
-            (all, ReplyKind::Task { id: str_of("id"), context_id: str_of("contextId"), state })
+            let text = task.text();
+            let kind = ReplyKind::Task {
+                id: str_of("id"),
+                context_id: str_of("contextId"),
+                state: task.state,
+                artifacts: task.artifacts,
+            };
+            (text, task.status_parts, kind)
         })
     } else if result.is_object() {
-        texts(result.get("parts")).map(|all| (all, ReplyKind::Message)).map_err(|e| format!(".parts{e}"))
+        read_parts(result.get("parts"))
+            .map(|parts| (text_of(&parts), parts, ReplyKind::Message))
+            .map_err(|e| format!(".parts{e}"))
     } else {
         return Outcome::Shape(format!("result is not an object: {}", short(result)));
     };
-    let (texts, reply_kind) = match read {
+    // A well-formed reply without text parts has empty text (its kind, parts
+    // and `raw` say the rest).
+    let (text, parts, reply_kind) = match read {
         Ok(read) => read,
         Err(where_) => return Outcome::Shape(format!("{at}{where_}")),
     };
-    // A well-formed reply without text parts has empty text (its kind and
-    // `raw` say the rest).
-    let text = texts.join("\n");
     if text.starts_with("Agent error:") {
         return Outcome::AgentError(text);
     }
-    Outcome::Reply(Reply { text, kind: reply_kind, raw: crate::platform::json_text(result) })
+    let metadata = result.get("metadata").filter(|m| m.is_object()).map(crate::platform::json_text);
+    Outcome::Reply(Reply { text, parts, metadata, kind: reply_kind, raw: crate::platform::json_text(result) })
 }
 
 /// One event of a streamed reply (`message/stream`, `SendStreamingMessage`).
@@ -426,17 +438,18 @@ pub(crate) fn read_stream_event(reply: &Value) -> Result<StreamEvent, Outcome> {
             text: texts(event.get("parts")).map_err(|e| shape(format!(".parts{e}")))?.join("\n"),
         },
         "task" => {
-            let (state, all) = task_texts(event).map_err(shape)?;
+            let task = read_task(event).map_err(shape)?;
+            let text = task.text();
             StreamEvent::Task {
                 id: str_of(event, "id"),
                 context_id: str_of(event, "contextId"),
-                state,
-                text: all.join("\n"),
+                state: task.state,
+                text,
             }
         }
         "status-update" => {
-            let (state, texts) = task_texts(event).map_err(shape)?;
-            let text = texts.join("\n");
+            let task = read_task(event).map_err(shape)?;
+            let (text, state) = (task.text(), task.state);
             let is_final = event.get("final").and_then(Value::as_bool).unwrap_or_else(|| settled(&state));
             StreamEvent::StatusUpdate { task_id: str_of(event, "taskId"), state, text, is_final }
         }
@@ -527,7 +540,7 @@ pub(crate) fn rpc_error_detail(code: Option<i64>, message: &str) -> String {
 }
 
 /// JSON cut to 200 characters, like the Python client's `str(data)[:200]`.
-fn short(value: &Value) -> String {
+pub(crate) fn short(value: &Value) -> String {
     crate::error::excerpt(crate::platform::json_text(value).as_bytes())
 }
 
@@ -535,6 +548,11 @@ fn short(value: &Value) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    fn text_body(protocol: Protocol, call: Call, ids: &SendIds, text: &str) -> Vec<u8> {
+        let message = crate::message::Message::text(text);
+        message_body(protocol, call, ids, &crate::message::check(&message).unwrap())
+    }
 
     #[test]
     fn request_bodies_are_the_json_they_always_were() {
@@ -547,7 +565,7 @@ mod tests {
             for call in [Call::Send, Call::Stream] {
                 let want = json!({"jsonrpc": "2.0", "id": "r-1", "method": protocol.method(call),
                     "params": {"message": {"role": role, "messageId": "m-1", "parts": [part.clone()]}}});
-                assert_eq!(String::from_utf8(message_body(protocol, call, &ids, text)).unwrap(), want.to_string());
+                assert_eq!(String::from_utf8(text_body(protocol, call, &ids, text)).unwrap(), want.to_string());
             }
             for call in [Call::GetTask, Call::CancelTask] {
                 let want =
@@ -657,9 +675,15 @@ mod tests {
                     ReplyKind::Task {
                         id: Some("t-1".into()),
                         context_id: Some("c-1".into()),
-                        state: "completed".into()
+                        state: "completed".into(),
+                        artifacts: vec![Artifact {
+                            id: Some("a".into()),
+                            name: Some("echo-result".into()),
+                            parts: vec![Part::Text("BUILD IT".into())]
+                        }],
                     }
                 );
+                assert_eq!(r.parts, vec![Part::Text("done: build it".into())]);
                 assert!(r.raw.contains("\"history\""));
             }
             other => panic!("{other:?}"),
@@ -671,15 +695,15 @@ mod tests {
     #[test]
     fn request_bodies_in_both_versions() {
         let ids = SendIds { request_id: "r-1".into(), message_id: "m-1".into() };
-        let body: Value = serde_json::from_slice(&message_body(Protocol::V1_0, Call::Send, &ids, "hi")).unwrap();
+        let body: Value = serde_json::from_slice(&text_body(Protocol::V1_0, Call::Send, &ids, "hi")).unwrap();
         assert_eq!(
             body,
             json!({"jsonrpc": "2.0", "id": "r-1", "method": "SendMessage", "params": {"message": {
                 "role": "ROLE_USER", "messageId": "m-1", "parts": [{"text": "hi"}]}}})
         );
-        let body: Value = serde_json::from_slice(&message_body(Protocol::V0_3, Call::Stream, &ids, "hi")).unwrap();
+        let body: Value = serde_json::from_slice(&text_body(Protocol::V0_3, Call::Stream, &ids, "hi")).unwrap();
         assert_eq!(body["method"], "message/stream");
-        let body: Value = serde_json::from_slice(&message_body(Protocol::V1_0, Call::Stream, &ids, "hi")).unwrap();
+        let body: Value = serde_json::from_slice(&text_body(Protocol::V1_0, Call::Stream, &ids, "hi")).unwrap();
         assert_eq!(body["method"], "SendStreamingMessage");
         for (protocol, call, method) in [
             (Protocol::V0_3, Call::GetTask, "tasks/get"),
@@ -715,7 +739,12 @@ mod tests {
                     ReplyKind::Task {
                         id: Some("t-1".into()),
                         context_id: Some("c-1".into()),
-                        state: "completed".into()
+                        state: "completed".into(),
+                        artifacts: vec![Artifact {
+                            id: Some("a".into()),
+                            name: None,
+                            parts: vec![Part::Text("BUILD IT".into())]
+                        }],
                     }
                 );
             }

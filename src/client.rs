@@ -4,12 +4,13 @@
 
 use std::time::Duration;
 
-use crate::a2a::{self, Call, Protocol, ProtocolChoice, ReplyKind, SendIds};
+use crate::a2a::{self, Artifact, Call, Protocol, ProtocolChoice, ReplyKind, SendIds};
 use crate::card::{self, AgentCard};
 use crate::config::{Config, RawConfig};
 use crate::directory::{Cached, Directory, Key, Stats};
 use crate::error::{excerpt, redacted, Error, ErrorKind, Redact};
 use crate::ids::{id_bits, validate_peer_id, validate_task_id};
+use crate::message::{self, Checked, Message, Part};
 use crate::messaging::{self, Answered, Proxy, SendEnv, Sent};
 use crate::platform::{self, Peer, Workspace};
 use crate::retry::RetryBudget;
@@ -35,6 +36,12 @@ pub(crate) struct TaskReport {
     pub state: String,
     /// Status message and artifact texts.
     pub text: String,
+    /// The status message's parts.
+    pub parts: Vec<Part>,
+    /// Its artifacts.
+    pub artifacts: Vec<Artifact>,
+    /// The task's `metadata` object as JSON text.
+    pub metadata: Option<String>,
     /// The version spoken.
     pub protocol: Protocol,
     /// Every attempt.
@@ -269,22 +276,25 @@ impl<T: Transport> Client<T> {
         self.directory.route(id_bits(peer_id)?).map(|(_, id)| id.to_owned())
     }
 
-    /// `send-message`: a message to `peer_id` through the platform proxy, as
-    /// the explicit source, else the routed one, else this workspace; in the
-    /// A2A version asked for, else the config's.
+    /// `send-message` / `send`: a message to `peer_id` through the platform
+    /// proxy, as the explicit source, else the routed one, else this
+    /// workspace; in the A2A version asked for, else the config's. A message
+    /// that cannot be sent makes no request.
     pub(crate) fn send_message(
         &mut self,
         peer_id: &str,
-        text: &str,
+        message: &Message,
         source: Option<&str>,
         protocol: Option<ProtocolChoice>,
         env: &mut impl SendEnv,
         ids: SendIds,
     ) -> Result<Sent, Error> {
         let now = env.mono_now();
-        let result = self.call_ids(peer_id, source, now).map_err(Error::a2a).and_then(|(peer, source)| {
+        let checked = message::check(message);
+        let result = self.call_ids(peer_id, source, now).and_then(|ids| Ok((ids, checked?)));
+        let result = result.map_err(Error::a2a).and_then(|((peer, source), message)| {
             let protocol = self.protocol_for(&peer, &source, protocol, now);
-            self.proxy().send_message(env, &peer, &source, protocol, text, ids)
+            self.proxy().send_message(env, &peer, &source, protocol, &message, ids)
         });
         self.handed_out(result)
     }
@@ -296,10 +306,11 @@ impl<T: Transport> Client<T> {
 
     /// `send-many`: one message to each of several peers, all sent at once
     /// (see [`Proxy::call_many`]); one outcome per target, in order. An
-    /// invalid peer id is that target's error, and makes no request.
+    /// invalid peer id or message is that target's error, and makes no
+    /// request.
     pub(crate) fn send_many(
         &mut self,
-        targets: &[(String, String)],
+        targets: &[(String, Message)],
         source: Option<&str>,
         protocol: Option<ProtocolChoice>,
         env: &mut impl SendEnv,
@@ -315,14 +326,15 @@ impl<T: Transport> Client<T> {
         let mut outcomes: Vec<Option<Result<Sent, Error>>> = Vec::with_capacity(targets.len());
         let mut jobs = Vec::new();
         let mut sends = Vec::new();
-        for (i, (peer_id, text)) in targets.iter().enumerate() {
-            let prepared = self.canonical_ids(peer_id, source).map_err(Error::a2a).and_then(|(peer, source)| {
+        for (i, (peer_id, message)) in targets.iter().enumerate() {
+            let prepared = self.canonical_ids(peer_id, source).and_then(|ids| Ok((ids, message::check(message)?)));
+            let prepared = prepared.map_err(Error::a2a).and_then(|((peer, source), checked)| {
                 let protocol = self.protocol_for(&peer, &source, protocol, now);
-                Ok((peer, source, protocol, new_ids()?))
+                Ok((peer, source, protocol, checked, new_ids()?))
             });
             match prepared {
-                Ok((peer, source, protocol, ids)) => {
-                    let body = a2a::message_body(protocol, Call::Send, &ids, text);
+                Ok((peer, source, protocol, checked, ids)) => {
+                    let body = a2a::message_body(protocol, Call::Send, &ids, &checked);
                     jobs.push(messaging::Job { peer, source, protocol, body });
                     sends.push((i, ids, protocol));
                     outcomes.push(None);
@@ -344,16 +356,18 @@ impl<T: Transport> Client<T> {
     pub(crate) fn send_message_stream(
         &mut self,
         peer_id: &str,
-        text: &str,
+        message: &Message,
         source: Option<&str>,
         protocol: Option<ProtocolChoice>,
         env: &mut impl SendEnv,
         ids: SendIds,
     ) -> Result<EventStream<T::Stream>, Error> {
         let now = env.mono_now();
-        let result = self.call_ids(peer_id, source, now).map_err(Error::a2a).and_then(|(peer, source)| {
+        let checked = message::check(message);
+        let result = self.call_ids(peer_id, source, now).and_then(|ids| Ok((ids, checked?)));
+        let result = result.map_err(Error::a2a).and_then(|((peer, source), message)| {
             let protocol = self.protocol_for(&peer, &source, protocol, now);
-            self.open_stream(&peer, &source, protocol, text, env, ids)
+            self.open_stream(&peer, &source, protocol, &message, env, ids)
         });
         self.handed_out(result)
     }
@@ -363,7 +377,7 @@ impl<T: Transport> Client<T> {
         peer: &str,
         source: &str,
         protocol: Protocol,
-        text: &str,
+        message: &Checked<'_>,
         env: &mut impl SendEnv,
         ids: SendIds,
     ) -> Result<EventStream<T::Stream>, Error> {
@@ -373,7 +387,7 @@ impl<T: Transport> Client<T> {
         let mut headers = messaging::a2a_headers(cfg, source, protocol);
         headers.push(("accept", "text/event-stream".into()));
         let head_within = cfg.send_read.min(cfg.retry.total_budget);
-        let body = a2a::message_body(protocol, Call::Stream, &ids, text);
+        let body = a2a::message_body(protocol, Call::Stream, &ids, message);
         messaging::check_request_size(cfg, &url, &body)?;
         let req = Request {
             method: Method::Post,
@@ -457,11 +471,14 @@ impl<T: Transport> Client<T> {
     ) -> Result<TaskReport, Error> {
         let Answered { reply, attempts } = answered;
         match reply.kind {
-            ReplyKind::Task { id, context_id, state } => Ok(TaskReport {
+            ReplyKind::Task { id, context_id, state, artifacts } => Ok(TaskReport {
                 id: id.unwrap_or_else(|| task_id.to_owned()),
                 context_id,
                 state,
                 text: reply.text,
+                parts: reply.parts,
+                artifacts,
+                metadata: reply.metadata,
                 protocol,
                 attempts,
                 raw: reply.raw,
@@ -861,12 +878,12 @@ mod tests {
         let echo = r#"{"error":"upstream said: Authorization: Bearer tok-me"}"#;
         // A 401 (not retried) that echoes the token.
         let mut c = client(FakeTransport::answering(401, r#"{"error":"bad token tok-me"}"#));
-        let mut e = c.send_message(PEER, "hi", None, None, &mut Env, ids()).unwrap_err();
+        let mut e = c.send_message(PEER, &Message::text("hi"), None, None, &mut Env, ids()).unwrap_err();
         assert!(e.message.contains("[redacted]"), "{}", e.message);
         assert_eq!(leaks(e.texts_mut()), Vec::<String>::new());
         // A retried 502 that echoes it, then a success: the trace is scrubbed.
         c.transport.then_answer(502, echo).then_answer(200, &ok_body("ok"));
-        let sent = c.send_message(PEER, "hi", None, None, &mut Env, ids()).unwrap();
+        let sent = c.send_message(PEER, &Message::text("hi"), None, None, &mut Env, ids()).unwrap();
         assert_eq!(
             sent.attempts[0].outcome,
             "HTTP 502 from the platform: upstream said: Authorization: Bearer [redacted]"
@@ -875,12 +892,12 @@ mod tests {
         for _ in 0..5 {
             c.transport.then_answer(502, echo);
         }
-        let mut e = c.send_message(PEER, "hi", None, None, &mut Env, ids()).unwrap_err();
+        let mut e = c.send_message(PEER, &Message::text("hi"), None, None, &mut Env, ids()).unwrap_err();
         assert_eq!(e.attempts.len(), 5);
         assert_eq!(leaks(e.texts_mut()), Vec::<String>::new());
         // send-many: each target's outcome, as the source ALT (its token).
         c.transport.then_answer(403, "no, tok-alt").then_answer(200, &ok_body("ok"));
-        let targets = [(PEER.to_owned(), "a".to_owned()), (PEER.to_owned(), "b".to_owned())];
+        let targets = [(PEER.to_owned(), Message::text("a")), (PEER.to_owned(), Message::text("b"))];
         let mut outcomes = c.send_many(&targets, Some(ALT), None, &mut Env, || Ok(ids())).unwrap();
         assert_eq!(leaks(outcomes.texts_mut()), Vec::<String>::new());
         assert!(outcomes.iter().any(|o| o.as_ref().is_err_and(|e| e.message.contains("[redacted]"))));
@@ -893,14 +910,16 @@ mod tests {
         assert!(matches!(e.kind, ErrorKind::UnexpectedShape { .. }), "{e:?}");
         assert_eq!(leaks(e.texts_mut()), Vec::<String>::new());
         c.transport.then_stream(400, "text/plain", vec![Chunk::Data(b"tok-me".to_vec())]);
-        let Err(mut e) = c.send_message_stream(PEER, "hi", None, None, &mut Env, ids()) else { panic!("opened") };
+        let Err(mut e) = c.send_message_stream(PEER, &Message::text("hi"), None, None, &mut Env, ids()) else {
+            panic!("opened")
+        };
         assert_eq!(leaks(e.texts_mut()), Vec::<String>::new());
     }
 
     #[test]
     fn a2a_calls_word_invalid_input_their_own_way() {
         let mut c = client(FakeTransport::default());
-        let e = c.send_message("nope", "hi", None, None, &mut Env, ids()).unwrap_err();
+        let e = c.send_message("nope", &Message::text("hi"), None, None, &mut Env, ids()).unwrap_err();
         assert_eq!(e.message, "[A2A_ERROR] invalid peer_id (expected UUID): 'nope'");
         let e = c.task_call(Call::GetTask, (PEER, ""), None, None, &mut Env, "rid").unwrap_err();
         assert!(

@@ -26,6 +26,9 @@ pub(crate) enum ErrorKind {
     },
     /// The configuration is unusable.
     InvalidConfig(String),
+    /// A message that cannot be sent (no part, data that is no JSON object,
+    /// …); the text says which part and why. No request was made.
+    InvalidMessage(String),
     /// The host failed to provide what the component needs from it (e.g.
     /// no randomness for message ids); nothing was sent.
     HostFailure(String),
@@ -239,7 +242,9 @@ impl Redact for Error {
         texts.extend(self.attempts.iter_mut().map(|a| &mut a.outcome));
         match &mut self.kind {
             ErrorKind::InvalidId { param, value } => texts.extend([param, value]),
-            ErrorKind::InvalidConfig(text) | ErrorKind::HostFailure(text) => texts.push(text),
+            ErrorKind::InvalidConfig(text) | ErrorKind::InvalidMessage(text) | ErrorKind::HostFailure(text) => {
+                texts.push(text)
+            }
             ErrorKind::Transport { url, code, attempt: _ } => {
                 texts.push(url);
                 texts.extend(code_texts(code));
@@ -392,12 +397,18 @@ pub(crate) fn describe_code(code: &ErrorCode) -> String {
 /// Python-client wording of their own.
 pub(crate) fn detail(kind: &ErrorKind) -> String {
     match kind {
-        ErrorKind::InvalidId { param, value } if param == "task-id" => format!(
-            "invalid task-id (expected 1 to {} bytes without control characters): {value}",
-            crate::ids::MAX_TASK_ID
-        ),
+        // Task and context ids are the peer's to choose: any usable text.
+        ErrorKind::InvalidId { param, value }
+            if matches!(param.as_str(), "task-id" | "context-id" | "reference-task-ids") =>
+        {
+            format!(
+                "invalid {param} (expected 1 to {} bytes without control characters): {value}",
+                crate::ids::MAX_TASK_ID
+            )
+        }
         ErrorKind::InvalidId { param, value } => format!("invalid {param} (expected a UUID): {value}"),
         ErrorKind::InvalidConfig(msg) => format!("invalid config: {msg}"),
+        ErrorKind::InvalidMessage(msg) => format!("invalid message: {msg}"),
         ErrorKind::HostFailure(msg) => format!("host failure: {msg}"),
         ErrorKind::Transport { url, code, attempt: _ } => {
             format!("{} [target={url}]", describe_code(code))

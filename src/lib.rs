@@ -15,6 +15,7 @@
 #![cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 
 mod a2a;
+mod base64;
 mod cache;
 mod card;
 mod client;
@@ -22,6 +23,7 @@ mod config;
 mod directory;
 mod error;
 mod ids;
+mod message;
 mod messaging;
 mod platform;
 mod retry;
@@ -38,11 +40,12 @@ mod component {
     use std::cell::RefCell;
     use std::time::Duration;
 
-    use crate::a2a::{Call, Protocol, ProtocolChoice, ReplyKind, RpcReason, SendIds, StreamEvent};
+    use crate::a2a::{Artifact, Call, Protocol, ProtocolChoice, ReplyKind, RpcReason, SendIds, StreamEvent};
     use crate::card::AgentCard;
     use crate::client::{self, TaskReport};
     use crate::config::{RawCachePolicy, RawConfig, RawRetryPolicy};
     use crate::error::{Attempt, Error, ErrorKind};
+    use crate::message::{FileContent, FilePart, Message, Part};
     use crate::messaging::SendEnv;
     use crate::platform;
     use crate::streaming;
@@ -225,7 +228,22 @@ mod component {
             let ids = new_ids().map_err(to_wit)?;
             let protocol = options.protocol.map(from_wit_protocol);
             let source = options.source.as_deref();
-            let sent = self.core.borrow_mut().send_message(&peer_id, &text, source, protocol, &mut WasiEnv, ids);
+            let message = Message::text(&text);
+            let sent = self.core.borrow_mut().send_message(&peer_id, &message, source, protocol, &mut WasiEnv, ids);
+            sent.map(to_wit_reply).map_err(to_wit)
+        }
+
+        fn send(
+            &self,
+            peer_id: String,
+            message: wit::OutgoingMessage,
+            options: wit::CallOptions,
+        ) -> Result<wit::Reply, wit::Error> {
+            let ids = new_ids().map_err(to_wit)?;
+            let protocol = options.protocol.map(from_wit_protocol);
+            let source = options.source.as_deref();
+            let message = from_wit_message(message);
+            let sent = self.core.borrow_mut().send_message(&peer_id, &message, source, protocol, &mut WasiEnv, ids);
             sent.map(to_wit_reply).map_err(to_wit)
         }
 
@@ -235,7 +253,8 @@ mod component {
             options: wit::CallOptions,
         ) -> Result<Vec<Result<wit::Reply, wit::Error>>, wit::Error> {
             let protocol = options.protocol.map(from_wit_protocol);
-            let targets: Vec<(String, String)> = targets.into_iter().map(|t| (t.peer_id, t.text)).collect();
+            let targets: Vec<(String, Message)> =
+                targets.into_iter().map(|t| (t.peer_id, Message::text(&t.text))).collect();
             let mut core = self.core.borrow_mut();
             let sent = core.send_many(&targets, options.source.as_deref(), protocol, &mut WasiEnv, new_ids);
             Ok(sent.map_err(to_wit)?.into_iter().map(|r| r.map(to_wit_reply).map_err(to_wit)).collect())
@@ -250,9 +269,26 @@ mod component {
             let ids = new_ids().map_err(to_wit)?;
             let protocol = options.protocol.map(from_wit_protocol);
             let source = options.source.as_deref();
+            let message = Message::text(&text);
             let mut core = self.core.borrow_mut();
             let stream =
-                core.send_message_stream(&peer_id, &text, source, protocol, &mut WasiEnv, ids).map_err(to_wit)?;
+                core.send_message_stream(&peer_id, &message, source, protocol, &mut WasiEnv, ids).map_err(to_wit)?;
+            Ok(wit::EventStream::new(EventStream { inner: RefCell::new(stream) }))
+        }
+
+        fn send_stream(
+            &self,
+            peer_id: String,
+            message: wit::OutgoingMessage,
+            options: wit::CallOptions,
+        ) -> Result<wit::EventStream, wit::Error> {
+            let ids = new_ids().map_err(to_wit)?;
+            let protocol = options.protocol.map(from_wit_protocol);
+            let source = options.source.as_deref();
+            let message = from_wit_message(message);
+            let mut core = self.core.borrow_mut();
+            let stream =
+                core.send_message_stream(&peer_id, &message, source, protocol, &mut WasiEnv, ids).map_err(to_wit)?;
             Ok(wit::EventStream::new(EventStream { inner: RefCell::new(stream) }))
         }
 
@@ -324,14 +360,67 @@ mod component {
         }
     }
 
+    fn from_wit_message(m: wit::OutgoingMessage) -> Message {
+        let parts = m
+            .parts
+            .into_iter()
+            .map(|p| match p {
+                wit::Part::Text(text) => Part::Text(text),
+                wit::Part::Data(json) => Part::Data(json),
+                wit::Part::File(f) => Part::File(FilePart {
+                    name: f.name,
+                    media_type: f.media_type,
+                    content: match f.content {
+                        wit::FileContent::Bytes(bytes) => FileContent::Bytes(bytes),
+                        wit::FileContent::Uri(uri) => FileContent::Uri(uri),
+                    },
+                }),
+            })
+            .collect();
+        Message {
+            parts,
+            task_id: m.task_id,
+            context_id: m.context_id,
+            reference_task_ids: m.reference_task_ids,
+            metadata: m.metadata,
+        }
+    }
+
+    fn to_wit_parts(parts: Vec<Part>) -> Vec<wit::Part> {
+        parts
+            .into_iter()
+            .map(|p| match p {
+                Part::Text(text) => wit::Part::Text(text),
+                Part::Data(json) => wit::Part::Data(json),
+                Part::File(f) => wit::Part::File(wit::FilePart {
+                    name: f.name,
+                    media_type: f.media_type,
+                    content: match f.content {
+                        FileContent::Bytes(bytes) => wit::FileContent::Bytes(bytes),
+                        FileContent::Uri(uri) => wit::FileContent::Uri(uri),
+                    },
+                }),
+            })
+            .collect()
+    }
+
+    fn to_wit_artifacts(artifacts: Vec<Artifact>) -> Vec<wit::Artifact> {
+        let artifact = |a: Artifact| wit::Artifact { id: a.id, name: a.name, parts: to_wit_parts(a.parts) };
+        artifacts.into_iter().map(artifact).collect()
+    }
+
     fn to_wit_reply(sent: crate::messaging::Sent) -> wit::Reply {
         let kind = match sent.reply.kind {
             ReplyKind::Message => wit::ReplyKind::Message,
-            ReplyKind::Task { id, context_id, state } => wit::ReplyKind::Task(wit::TaskInfo { id, context_id, state }),
+            ReplyKind::Task { id, context_id, state, artifacts } => {
+                wit::ReplyKind::Task(wit::TaskInfo { id, context_id, state, artifacts: to_wit_artifacts(artifacts) })
+            }
         };
         wit::Reply {
             protocol: to_wit_protocol(sent.protocol),
             text: sent.reply.text,
+            parts: to_wit_parts(sent.reply.parts),
+            metadata: sent.reply.metadata,
             kind,
             request_id: sent.ids.request_id,
             message_id: sent.ids.message_id,
@@ -361,6 +450,9 @@ mod component {
             context_id: t.context_id,
             state: t.state,
             text: t.text,
+            parts: to_wit_parts(t.parts),
+            artifacts: to_wit_artifacts(t.artifacts),
+            metadata: t.metadata,
             protocol: to_wit_protocol(t.protocol),
             attempts: t.attempts.into_iter().map(to_wit_attempt).collect(),
             raw: t.raw,
@@ -462,6 +554,7 @@ mod component {
         let kind = match e.kind {
             ErrorKind::InvalidId { param, value } => K::InvalidId(wit::InvalidId { param, value }),
             ErrorKind::InvalidConfig(msg) => K::InvalidConfig(msg),
+            ErrorKind::InvalidMessage(msg) => K::InvalidMessage(msg),
             ErrorKind::HostFailure(msg) => K::HostFailure(msg),
             ErrorKind::Transport { url, code, attempt } => K::Transport(wit::TransportFailure { url, code, attempt }),
             ErrorKind::TimedOut { url, after_ms } => K::TimedOut(wit::TimedOut { url, after_ms }),

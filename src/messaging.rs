@@ -8,6 +8,7 @@ use std::time::Duration;
 use crate::a2a::{self, Call, Outcome, Protocol, Reply, SendIds};
 use crate::config::Config;
 use crate::error::{self, describe_code, excerpt, Attempt, Error, ErrorKind};
+use crate::message::Checked;
 use crate::platform::{self, parse_json, source_headers};
 use crate::retry::{self, RetryBudget};
 use crate::transport::{Method, Pending, Request, Response, Transport, TransportError};
@@ -201,19 +202,19 @@ pub(crate) struct Proxy<'a, T> {
 }
 
 impl<T: Transport> Proxy<'_, T> {
-    /// Sends `text` to `peer` as `source` (both canonical) in `protocol`,
-    /// retrying transient failures per the config's retry policy and the
-    /// budget.
+    /// Sends `message` to `peer` as `source` (both canonical) in
+    /// `protocol`, retrying transient failures per the config's retry policy
+    /// and the budget.
     pub(crate) fn send_message(
         &mut self,
         env: &mut impl SendEnv,
         peer: &str,
         source: &str,
         protocol: Protocol,
-        text: &str,
+        message: &Checked<'_>,
         ids: SendIds,
     ) -> Result<Sent, Error> {
-        let body = a2a::message_body(protocol, Call::Send, &ids, text);
+        let body = a2a::message_body(protocol, Call::Send, &ids, message);
         let job = Job { peer: peer.to_owned(), source: source.to_owned(), protocol, body };
         let Answered { reply, attempts } = self.call(env, job)?;
         Ok(Sent { reply, ids, attempts, protocol })
@@ -409,6 +410,7 @@ mod tests {
 
     use super::*;
     use crate::config::{RawConfig, RawRetryPolicy};
+    use crate::message::Message;
     use crate::testing::FakeTransport;
 
     const ME: &str = "11111111-2222-4333-8444-555555555555";
@@ -444,6 +446,11 @@ mod tests {
         SendIds { request_id: "rid".into(), message_id: "mid".into() }
     }
 
+    /// A checked one-text message (leaked: a test's whole life).
+    fn text(text: &str) -> Checked<'static> {
+        crate::message::check(Box::leak(Box::new(Message::text(text)))).unwrap()
+    }
+
     fn ok_body(text: &str) -> String {
         json!({"jsonrpc": "2.0", "id": "rid", "result": {"kind": "message", "parts": [{"kind": "text", "text": text}]}})
             .to_string()
@@ -455,7 +462,7 @@ mod tests {
             PEER,
             ME,
             Protocol::V0_3,
-            "hello",
+            &text("hello"),
             ids(),
         )
     }
@@ -488,7 +495,7 @@ mod tests {
         let mut t = FakeTransport::answering(200, &v1.to_string());
         let c = cfg(Default::default());
         let sent = Proxy { transport: &mut t, config: &c, budget: &mut RetryBudget::new(10, 10) }
-            .send_message(&mut Env { mono: 0 }, PEER, ME, Protocol::V1_0, "hi", ids())
+            .send_message(&mut Env { mono: 0 }, PEER, ME, Protocol::V1_0, &text("hi"), ids())
             .unwrap();
         assert_eq!((sent.reply.text.as_str(), sent.protocol), ("done", Protocol::V1_0));
         assert!(matches!(sent.reply.kind, a2a::ReplyKind::Task { ref state, .. } if state == "completed"));
@@ -601,7 +608,7 @@ mod tests {
         t.then_answer(200, &ok_body("x"));
         let c = cfg(RawRetryPolicy { total_budget_ms: Some(1_000), base_delay_ms: Some(10), ..Default::default() });
         let sent = Proxy { transport: &mut t, config: &c, budget: &mut RetryBudget::new(10, 10) }
-            .send_message(&mut Moving(0), PEER, ME, Protocol::V0_3, "x", ids())
+            .send_message(&mut Moving(0), PEER, ME, Protocol::V0_3, &text("x"), ids())
             .unwrap();
         assert_eq!(sent.attempts.len(), 2);
         // Each attempt gets only what is left of the budget, for all its timeouts
@@ -645,7 +652,7 @@ mod tests {
         });
         let mut env = Virtual(t.now.clone());
         let mut proxy = Proxy { transport: &mut t, config: &c, budget: &mut RetryBudget::new(0, 10) };
-        let e = proxy.send_message(&mut env, PEER, ME, Protocol::V0_3, "x", ids()).unwrap_err();
+        let e = proxy.send_message(&mut env, PEER, ME, Protocol::V0_3, &text("x"), ids()).unwrap_err();
         assert_eq!(t.slept, [Duration::from_millis(400)]);
         assert_eq!(e.attempts.len(), 2);
         assert_eq!((t.sent[0].total, t.sent[1].total), (Duration::from_millis(1_000), Duration::from_millis(600)));

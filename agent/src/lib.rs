@@ -316,6 +316,7 @@ mod component {
         let (status, kind) = match &e.kind {
             ErrorKind::InvalidId(_) => (400, "invalid-id"),
             ErrorKind::InvalidConfig(_) => (500, "invalid-config"),
+            ErrorKind::InvalidMessage(_) => (400, "invalid-message"),
             ErrorKind::HostFailure(_) => (500, "host-failure"),
             ErrorKind::Transport(_) => (502, "transport"),
             ErrorKind::TimedOut(_) => (504, "timed-out"),

@@ -68,3 +68,27 @@ impl Default for RetryPolicy {
         }
     }
 }
+
+impl Default for OutgoingMessage {
+    fn default() -> Self {
+        OutgoingMessage {
+            parts: Vec::new(),
+            task_id: None,
+            context_id: None,
+            reference_task_ids: Vec::new(),
+            metadata: None,
+        }
+    }
+}
+
+impl OutgoingMessage {
+    /// A message of these parts.
+    pub fn of(parts: Vec<Part>) -> Self {
+        OutgoingMessage { parts, ..Default::default() }
+    }
+
+    /// A message of one text part.
+    pub fn text(text: &str) -> Self {
+        Self::of(vec![Part::Text(text.to_owned())])
+    }
+}

@@ -279,6 +279,30 @@ impl Instance {
         api.client().call_send_message(&mut self.store, c.0, peer_id, text, options).await
     }
 
+    /// `send`: any message (parts, a task or context to continue, metadata).
+    pub async fn send(
+        &mut self,
+        c: Client,
+        peer_id: &str,
+        message: &bindings::OutgoingMessage,
+        options: &bindings::CallOptions,
+    ) -> Call<bindings::Reply> {
+        let api = self.bindings.a2a_client_api();
+        api.client().call_send(&mut self.store, c.0, peer_id, message, options).await
+    }
+
+    /// `send-stream`.
+    pub async fn send_stream(
+        &mut self,
+        c: Client,
+        peer_id: &str,
+        message: &bindings::OutgoingMessage,
+        options: &bindings::CallOptions,
+    ) -> Call<EventStream> {
+        let api = self.bindings.a2a_client_api();
+        Ok(api.client().call_send_stream(&mut self.store, c.0, peer_id, message, options).await?.map(EventStream))
+    }
+
     /// `send-many`.
     pub async fn send_many(
         &mut self,

@@ -7,8 +7,8 @@ use serde_json::{json, Value};
 use wasmtime_wasi_http::p2::bindings::http::types::ErrorCode;
 
 use crate::bindings::{
-    AgentCard, Attempt, CacheStats, Error, ErrorKind, Peer, Protocol, Reply, ReplyKind, RpcReason, StreamEvent, Task,
-    Workspace,
+    AgentCard, Artifact, Attempt, CacheStats, Error, ErrorKind, FileContent, Part, Peer, Protocol, Reply, ReplyKind,
+    RpcReason, StreamEvent, Task, Workspace,
 };
 
 fn embedded(text: &str) -> Value {
@@ -38,12 +38,41 @@ pub fn attempt(a: &Attempt) -> Value {
 pub fn reply(r: &Reply) -> Value {
     let kind = match &r.kind {
         ReplyKind::Message => json!({"message": null}),
-        ReplyKind::Task(t) => json!({"task": {"id": t.id, "context-id": t.context_id, "state": t.state}}),
+        ReplyKind::Task(t) => json!({"task": {"id": t.id, "context-id": t.context_id, "state": t.state,
+            "artifacts": artifacts(&t.artifacts)}}),
     };
     json!({
-        "protocol": protocol(r.protocol), "text": r.text, "kind": kind, "request-id": r.request_id, "message-id": r.message_id,
-        "attempts": r.attempts.iter().map(attempt).collect::<Vec<_>>(), "raw": embedded(&r.raw),
+        "protocol": protocol(r.protocol), "text": r.text, "parts": parts(&r.parts),
+        "metadata": r.metadata.as_deref().map(embedded), "kind": kind, "request-id": r.request_id,
+        "message-id": r.message_id, "attempts": r.attempts.iter().map(attempt).collect::<Vec<_>>(), "raw": embedded(&r.raw),
     })
+}
+
+/// Parts: `{"text": …}`, `{"data": <the JSON>}`, `{"file": {"name", "media-type", "bytes" (base64) | "uri"}}`.
+pub fn parts(parts: &[Part]) -> Vec<Value> {
+    use base64::Engine;
+    parts
+        .iter()
+        .map(|p| match p {
+            Part::Text(text) => json!({"text": text}),
+            Part::Data(data) => json!({"data": embedded(data)}),
+            Part::File(f) => {
+                let mut file = json!({"name": f.name, "media-type": f.media_type});
+                match &f.content {
+                    FileContent::Bytes(bytes) => {
+                        file["bytes"] = base64::engine::general_purpose::STANDARD.encode(bytes).into()
+                    }
+                    FileContent::Uri(uri) => file["uri"] = uri.as_str().into(),
+                }
+                json!({"file": file})
+            }
+        })
+        .collect()
+}
+
+/// A task's artifacts.
+pub fn artifacts(artifacts: &[Artifact]) -> Vec<Value> {
+    artifacts.iter().map(|a| json!({"id": a.id, "name": a.name, "parts": parts(&a.parts)})).collect()
 }
 
 /// A protocol version as the WIT spells it.
@@ -58,7 +87,8 @@ pub fn protocol(p: Protocol) -> &'static str {
 /// A task (`get-task`, `cancel-task`).
 pub fn task(t: &Task) -> Value {
     json!({
-        "id": t.id, "context-id": t.context_id, "state": t.state, "text": t.text, "protocol": protocol(t.protocol),
+        "id": t.id, "context-id": t.context_id, "state": t.state, "text": t.text, "parts": parts(&t.parts),
+        "artifacts": artifacts(&t.artifacts), "metadata": t.metadata.as_deref().map(embedded), "protocol": protocol(t.protocol),
         "attempts": t.attempts.iter().map(attempt).collect::<Vec<_>>(), "raw": embedded(&t.raw),
     })
 }
@@ -138,6 +168,7 @@ pub fn kind_name(kind: &ErrorKind) -> &'static str {
     match kind {
         ErrorKind::InvalidId(_) => "invalid-id",
         ErrorKind::InvalidConfig(_) => "invalid-config",
+        ErrorKind::InvalidMessage(_) => "invalid-message",
         ErrorKind::HostFailure(_) => "host-failure",
         ErrorKind::Transport(_) => "transport",
         ErrorKind::TimedOut(_) => "timed-out",
@@ -158,6 +189,7 @@ pub fn error(e: &Error) -> Value {
     let fields = match &e.kind {
         ErrorKind::InvalidId(i) => json!({"param": i.param, "value": i.value}),
         ErrorKind::InvalidConfig(m) => json!({"detail": m}),
+        ErrorKind::InvalidMessage(m) => json!({"detail": m}),
         ErrorKind::HostFailure(m) => json!({"detail": m}),
         ErrorKind::Transport(t) => {
             json!({"url": t.url, "code": error_code(&t.code), "attempt": t.attempt})

@@ -47,10 +47,8 @@ pub fn runner() -> Result<PathBuf> {
             build.env_remove(name.as_ref());
         }
     }
-    let status = build
-        .stdout(Stdio::null())
-        .status()
-        .map_err(|e| format_err!("running cargo for the wasmCloud runner: {e}"))?;
+    let status =
+        build.stdout(Stdio::null()).status().map_err(|e| format_err!("running cargo for the wasmCloud runner: {e}"))?;
     if !status.success() {
         bail!("building the wasmCloud runner failed ({status}); its cargo output is above");
     }

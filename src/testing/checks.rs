@@ -19,6 +19,7 @@ use crate::client::Client;
 use crate::config::{RawCachePolicy, RawConfig, RawRetryPolicy};
 use crate::error::{Error, Redact};
 use crate::ids::{id_bits, quote_input, validate_peer_id};
+use crate::message::Message;
 use crate::messaging::SendEnv;
 use crate::retry::{parse_http_date, parse_retry_after};
 use crate::testing::FakeTransport;
@@ -300,7 +301,7 @@ pub fn a2a_reply(data: &[u8]) {
     }
     let mut c = checked_client(&resp, MAX_ATTEMPTS as usize);
     let ids = SendIds { request_id: "req-1".into(), message_id: "msg-1".into() };
-    match c.send_message(PEER, "hello\r\n\u{0}", None, None, &mut Env, ids) {
+    match c.send_message(PEER, &Message::text("hello\r\n\u{0}"), None, None, &mut Env, ids) {
         Ok(sent) => {
             assert!(sent.attempts.len() as u32 <= MAX_ATTEMPTS);
             assert_eq!(sent.attempts.last().map(|a| a.outcome.as_str()), Some("ok"));
@@ -336,8 +337,10 @@ fn request_size(data: &[u8], resp: &Response) {
     let text = unit.repeat(len / unit.len().max(1));
     let mut c = checked_client_capped(resp, MAX_ATTEMPTS as usize, Some(CAP as u32));
     let ids = SendIds { request_id: "req-1".into(), message_id: "msg-1".into() };
-    let body_len = a2a::message_body(a2a::Protocol::V0_3, a2a::Call::Send, &ids, &text).len();
-    let outcome = c.send_message(PEER, &text, None, None, &mut Env, ids);
+    let message = Message::text(&text);
+    let checked = crate::message::check(&message).expect("a text message is always sendable");
+    let body_len = a2a::message_body(a2a::Protocol::V0_3, a2a::Call::Send, &ids, &checked).len();
+    let outcome = c.send_message(PEER, &message, None, None, &mut Env, ids);
     let sent = &c.transport_mut().sent;
     if body_len > CAP {
         match outcome {
@@ -365,7 +368,7 @@ pub fn stream(data: &[u8]) {
     let mut c = checked_client(&Response { status: 200, headers: Vec::new(), body: Vec::new() }, 0);
     c.transport_mut().then_stream(200, "text/event-stream", chunks);
     let ids = SendIds { request_id: "req-1".into(), message_id: "msg-1".into() };
-    let mut events = match c.send_message_stream(PEER, "hello", None, None, &mut Env, ids) {
+    let mut events = match c.send_message_stream(PEER, &Message::text("hello"), None, None, &mut Env, ids) {
         Ok(events) => events,
         Err(e) => return assert_clean_error(&e, "send-message-stream"),
     };
@@ -695,7 +698,7 @@ mod tests {
             assert_clean_error(&c.peers(None, None, 0).unwrap_err(), "peers");
             assert_clean_error(&c.workspace_info(None, 0).unwrap_err(), "workspace");
             let ids = SendIds { request_id: "r".into(), message_id: "m".into() };
-            let e = c.send_message(PEER, "x", None, None, &mut Env, ids).unwrap_err();
+            let e = c.send_message(PEER, &Message::text("x"), None, None, &mut Env, ids).unwrap_err();
             assert_clean_error(&e, "send");
         }
     }

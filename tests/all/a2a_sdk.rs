@@ -8,10 +8,13 @@ use crate::common;
 
 use common::*;
 use host_test::a2a_sdk::SdkAgent;
-use host_test::bindings::{CallOptions, ErrorKind, Protocol, ReplyKind, RpcReason, StreamEvent};
+use host_test::bindings::{
+    CallOptions, ErrorKind, FileContent, FilePart, OutgoingMessage, Part, Protocol, ReplyKind, RpcReason, StreamEvent,
+};
 use host_test::harness::Harness;
 use host_test::platform::{Platform, Workspace};
 use host_test::{Client, Instance, InstanceOptions};
+use serde_json::json;
 
 /// The peer whose agent is the SDK server.
 const SDK_PEER: &str = "cccccccc-0000-4000-8000-000000000001";
@@ -194,4 +197,146 @@ async fn streams_in_both_versions() {
     // The v0.3-only scripted agent answers a stream request with a JSON-RPC error: the open fails.
     let e = s.instance.send_message_stream(s.client, BUILDER, "hi", &with(Protocol::V03)).await.unwrap().unwrap_err();
     assert!(matches!(&e.kind, ErrorKind::RpcError(r) if r.reason == RpcReason::MethodNotFound), "{e:?}");
+}
+
+/// Parts as the CLI shows them (the generated types have no `PartialEq`).
+fn parts(parts: &[Part]) -> Vec<serde_json::Value> {
+    host_test::json::parts(parts)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_task_that_asks_for_input_is_continued_in_both_versions() {
+    let mut s = sdk_setup(None).await;
+    for protocol in [Protocol::V03, Protocol::V10] {
+        let reply = s
+            .instance
+            .send_message_with(s.client, SDK_PEER, "ask: the colour", &with(protocol))
+            .await
+            .unwrap()
+            .unwrap();
+        let ReplyKind::Task(asked) = &reply.kind else { panic!("{:?}", reply.kind) };
+        assert_eq!(asked.state, "input-required", "{protocol:?}");
+        assert_eq!(parts(&reply.parts), [json!({"text": "what about the colour?"})]);
+        let (task_id, context_id) = (asked.id.clone().unwrap(), asked.context_id.clone().unwrap());
+
+        // The answer continues the same task, in the same context.
+        let answer = OutgoingMessage {
+            task_id: Some(task_id.clone()),
+            context_id: Some(context_id.clone()),
+            ..OutgoingMessage::text("blue")
+        };
+        let reply = s.instance.send(s.client, SDK_PEER, &answer, &with(protocol)).await.unwrap().unwrap();
+        let ReplyKind::Task(done) = &reply.kind else { panic!("{:?}", reply.kind) };
+        assert_eq!((done.id.as_deref(), done.state.as_str()), (Some(task_id.as_str()), "completed"), "{protocol:?}");
+        assert_eq!(done.context_id.as_deref(), Some(context_id.as_str()));
+        assert_eq!(parts(&reply.parts), [json!({"text": "done: the colour+blue"})]);
+        assert_eq!(done.artifacts.len(), 1, "{:?}", done.artifacts);
+        assert_eq!(parts(&done.artifacts[0].parts), [json!({"text": "the colour+blue"})]);
+        assert_eq!(reply.text, "done: the colour+blue\nthe colour+blue");
+
+        let sent = a2a_requests(&s.platform);
+        let body: serde_json::Value = serde_json::from_str(&sent.last().unwrap().body).unwrap();
+        assert_eq!(body["params"]["message"]["taskId"], task_id.as_str());
+        assert_eq!(body["params"]["message"]["contextId"], context_id.as_str());
+
+        // The task, read back, has the same parts.
+        let task = s.instance.get_task(s.client, SDK_PEER, &task_id, &with(protocol)).await.unwrap().unwrap();
+        assert_eq!(task.state, "completed");
+        assert_eq!(parts(&task.artifacts[0].parts), [json!({"text": "the colour+blue"})]);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn data_files_and_metadata_round_trip_in_both_versions() {
+    let mut s = sdk_setup(None).await;
+    let inline = FilePart {
+        name: Some("notes.txt".into()),
+        media_type: Some("text/plain".into()),
+        content: FileContent::Bytes(b"hello\0world \xff".to_vec()),
+    };
+    let by_uri = FilePart {
+        name: Some("report.pdf".into()),
+        media_type: Some("application/pdf".into()),
+        content: FileContent::Uri("https://files.example/report.pdf".into()),
+    };
+    for protocol in [Protocol::V03, Protocol::V10] {
+        let message = OutgoingMessage {
+            metadata: Some(r#"{"trace": "t-1", "attempt": 2}"#.into()),
+            reference_task_ids: vec!["earlier-task".into()],
+            ..OutgoingMessage::of(vec![
+                Part::Text("see attached".into()),
+                Part::Data(r#"{"city": "Oslo", "population": 709037, "tags": ["a", "b"]}"#.into()),
+                Part::File(inline.clone()),
+                Part::File(by_uri.clone()),
+            ])
+        };
+        let reply = s.instance.send(s.client, SDK_PEER, &message, &with(protocol)).await.unwrap().unwrap();
+        assert!(matches!(reply.kind, ReplyKind::Message), "{:?}", reply.kind);
+        assert_eq!(reply.text, "see attached");
+        let [Part::Text(text), Part::Data(data), Part::File(file), Part::File(linked)] = &reply.parts[..] else {
+            panic!("{protocol:?}: {:?}", reply.parts)
+        };
+        assert_eq!(text, "see attached");
+        // Numbers as the server wrote them (protobuf's Value holds doubles).
+        let data: serde_json::Value = serde_json::from_str(data).unwrap();
+        assert_eq!((data["city"].as_str(), data["population"].as_f64()), (Some("Oslo"), Some(709037.0)), "{data}");
+        assert_eq!(data["tags"], serde_json::json!(["a", "b"]));
+        let sent = parts(&[Part::File(inline.clone()), Part::File(by_uri.clone())]);
+        assert_eq!(parts(&[Part::File(file.clone()), Part::File(linked.clone())]), sent, "{protocol:?}");
+        let metadata: serde_json::Value = serde_json::from_str(reply.metadata.as_deref().unwrap()).unwrap();
+        assert_eq!(metadata["trace"], "t-1", "{protocol:?}");
+        let body: serde_json::Value = serde_json::from_str(&a2a_requests(&s.platform).last().unwrap().body).unwrap();
+        assert_eq!(body["params"]["message"]["referenceTaskIds"], serde_json::json!(["earlier-task"]));
+    }
+    // A streamed send takes the same message.
+    let stream = s
+        .instance
+        .send_stream(s.client, SDK_PEER, &OutgoingMessage::text("stream: 1"), &with(Protocol::V10))
+        .await
+        .unwrap()
+        .unwrap();
+    let (events, end) = s.instance.drain_stream(stream).await.unwrap();
+    assert!(end.is_none(), "{end:?}");
+    assert_eq!(events.len(), 4, "{events:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn messages_that_cannot_be_sent_make_no_request() {
+    let mut s = sdk_setup(None).await;
+    let text = |t: &str| Part::Text(t.into());
+    let file = |content| Part::File(FilePart { name: None, media_type: None, content });
+    let cases = [
+        (OutgoingMessage::of(vec![]), "invalid-message", "a message needs at least one part"),
+        (
+            OutgoingMessage::of(vec![text("a"), Part::Data("[1, 2]".into())]),
+            "invalid-message",
+            "part 1: data is not a JSON object",
+        ),
+        (OutgoingMessage::of(vec![Part::Data("{\"a\":".into())]), "invalid-message", "part 0: data is not JSON"),
+        (OutgoingMessage::of(vec![file(FileContent::Uri("two words".into()))]), "invalid-message", "part 0: file uri"),
+        (
+            OutgoingMessage { metadata: Some("\"x\"".into()), ..OutgoingMessage::text("a") },
+            "invalid-message",
+            "metadata is not a JSON object",
+        ),
+        (OutgoingMessage { task_id: Some("".into()), ..OutgoingMessage::text("a") }, "invalid-id", "invalid task-id"),
+        (
+            OutgoingMessage { context_id: Some("a\nb".into()), ..OutgoingMessage::text("a") },
+            "invalid-id",
+            "invalid context-id",
+        ),
+        // 4 MiB inline is 5.3 MiB of base64: over the default 4 MiB request cap.
+        (OutgoingMessage::of(vec![file(FileContent::Bytes(vec![7; 4 << 20]))]), "request-too-large", "request body of"),
+    ];
+    for (message, kind, starts) in cases {
+        for protocol in [Protocol::V03, Protocol::V10] {
+            let e = s.instance.send(s.client, SDK_PEER, &message, &with(protocol)).await.unwrap().unwrap_err();
+            assert_eq!(kind_name(&e.kind), kind, "{}", e.message);
+            let shown = e.message.strip_prefix("[A2A_ERROR] ").unwrap_or_else(|| panic!("{}", e.message));
+            assert!(shown.contains(starts), "{shown}");
+            let e = s.instance.send_stream(s.client, SDK_PEER, &message, &with(protocol)).await.unwrap().unwrap_err();
+            assert_eq!(kind_name(&e.kind), kind, "{}", e.message);
+        }
+    }
+    assert_eq!(a2a_requests(&s.platform).len(), 0);
 }
