@@ -199,7 +199,7 @@ impl Checked<'_> {
 fn wire_file(file: &FilePart, v03: bool) -> Value {
     let mut fields = Map::new();
     let (name, media_type) = if v03 { ("name", "mimeType") } else { ("filename", "mediaType") };
-    if let Some(n) = &file.name {
+    if let Some(n) = file.name.as_ref().filter(|n| !n.is_empty()) {
         fields.insert(name.into(), n.as_str().into());
     }
     if let Some(t) = &file.media_type {

@@ -176,8 +176,8 @@ enum CallState<P, Tm> {
     InFlight(P, u64),
     /// Waiting before the next attempt, until this timer (due at this monotonic time).
     Backoff(Tm, u64),
-    /// Finished.
-    Done(Result<Answered, Error>),
+    /// Finished (boxed: a reply is large, and a call is done once).
+    Done(Box<Result<Answered, Error>>),
 }
 
 /// One call of [`Proxy::call_many`]: its request parts, its clock and its trace.
@@ -246,7 +246,7 @@ impl<T: Transport> Proxy<'_, T> {
                 let url = cfg.platform.url(&path);
                 let stage = match check_request_size(cfg, &url, &job.body) {
                     Ok(()) => CallState::Due,
-                    Err(e) => CallState::Done(Err(e)),
+                    Err(e) => CallState::Done(Box::new(Err(e))),
                 };
                 Run {
                     headers: a2a_headers(cfg, &job.source, job.protocol),
@@ -321,7 +321,7 @@ impl<T: Transport> Proxy<'_, T> {
         }
         runs.into_iter()
             .map(|r| match r.stage {
-                CallState::Done(outcome) => outcome,
+                CallState::Done(outcome) => *outcome,
                 _ => unreachable!("every run is done"),
             })
             .collect()
@@ -347,7 +347,8 @@ fn settle<T: Transport>(
             Ok(reply) => {
                 budget.on_success();
                 run.attempts.push(Attempt { number, outcome: "ok".into(), delay_ms: None, took_ms });
-                run.stage = CallState::Done(Ok(Answered { reply, attempts: std::mem::take(&mut run.attempts) }));
+                let attempts = std::mem::take(&mut run.attempts);
+                run.stage = CallState::Done(Box::new(Ok(Answered { reply, attempts })));
                 return;
             }
             Err(f) => f,
@@ -392,7 +393,7 @@ fn settle<T: Transport>(
         }
         let mut err = Error::new(failure.kind, message);
         err.attempts = std::mem::take(&mut run.attempts);
-        run.stage = CallState::Done(Err(err));
+        run.stage = CallState::Done(Box::new(Err(err)));
         return;
     }
     run.attempts.push(Attempt { number, outcome, delay_ms: Some(ms(delay)), took_ms });

@@ -126,8 +126,24 @@ enum Command {
     Send {
         /// The peer's workspace id.
         peer: String,
-        /// The message text.
-        text: String,
+        /// The message text (its first part).
+        text: Option<String>,
+        /// A data part: a JSON object (repeatable).
+        #[arg(long = "data", value_name = "JSON")]
+        data: Vec<String>,
+        /// A file part, its bytes inline (repeatable; the media type is guessed
+        /// from the extension).
+        #[arg(long = "file", value_name = "PATH")]
+        files: Vec<std::path::PathBuf>,
+        /// Continue this task (one that asked for input).
+        #[arg(long)]
+        task_id: Option<String>,
+        /// The conversation (context) the message belongs to.
+        #[arg(long)]
+        context_id: Option<String>,
+        /// The message's metadata: a JSON object.
+        #[arg(long, value_name = "JSON")]
+        metadata: Option<String>,
         /// Attempts in all [default: 5].
         #[arg(long)]
         max_attempts: Option<u32>,
@@ -304,17 +320,47 @@ fn report(e: &bindings::Error, as_json: bool) -> ExitCode {
 }
 
 async fn one_call(conn: &Conn, command: &Command) -> wasmtime::Result<ExitCode> {
-    if let Command::Send { peer, text, max_attempts, base_delay_ms, total_budget_ms, stream } = command {
+    if let Command::Send {
+        peer,
+        text,
+        data,
+        files,
+        task_id,
+        context_id,
+        metadata,
+        max_attempts,
+        base_delay_ms,
+        total_budget_ms,
+        stream,
+    } = command
+    {
         let policy = bindings::RetryPolicy {
             max_attempts: *max_attempts,
             base_delay_ms: *base_delay_ms,
             total_budget_ms: *total_budget_ms,
             ..Default::default()
         };
-        if *stream {
-            return send_stream(conn, peer, text, policy).await;
+        let mut parts: Vec<bindings::Part> = text.iter().map(|t| bindings::Part::Text(t.clone())).collect();
+        parts.extend(data.iter().map(|d| bindings::Part::Data(d.clone())));
+        for path in files {
+            let bytes = std::fs::read(path).map_err(|e| wasmtime::format_err!("reading {}: {e}", path.display()))?;
+            parts.push(bindings::Part::File(bindings::FilePart {
+                name: path.file_name().map(|n| n.to_string_lossy().into_owned()),
+                media_type: Some(media_type(path).to_owned()),
+                content: bindings::FileContent::Bytes(bytes),
+            }));
         }
-        return send(conn, peer, text, policy).await;
+        let message = bindings::OutgoingMessage {
+            parts,
+            task_id: task_id.clone(),
+            context_id: context_id.clone(),
+            reference_task_ids: Vec::new(),
+            metadata: metadata.clone(),
+        };
+        if *stream {
+            return send_stream(conn, peer, &message, policy).await;
+        }
+        return send(conn, peer, &message, policy).await;
     }
     let (mut instance, client) = instance_and_client(conn, InstanceOptions::default()).await?;
     let client = match client {
@@ -466,7 +512,12 @@ async fn one_call(conn: &Conn, command: &Command) -> wasmtime::Result<ExitCode> 
 
 /// `a2a send`: one send, with a progress line per attempt on stderr (from
 /// the host's view of the requests: the guest decides and waits).
-async fn send(conn: &Conn, peer: &str, text: &str, policy: bindings::RetryPolicy) -> wasmtime::Result<ExitCode> {
+async fn send(
+    conn: &Conn,
+    peer: &str,
+    message: &bindings::OutgoingMessage,
+    policy: bindings::RetryPolicy,
+) -> wasmtime::Result<ExitCode> {
     let max = policy.max_attempts.unwrap_or(5);
     let faults = TransportFaults::quiet();
     let progress = std::sync::Mutex::new((0u32, None::<Instant>));
@@ -500,14 +551,24 @@ async fn send(conn: &Conn, peer: &str, text: &str, policy: bindings::RetryPolicy
         Err(e) => return Ok(report(&e, conn.json)),
     };
     let options = bindings::CallOptions { source: conn.source.clone(), protocol: conn.protocol.map(Into::into) };
-    match instance.send_message_with(client, peer, text, &options).await? {
+    match instance.send(client, peer, message, &options).await? {
         Ok(reply) => {
             if conn.json {
                 println!("{}", json::reply(&reply));
             } else {
-                println!("{}", reply.text);
+                print_parts(&reply.parts);
                 if let bindings::ReplyKind::Task(t) = &reply.kind {
-                    eprintln!("(task {}: {})", t.id.as_deref().unwrap_or("?"), t.state);
+                    for artifact in &t.artifacts {
+                        print_parts(&artifact.parts);
+                    }
+                    let id = t.id.as_deref().unwrap_or("?");
+                    eprintln!("(task {id}: {})", t.state);
+                    if matches!(t.state.as_str(), "input-required" | "auth-required") {
+                        let context = t.context_id.as_deref().map(|c| format!(" --context-id {c}")).unwrap_or_default();
+                        eprintln!(
+                            "(the peer waits for an answer: a2a send {peer} \"<answer>\" --task-id {id}{context})"
+                        );
+                    }
                 }
             }
             Ok(ExitCode::SUCCESS)
@@ -524,8 +585,53 @@ async fn send(conn: &Conn, peer: &str, text: &str, policy: bindings::RetryPolicy
     }
 }
 
+/// Each part on its own: text as it is, data pretty-printed, a file by name,
+/// type and size (or URI).
+fn print_parts(parts: &[bindings::Part]) {
+    for part in parts {
+        match part {
+            bindings::Part::Text(text) => println!("{text}"),
+            bindings::Part::Data(data) => match serde_json::from_str::<Value>(data) {
+                Ok(value) => println!("{}", serde_json::to_string_pretty(&value).unwrap_or_else(|_| data.clone())),
+                Err(_) => println!("{data}"),
+            },
+            bindings::Part::File(f) => {
+                let name = f.name.as_deref().unwrap_or("(unnamed)");
+                let kind = f.media_type.as_deref().unwrap_or("unknown type");
+                match &f.content {
+                    bindings::FileContent::Bytes(bytes) => println!("[file {name} ({kind}, {} bytes)]", bytes.len()),
+                    bindings::FileContent::Uri(uri) => println!("[file {name} ({kind}) at {uri}]"),
+                }
+            }
+        }
+    }
+}
+
+/// A file's media type from its extension (`application/octet-stream` when unknown).
+fn media_type(path: &std::path::Path) -> &'static str {
+    let ext = path.extension().map(|e| e.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
+    match ext.as_str() {
+        "txt" | "log" => "text/plain",
+        "md" => "text/markdown",
+        "csv" => "text/csv",
+        "html" | "htm" => "text/html",
+        "json" => "application/json",
+        "pdf" => "application/pdf",
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "gif" => "image/gif",
+        "svg" => "image/svg+xml",
+        _ => "application/octet-stream",
+    }
+}
+
 /// `a2a send --stream`: prints each event as the component hands it over.
-async fn send_stream(conn: &Conn, peer: &str, text: &str, policy: bindings::RetryPolicy) -> wasmtime::Result<ExitCode> {
+async fn send_stream(
+    conn: &Conn,
+    peer: &str,
+    message: &bindings::OutgoingMessage,
+    policy: bindings::RetryPolicy,
+) -> wasmtime::Result<ExitCode> {
     let mut cfg = config(conn)?;
     cfg.retry = Some(policy);
     let mut instance = load_harness()?.instantiate(InstanceOptions::default()).await?;
@@ -534,7 +640,7 @@ async fn send_stream(conn: &Conn, peer: &str, text: &str, policy: bindings::Retr
         Err(e) => return Ok(report(&e, conn.json)),
     };
     let options = bindings::CallOptions { source: conn.source.clone(), protocol: conn.protocol.map(Into::into) };
-    let stream = match instance.send_message_stream(client, peer, text, &options).await? {
+    let stream = match instance.send_stream(client, peer, message, &options).await? {
         Ok(s) => s,
         Err(e) => return Ok(report(&e, conn.json)),
     };
@@ -669,6 +775,21 @@ async fn batch_call(
                 (Err(e), _) | (_, Err(e)) => Err(e),
             }
         }
+        "send" => {
+            let options = match call_options(args) {
+                Ok(o) => o,
+                Err(e) => return Ok(Err(e)),
+            };
+            let message = match args.get("message").map(json::outgoing_message) {
+                Some(Ok(m)) => m,
+                Some(Err(why)) => return Ok(Err(bad_call(format!("\"message\": {why}")))),
+                None => return Ok(Err(bad_call("missing argument \"message\"".into()))),
+            };
+            match need(args, "peer-id") {
+                Ok(peer) => wit(instance.send(client, peer, &message, &options).await?.map(|r| json::reply(&r))),
+                Err(e) => Err(e),
+            }
+        }
         "send-many" => {
             let options = match call_options(args) {
                 Ok(o) => o,
@@ -719,7 +840,7 @@ async fn batch_call(
         other => Err(bad_call(format!(
             "unknown call {other:?}; calls: validate-peer-id, discover-peer, peers, workspace-info, agent-card-url, \
              enrich-peer-metadata, enrich-peer-metadata-nonblocking, await-enrichment, peer-name, routed-source, \
-             stats, send-message, send-many, get-task, cancel-task, agent-card, set-token, \
+             stats, send-message, send, send-many, get-task, cancel-task, agent-card, set-token, \
              advance-clock"
         ))),
     })

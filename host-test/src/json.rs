@@ -227,6 +227,48 @@ fn bad_body(b: &crate::bindings::BadBody) -> Value {
     json!({"url": b.url, "status": b.status, "detail": b.detail, "body-excerpt": b.body_excerpt})
 }
 
+/// The inverse of [`parts`] and of a message's other fields: a batch
+/// `send`'s `message` (`{"parts": […], "task-id"?, "context-id"?,
+/// "reference-task-ids"?, "metadata"?: {…}}`). Only the JSON's shape is
+/// checked here; the component checks the message itself.
+pub fn outgoing_message(message: &Value) -> Result<crate::bindings::OutgoingMessage, String> {
+    use crate::bindings::{FilePart, OutgoingMessage};
+    use base64::Engine;
+    let list = message.get("parts").and_then(Value::as_array).ok_or("\"parts\" (a list) is required")?;
+    let mut parts = Vec::with_capacity(list.len());
+    for (i, part) in list.iter().enumerate() {
+        let text = |v: &Value| v.as_str().map(str::to_owned);
+        parts.push(if let Some(t) = part.get("text") {
+            Part::Text(text(t).ok_or(format!("parts[{i}].text is not a string"))?)
+        } else if let Some(data) = part.get("data") {
+            Part::Data(data.to_string())
+        } else if let Some(file) = part.get("file") {
+            let content = match (file.get("bytes").and_then(Value::as_str), file.get("uri").and_then(Value::as_str)) {
+                (Some(b64), _) => FileContent::Bytes(
+                    base64::engine::general_purpose::STANDARD
+                        .decode(b64)
+                        .map_err(|e| format!("parts[{i}].file.bytes is not base64: {e}"))?,
+                ),
+                (None, Some(uri)) => FileContent::Uri(uri.to_owned()),
+                (None, None) => return Err(format!("parts[{i}].file needs \"bytes\" (base64) or \"uri\"")),
+            };
+            let name = file.get("name").and_then(text);
+            Part::File(FilePart { name, media_type: file.get("media-type").and_then(text), content })
+        } else {
+            return Err(format!("parts[{i}] needs \"text\", \"data\" or \"file\""));
+        });
+    }
+    let string = |key: &str| message.get(key).and_then(Value::as_str).map(str::to_owned);
+    let references = message.get("reference-task-ids").and_then(Value::as_array);
+    Ok(OutgoingMessage {
+        parts,
+        task_id: string("task-id"),
+        context_id: string("context-id"),
+        reference_task_ids: references.into_iter().flatten().filter_map(Value::as_str).map(str::to_owned).collect(),
+        metadata: message.get("metadata").filter(|m| !m.is_null()).map(Value::to_string),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -453,6 +453,16 @@ fn a2a_seeds() -> Vec<Vec<u8>> {
             2,
             r#"{"jsonrpc":"2.0","id":"req-1","error":{"code":-32601,"message":"Method not found","data":{"x":1}}}"#,
         ),
+        reply(
+            200,
+            0,
+            r#"{"jsonrpc":"2.0","id":"req-1","result":{"kind":"message","metadata":{"k":1},"parts":[{"kind":"data","data":{"n":4326.0}},{"kind":"file","file":{"bytes":"aGk=","name":"a.txt","mimeType":"text/plain"}},{"kind":"file","file":{"uri":"https://x/y"}}]}}"#,
+        ),
+        reply(
+            200,
+            0,
+            r#"{"jsonrpc":"2.0","id":"req-1","result":{"task":{"id":"t","status":{"state":"TASK_STATE_INPUT_REQUIRED","message":{"parts":[{"text":"which?"},{"data":[1,2]}]}},"artifacts":[{"artifactId":"a","parts":[{"raw":"aGk","filename":"x"},{"url":"https://x/y","mediaType":"image/png"}]}]}}}"#,
+        ),
         reply(502, 1, r#"{"error":"peer unreachable"}"#),
         reply(429, 1, "slow down"),
         reply(500, 0, "<html>boom</html>"),
@@ -595,6 +605,28 @@ pub fn seeds(check: &str) -> Vec<Vec<u8>> {
                 with_cut(3, "{\"id\":\"p\",\"agent_card\":{\"name\":\"x\",\"protocolVersion\":\"0.3\",\"supportedInterfaces\":[{\"protocolVersion\":\"1.0\"}],\"skills\":[{\"id\":\"s\"}]}}"),
             ]
         }
+        "message" => {
+            let message = |flags: u8, header: [&str; 3], parts: &[(u8, &str)]| {
+                let mut v = vec![flags];
+                for h in header {
+                    v.push(0x1e);
+                    v.extend_from_slice(h.as_bytes());
+                }
+                for (kind, text) in parts {
+                    v.push(0x1e);
+                    v.push(*kind);
+                    v.extend_from_slice(text.as_bytes());
+                }
+                v
+            };
+            vec![
+                message(0, ["", "", ""], &[(0, "hello")]),
+                message(7, ["task-1", "ctx-1", r#"{"trace":"t"}"#], &[(0, "see"), (1, r#"{"n":1.5,"a":[null]}"#)]),
+                message(0, ["", "", ""], &[(2, "bytes\u{0}\u{ff}"), (3, "https://f.example/a.pdf"), (4, "report.pdf")]),
+                message(1, ["", "", ""], &[(1, "[1]"), (3, "two words")]),
+                message(4, ["", "", "{"], &[]),
+            ]
+        }
         "retry_after" => text(&[
             "120",
             "Sun, 06 Nov 1994 08:49:37 GMT",
@@ -607,17 +639,81 @@ pub fn seeds(check: &str) -> Vec<Vec<u8>> {
     }
 }
 
+/// `message`: any outgoing message is refused with a clean error, or written
+/// in both versions as JSON that reads back as the same parts, ids and
+/// metadata (the writer and the reader of parts agree).
+///
+/// Input: fields split by `0x1e`. The first is flags (bit 0: task id from
+/// field 1, bit 1: context id from field 2, bit 2: metadata from field 3);
+/// each later field is a part, its first byte the kind (text, data, inline
+/// file, file by URI, file with name and media type) and the rest its text.
+pub fn message(data: &[u8]) {
+    use crate::message::{check, read_parts, FileContent, FilePart, Message, Part};
+    let mut fields = data.split(|&b| b == 0x1e).map(|f| String::from_utf8_lossy(f).into_owned());
+    let flags = fields.next().and_then(|f| f.bytes().next()).unwrap_or(0);
+    let mut header: Vec<String> = fields.by_ref().take(3).collect();
+    header.resize(3, String::new());
+    let parts: Vec<Part> = fields
+        .map(|f| {
+            let kind = f.bytes().next().unwrap_or(0);
+            let rest = f.get(1..).unwrap_or("").to_owned();
+            let file =
+                |name: Option<String>, content| Part::File(FilePart { name: name.clone(), media_type: name, content });
+            match kind % 5 {
+                0 => Part::Text(rest),
+                1 => Part::Data(rest),
+                2 => file(None, FileContent::Bytes(rest.into_bytes())),
+                3 => file(None, FileContent::Uri(rest)),
+                _ => file(Some(rest), FileContent::Uri("https://x/y".into())),
+            }
+        })
+        .collect();
+    let message = Message {
+        parts,
+        task_id: (flags & 1 != 0).then(|| header[0].clone()),
+        context_id: (flags & 2 != 0).then(|| header[1].clone()),
+        reference_task_ids: Vec::new(),
+        metadata: (flags & 4 != 0).then(|| header[2].clone()),
+    };
+    let checked = match check(&message) {
+        Ok(checked) => checked,
+        Err(kind) => {
+            let e = Error::a2a(kind);
+            assert_clean_error(&e, "message");
+            assert!(e.message.starts_with("[A2A_ERROR] "), "{:?}", e.message);
+            return;
+        }
+    };
+    let as_json = |text: &str| serde_json::from_str::<serde_json::Value>(text).expect("checked JSON");
+    for protocol in [a2a::Protocol::V0_3, a2a::Protocol::V1_0] {
+        let wire = crate::platform::json_text(&checked.wire(protocol, "m"));
+        let wire: serde_json::Value = serde_json::from_str(&wire).expect("the message is JSON");
+        assert_eq!(wire["taskId"].as_str(), message.task_id.as_deref());
+        assert_eq!(wire["contextId"].as_str(), message.context_id.as_deref());
+        assert_eq!(wire.get("metadata").cloned(), message.metadata.as_deref().map(as_json));
+        let read = read_parts(wire.get("parts")).expect("what we write reads back");
+        assert_eq!(read.len(), message.parts.len(), "{protocol:?}: {wire}");
+        for (sent, got) in message.parts.iter().zip(&read) {
+            match (sent, got) {
+                (Part::Data(a), Part::Data(b)) => assert_eq!(as_json(a), as_json(b)),
+                (a, b) => assert_eq!(a, b, "{protocol:?}"),
+            }
+        }
+    }
+}
+
 /// A property check over raw bytes (panics on a finding).
 pub type Check = fn(&[u8]);
 
 /// Every check by name.
-pub const CHECKS: [(&str, Check); 6] = [
+pub const CHECKS: [(&str, Check); 7] = [
     ("ids", ids),
     ("config", config),
     ("platform_body", platform_body),
     ("a2a_reply", a2a_reply),
     ("retry_after", retry_after),
     ("stream", stream),
+    ("message", message),
 ];
 
 #[cfg(test)]

@@ -291,3 +291,64 @@ async fn a2a_breadth_commands_against_the_sdk_agent() {
     assert_eq!(lines[1], format!("{SDK}: echo: hi"));
     assert!(lines[2].starts_with("not-an-id: [A2A_ERROR] invalid peer_id"), "{out}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn conversations_data_and_files_against_the_sdk_agent() {
+    const SDK: &str = "cccccccc-0000-4000-8000-000000000001";
+    let agent = host_test::a2a_sdk::SdkAgent::start().await.expect("the a2a-sdk agent starts");
+    let mut me = Workspace::new(ME, "Planner", "planner");
+    me.token = Some(TOKEN.into());
+    me.peers = vec![SDK.into()];
+    let mut sdk = Workspace::new(SDK, "SDK Echo", "echo");
+    sdk.upstream = Some(agent.url.clone());
+    let p = Platform::start(vec![me, sdk]).await.unwrap();
+
+    // A task that asks for input: the CLI says how to answer, and the answer completes it.
+    let (code, out, err) = run(a2a(Some(&p)), &["send", SDK, "ask: the colour"]).await;
+    assert_eq!((code, out.as_str()), (0, "what about the colour?\n"), "{err}");
+    let hint = err
+        .lines()
+        .find(|l| l.starts_with("(the peer waits for an answer: a2a send "))
+        .unwrap_or_else(|| panic!("{err}"));
+    let words: Vec<&str> = hint.trim_end_matches(')').split(' ').collect();
+    let at = |flag: &str| words[words.iter().position(|w| *w == flag).unwrap() + 1].to_owned();
+    let (task, context) = (at("--task-id"), at("--context-id"));
+    assert!(err.contains(&format!("(task {task}: input-required)")), "{err}");
+    let (code, out, err) =
+        run(a2a(Some(&p)), &["send", SDK, "blue", "--task-id", &task, "--context-id", &context]).await;
+    assert_eq!((code, out.as_str()), (0, "done: the colour+blue\nthe colour+blue\n"), "{err}");
+    assert!(err.contains(&format!("(task {task}: completed)")), "{err}");
+
+    // Data and a file, shown part by part.
+    let path = std::env::temp_dir().join(format!("a2a-cli-notes-{}.txt", std::process::id()));
+    std::fs::write(&path, b"hello world").unwrap();
+    let args = ["send", SDK, "see attached", "--data", r#"{"city": "Oslo"}"#, "--file", path.to_str().unwrap()];
+    let (code, out, err) = run(a2a(Some(&p)), &args).await;
+    std::fs::remove_file(&path).unwrap();
+    let file = path.file_name().unwrap().to_string_lossy().into_owned();
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out, format!("see attached\n{{\n  \"city\": \"Oslo\"\n}}\n[file {file} (text/plain, 11 bytes)]\n"));
+
+    // A message that cannot be sent: the component's error, nothing sent.
+    let before = p.log().len();
+    let (code, _, err) = run(a2a(Some(&p)), &["send", SDK, "--data", "[1]"]).await;
+    assert_eq!(code, 1);
+    assert!(err.contains("invalid message: part 0: data is not a JSON object: [1]"), "{err}");
+    assert_eq!(p.log().len(), before);
+
+    // The batch `send` call takes the same message shape as replies show.
+    let mut child = a2a(Some(&p)).args(["batch"]).spawn().unwrap();
+    let message = json!({"parts": [{"text": "hi"}, {"data": {"n": [1, 2]}}, {"file": {"name": "a.bin", "bytes": "AAEC"}}],
+        "metadata": {"trace": "t-9"}});
+    let line = json!({"id": 1, "call": "send", "args": {"peer-id": SDK, "message": message, "protocol": "v10"}});
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(format!("{line}\n").as_bytes()).await.unwrap();
+    drop(stdin);
+    let out = child.wait_with_output().await.unwrap();
+    let answer: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let reply = &answer["ok"];
+    assert_eq!(reply["parts"][0], json!({"text": "hi"}), "{answer}");
+    assert_eq!(reply["parts"][1]["data"]["n"], json!([1.0, 2.0]));
+    assert_eq!(reply["parts"][2], json!({"file": {"name": "a.bin", "media-type": null, "bytes": "AAEC"}}));
+    assert_eq!(reply["metadata"]["trace"], "t-9");
+}
