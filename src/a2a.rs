@@ -359,6 +359,10 @@ pub(crate) enum StreamEvent {
         state: String,
         /// Status message and artifact texts.
         text: String,
+        /// The status message's parts.
+        parts: Vec<Part>,
+        /// Its artifacts.
+        artifacts: Vec<Artifact>,
     },
     /// A change of the task's status.
     StatusUpdate {
@@ -368,6 +372,8 @@ pub(crate) enum StreamEvent {
         state: String,
         /// The status message's text.
         text: String,
+        /// The status message's parts.
+        parts: Vec<Part>,
         /// The last event of the stream.
         is_final: bool,
     },
@@ -381,6 +387,8 @@ pub(crate) enum StreamEvent {
         name: Option<String>,
         /// Its text parts.
         text: String,
+        /// Its parts.
+        parts: Vec<Part>,
         /// Appends to an artifact sent before.
         append: bool,
         /// The artifact's last chunk.
@@ -390,6 +398,10 @@ pub(crate) enum StreamEvent {
     Message {
         /// Every text part.
         text: String,
+        /// Its parts.
+        parts: Vec<Part>,
+        /// Its `metadata` object as JSON text.
+        metadata: Option<String>,
     },
 }
 
@@ -434,35 +446,39 @@ pub(crate) fn read_stream_event(reply: &Value) -> Result<StreamEvent, Outcome> {
     };
     let shape = |where_: String| Outcome::Shape(format!("{at}{where_}"));
     Ok(match kind {
-        "message" => StreamEvent::Message {
-            text: texts(event.get("parts")).map_err(|e| shape(format!(".parts{e}")))?.join("\n"),
-        },
+        "message" => {
+            let parts = read_parts(event.get("parts")).map_err(|e| shape(format!(".parts{e}")))?;
+            let metadata = event.get("metadata").filter(|m| m.is_object()).map(crate::platform::json_text);
+            StreamEvent::Message { text: text_of(&parts), parts, metadata }
+        }
         "task" => {
             let task = read_task(event).map_err(shape)?;
-            let text = task.text();
             StreamEvent::Task {
                 id: str_of(event, "id"),
                 context_id: str_of(event, "contextId"),
+                text: task.text(),
                 state: task.state,
-                text,
+                parts: task.status_parts,
+                artifacts: task.artifacts,
             }
         }
         "status-update" => {
             let task = read_task(event).map_err(shape)?;
-            let (text, state) = (task.text(), task.state);
+            let (text, state, parts) = (task.text(), task.state, task.status_parts);
             let is_final = event.get("final").and_then(Value::as_bool).unwrap_or_else(|| settled(&state));
-            StreamEvent::StatusUpdate { task_id: str_of(event, "taskId"), state, text, is_final }
+            StreamEvent::StatusUpdate { task_id: str_of(event, "taskId"), state, text, parts, is_final }
         }
         "artifact-update" => {
             let artifact = event.get("artifact");
             let flag = |k: &str| event.get(k).and_then(Value::as_bool).unwrap_or(false);
             let parts =
-                texts(artifact.and_then(|a| a.get("parts"))).map_err(|e| shape(format!(".artifact.parts{e}")))?;
+                read_parts(artifact.and_then(|a| a.get("parts"))).map_err(|e| shape(format!(".artifact.parts{e}")))?;
             StreamEvent::ArtifactUpdate {
                 task_id: str_of(event, "taskId"),
                 artifact_id: artifact.and_then(|a| str_of(a, "artifactId")),
                 name: artifact.and_then(|a| str_of(a, "name")),
-                text: parts.join("\n"),
+                text: text_of(&parts),
+                parts,
                 append: flag("append"),
                 last_chunk: flag("lastChunk"),
             }
@@ -785,7 +801,9 @@ mod tests {
                 id: Some("t".into()),
                 context_id: Some("c".into()),
                 state: "submitted".into(),
-                text: String::new()
+                text: String::new(),
+                parts: vec![],
+                artifacts: vec![],
             }
         );
         assert!(!e.ends_stream());
@@ -804,6 +822,7 @@ mod tests {
                 artifact_id: Some("a".into()),
                 name: Some("chunk-0".into()),
                 text: "chunk 0".into(),
+                parts: vec![Part::Text("chunk 0".into())],
                 append: false,
                 last_chunk: true
             }
@@ -825,7 +844,7 @@ mod tests {
             ev(json!({"result": {"artifactUpdate": {"taskId": "t", "artifact": {"parts": [{"text": "x"}]}}}})).unwrap();
         assert!(matches!(&e, StreamEvent::ArtifactUpdate { text, .. } if text == "x"));
         let e = ev(json!({"result": {"message": {"role": "ROLE_AGENT", "parts": [{"text": "hi"}]}}})).unwrap();
-        assert_eq!(e, StreamEvent::Message { text: "hi".into() });
+        assert_eq!(e, StreamEvent::Message { text: "hi".into(), parts: vec![Part::Text("hi".into())], metadata: None });
         assert!(e.ends_stream());
         // Errors and odd shapes.
         assert!(matches!(

@@ -121,23 +121,28 @@ mod component {
 
     fn to_wit_event(e: StreamEvent) -> wit::StreamEvent {
         match e {
-            StreamEvent::Task { id, context_id, state, text } => {
-                wit::StreamEvent::Task(wit::StreamTask { id, context_id, state, text })
+            StreamEvent::Task { id, context_id, state, text, parts, artifacts } => {
+                let (parts, artifacts) = (to_wit_parts(parts), to_wit_artifacts(artifacts));
+                wit::StreamEvent::Task(wit::StreamTask { id, context_id, state, text, parts, artifacts })
             }
-            StreamEvent::StatusUpdate { task_id, state, text, is_final } => {
-                wit::StreamEvent::StatusUpdate(wit::StatusUpdate { task_id, state, text, is_final })
+            StreamEvent::StatusUpdate { task_id, state, text, parts, is_final } => {
+                let parts = to_wit_parts(parts);
+                wit::StreamEvent::StatusUpdate(wit::StatusUpdate { task_id, state, text, parts, is_final })
             }
-            StreamEvent::ArtifactUpdate { task_id, artifact_id, name, text, append, last_chunk } => {
+            StreamEvent::ArtifactUpdate { task_id, artifact_id, name, text, parts, append, last_chunk } => {
                 wit::StreamEvent::ArtifactUpdate(wit::ArtifactUpdate {
                     task_id,
                     artifact_id,
                     name,
                     text,
+                    parts: to_wit_parts(parts),
                     append,
                     last_chunk,
                 })
             }
-            StreamEvent::Message { text } => wit::StreamEvent::Message(text),
+            StreamEvent::Message { text, parts, metadata } => {
+                wit::StreamEvent::Message(wit::StreamMessage { text, parts: to_wit_parts(parts), metadata })
+            }
         }
     }
 

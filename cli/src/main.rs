@@ -673,7 +673,7 @@ fn event_line(event: &bindings::StreamEvent) -> String {
         bindings::StreamEvent::ArtifactUpdate(a) => {
             with_text(format!("[artifact {}]", a.name.as_deref().or(a.artifact_id.as_deref()).unwrap_or("?")), &a.text)
         }
-        bindings::StreamEvent::Message(text) => text.clone(),
+        bindings::StreamEvent::Message(m) => m.text.clone(),
     }
 }
 

@@ -107,14 +107,16 @@ pub fn card(c: &AgentCard) -> Value {
 pub fn stream_event(e: &StreamEvent) -> Value {
     match e {
         StreamEvent::Task(t) => {
-            json!({"task": {"id": t.id, "context-id": t.context_id, "state": t.state, "text": t.text}})
+            json!({"task": {"id": t.id, "context-id": t.context_id, "state": t.state, "text": t.text,
+            "parts": parts(&t.parts), "artifacts": artifacts(&t.artifacts)}})
         }
         StreamEvent::StatusUpdate(u) => json!({"status-update": {
-            "task-id": u.task_id, "state": u.state, "text": u.text, "is-final": u.is_final}}),
+            "task-id": u.task_id, "state": u.state, "text": u.text, "parts": parts(&u.parts), "is-final": u.is_final}}),
         StreamEvent::ArtifactUpdate(a) => json!({"artifact-update": {
-            "task-id": a.task_id, "artifact-id": a.artifact_id, "name": a.name, "text": a.text,
+            "task-id": a.task_id, "artifact-id": a.artifact_id, "name": a.name, "text": a.text, "parts": parts(&a.parts),
             "append": a.append, "last-chunk": a.last_chunk}}),
-        StreamEvent::Message(text) => json!({"message": text}),
+        StreamEvent::Message(m) => json!({"message": {"text": m.text, "parts": parts(&m.parts),
+            "metadata": m.metadata.as_deref().map(embedded)}}),
     }
 }
 

@@ -153,7 +153,7 @@ fn short(event: &StreamEvent) -> String {
         StreamEvent::Task(t) => format!("task {}", t.state),
         StreamEvent::StatusUpdate(u) => format!("status {}{}", u.state, if u.is_final { " final" } else { "" }),
         StreamEvent::ArtifactUpdate(a) => format!("artifact {}", a.text),
-        StreamEvent::Message(text) => format!("message {text}"),
+        StreamEvent::Message(m) => format!("message {}", m.text),
     }
 }
 
@@ -298,6 +298,22 @@ async fn data_files_and_metadata_round_trip_in_both_versions() {
     let (events, end) = s.instance.drain_stream(stream).await.unwrap();
     assert!(end.is_none(), "{end:?}");
     assert_eq!(events.len(), 4, "{events:?}");
+    let StreamEvent::ArtifactUpdate(chunk) = &events[2] else { panic!("{events:?}") };
+    assert_eq!(parts(&chunk.parts), [json!({"text": "chunk 0"})]);
+    // Its events carry typed parts, in both versions.
+    for protocol in [Protocol::V03, Protocol::V10] {
+        let message = OutgoingMessage {
+            metadata: Some(r#"{"trace": "s-1"}"#.into()),
+            ..OutgoingMessage::of(vec![Part::Data(r#"{"k": "v"}"#.into()), Part::File(by_uri.clone())])
+        };
+        let stream = s.instance.send_stream(s.client, SDK_PEER, &message, &with(protocol)).await.unwrap().unwrap();
+        let (events, end) = s.instance.drain_stream(stream).await.unwrap();
+        assert!(end.is_none(), "{end:?}");
+        let [StreamEvent::Message(m)] = &events[..] else { panic!("{protocol:?}: {events:?}") };
+        assert_eq!(parts(&m.parts), parts(&message.parts), "{protocol:?}");
+        assert_eq!(m.text, "");
+        assert!(m.metadata.as_deref().is_some_and(|m| m.contains("s-1")), "{protocol:?}: {:?}", m.metadata);
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
