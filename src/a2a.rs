@@ -203,18 +203,6 @@ pub(crate) enum Outcome {
     Shape(String),
 }
 
-/// The text parts of a `parts` list, in order (see [`read_parts`]).
-fn texts(parts: Option<&Value>) -> Result<Vec<String>, String> {
-    let parts = read_parts(parts)?;
-    Ok(parts
-        .into_iter()
-        .filter_map(|p| match p {
-            Part::Text(text) => Some(text),
-            _ => None,
-        })
-        .collect())
-}
-
 /// A task (or a status update) as read: state in v0.3 spelling, status
 /// message parts, artifacts.
 struct TaskRead {
