@@ -259,7 +259,7 @@ mod component {
         ) -> Result<Vec<Result<wit::Reply, wit::Error>>, wit::Error> {
             let protocol = options.protocol.map(from_wit_protocol);
             let targets: Vec<(String, Message)> =
-                targets.into_iter().map(|t| (t.peer_id, Message::text(&t.text))).collect();
+                targets.into_iter().map(|t| (t.peer_id, from_wit_message(t.message))).collect();
             let mut core = self.core.borrow_mut();
             let sent = core.send_many(&targets, options.source.as_deref(), protocol, &mut WasiEnv, new_ids);
             Ok(sent.map_err(to_wit)?.into_iter().map(|r| r.map(to_wit_reply).map_err(to_wit)).collect())

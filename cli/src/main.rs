@@ -445,8 +445,10 @@ async fn one_call(conn: &Conn, command: &Command) -> wasmtime::Result<ExitCode> 
         Command::SendMany { text, peers } => {
             let options =
                 bindings::CallOptions { source: conn.source.clone(), protocol: conn.protocol.map(Into::into) };
-            let targets: Vec<bindings::SendTarget> =
-                peers.iter().map(|p| bindings::SendTarget { peer_id: p.clone(), text: text.clone() }).collect();
+            let targets: Vec<bindings::SendTarget> = peers
+                .iter()
+                .map(|p| bindings::SendTarget { peer_id: p.clone(), message: bindings::OutgoingMessage::text(text) })
+                .collect();
             let outcomes = match instance.send_many(client, &targets, &options).await? {
                 Ok(o) => o,
                 Err(e) => return Ok(report(&e, conn.json)),
@@ -795,19 +797,22 @@ async fn batch_call(
                 Ok(o) => o,
                 Err(e) => return Ok(Err(e)),
             };
-            let targets: Option<Vec<bindings::SendTarget>> =
-                args.get("targets").and_then(Value::as_array).and_then(|list| {
-                    list.iter()
-                        .map(|t| {
-                            Some(bindings::SendTarget {
-                                peer_id: arg(t, "peer-id")?.into(),
-                                text: arg(t, "text")?.into(),
-                            })
-                        })
-                        .collect()
-                });
+            // Each target: `{"peer-id", "text"}` or `{"peer-id", "message"}` (as `send` takes it).
+            let target = |t: &Value| -> Result<bindings::SendTarget, String> {
+                let peer_id = arg(t, "peer-id").ok_or("a target needs \"peer-id\"")?.to_owned();
+                let message = match (arg(t, "text"), t.get("message")) {
+                    (Some(text), None) => bindings::OutgoingMessage::text(text),
+                    (None, Some(message)) => json::outgoing_message(message)?,
+                    _ => return Err("a target needs \"text\" or \"message\"".into()),
+                };
+                Ok(bindings::SendTarget { peer_id, message })
+            };
+            let targets = match args.get("targets").and_then(Value::as_array) {
+                Some(list) => list.iter().map(target).collect::<Result<Vec<_>, String>>(),
+                None => Err("send-many takes {\"targets\": [{\"peer-id\", \"text\" | \"message\"}, …]}".into()),
+            };
             match targets {
-                Some(targets) => wit(instance.send_many(client, &targets, &options).await?.map(|outcomes| {
+                Ok(targets) => wit(instance.send_many(client, &targets, &options).await?.map(|outcomes| {
                     Value::Array(
                         outcomes
                             .iter()
@@ -818,7 +823,7 @@ async fn batch_call(
                             .collect(),
                     )
                 })),
-                None => Err(bad_call("send-many takes {\"targets\": [{\"peer-id\", \"text\"}, …]}".into())),
+                Err(why) => Err(bad_call(why)),
             }
         }
         "agent-card" => match need(args, "peer-id") {

@@ -9,7 +9,8 @@ use crate::common;
 use common::*;
 use host_test::a2a_sdk::SdkAgent;
 use host_test::bindings::{
-    CallOptions, ErrorKind, FileContent, FilePart, OutgoingMessage, Part, Protocol, ReplyKind, RpcReason, StreamEvent,
+    CallOptions, ErrorKind, FileContent, FilePart, OutgoingMessage, Part, Protocol, ReplyKind, RpcReason, SendTarget,
+    StreamEvent,
 };
 use host_test::harness::Harness;
 use host_test::platform::{Platform, Workspace};
@@ -355,4 +356,26 @@ async fn messages_that_cannot_be_sent_make_no_request() {
         }
     }
     assert_eq!(a2a_requests(&s.platform).len(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn send_many_takes_any_message_per_target() {
+    let mut s = sdk_setup(None).await;
+    let target = |message| SendTarget { peer_id: SDK_PEER.into(), message };
+    let targets = [
+        target(OutgoingMessage::text("hello")),
+        target(OutgoingMessage::of(vec![Part::Data(r#"{"x": [1]}"#.into())])),
+        target(OutgoingMessage::of(vec![])),
+        target(OutgoingMessage::text("ask: the size")),
+    ];
+    for protocol in [Protocol::V03, Protocol::V10] {
+        s.platform.clear_log();
+        let outcomes = s.instance.send_many(s.client, &targets, &with(protocol)).await.unwrap().unwrap();
+        let [Ok(echo), Ok(data), Err(empty), Ok(asked)] = &outcomes[..] else { panic!("{outcomes:?}") };
+        assert_eq!(echo.text, "echo: hello");
+        assert_eq!(parts(&data.parts), [json!({"data": {"x": [1.0]}})], "{protocol:?}");
+        assert_eq!(kind_name(&empty.kind), "invalid-message");
+        assert!(matches!(&asked.kind, ReplyKind::Task(t) if t.state == "input-required"), "{:?}", asked.kind);
+        assert_eq!(a2a_requests(&s.platform).len(), 3, "the invalid message made no request");
+    }
 }

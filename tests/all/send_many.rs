@@ -6,10 +6,10 @@ use crate::common;
 use std::time::{Duration, Instant};
 
 use common::*;
-use host_test::bindings::{CallOptions, RetryPolicy, SendTarget};
+use host_test::bindings::{CallOptions, OutgoingMessage, RetryPolicy, SendTarget};
 
 fn to(peer: &str, text: &str) -> SendTarget {
-    SendTarget { peer_id: peer.into(), text: text.into() }
+    SendTarget { peer_id: peer.into(), message: OutgoingMessage::text(text) }
 }
 
 fn options() -> CallOptions {

@@ -274,7 +274,13 @@ async fn no_token_in_the_outputs_of_tasks_cards_streams_and_fan_out() {
     p.fault(Route::Discover, Fault::json(401, json!({"error": echo.clone()})), Some(1));
     outputs.push(format!("{:?}", instance.agent_card(c, PEER, None).await.unwrap()));
     p.fault(Route::A2a, Fault::json(200, rpc.clone()), Some(2));
-    let targets = vec![host_test::bindings::SendTarget { peer_id: PEER.into(), text: "a".into() }; 2];
+    let targets = vec![
+        host_test::bindings::SendTarget {
+            peer_id: PEER.into(),
+            message: host_test::bindings::OutgoingMessage::text("a"),
+        };
+        2
+    ];
     outputs.push(format!("{:?}", instance.send_many(c, &targets, &options).await.unwrap()));
     // Streams: an echoing error event, an echoing error status, an echoing JSON answer.
     let event = format!("event: error\ndata: {echo}\n\n");
