@@ -677,10 +677,14 @@ pub fn message(data: &[u8]) {
     };
     let checked = match check(&message) {
         Ok(checked) => checked,
-        Err(kind) => {
-            let e = Error::a2a(kind);
+        Err(_) => {
+            // Refused through the client, as a caller meets it: clean, and nothing sent.
+            let mut c = checked_client(&response(&[]), 0);
+            let ids = SendIds { request_id: "req-1".into(), message_id: "msg-1".into() };
+            let e = c.send_message(PEER, &message, None, None, &mut Env, ids).expect_err("a refused message");
             assert_clean_error(&e, "message");
             assert!(e.message.starts_with("[A2A_ERROR] "), "{:?}", e.message);
+            assert!(c.transport_mut().sent.is_empty(), "a refused message made a request");
             return;
         }
     };
