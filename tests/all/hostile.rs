@@ -252,3 +252,38 @@ async fn ten_thousand_peers_in_one_list_work_within_the_cap() {
     let peers = h.instance.peers(h.client, None, None).await.unwrap().expect("normal listing");
     assert_eq!(peers.len(), 3);
 }
+
+#[tokio::test]
+async fn a_reply_with_large_inline_files_costs_bounded_memory() {
+    let mut h = hostile(|_| {}).await;
+    // A file of 700 KiB inline (base64: ~0.91 MiB of the 1 MiB cap), then
+    // the same reply twice more: the guest holds the body, its JSON and the
+    // decoded bytes once, and reuses what it freed.
+    let file = vec![0xa5u8; 700 * 1024];
+    let coded = {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD.encode(&file)
+    };
+    let part = serde_json::json!({"kind": "file", "file": {"bytes": coded, "name": "blob.bin"}});
+    let body = serde_json::json!({"jsonrpc": "2.0", "id": "x", "result": {"kind": "message", "parts": [part]}});
+    let body = serde_json::to_vec(&body).unwrap();
+    assert!(body.len() > MIB * 9 / 10 && body.len() < MIB, "{}", body.len());
+    let mut growth = Vec::new();
+    for _ in 0..3 {
+        h.proxy.push(Script::answer("/a2a", 200, &body));
+        let before = h.instance.memory_bytes();
+        let reply = h.instance.send_message(h.client, BUILDER, "hi", None).await.expect("no trap").expect("a reply");
+        growth.push(h.instance.memory_bytes() - before);
+        let [host_test::bindings::Part::File(got)] = &reply.parts[..] else { panic!("{:?}", reply.kind) };
+        assert!(matches!(&got.content, host_test::bindings::FileContent::Bytes(b) if *b == file));
+    }
+    eprintln!("guest memory growth per ~1 MiB reply with an inline file: {growth:?}");
+    assert!(growth[0] <= 8 * MIB, "{growth:?}");
+    assert_eq!(growth[1..], [0, 0], "{growth:?}");
+    // Over the cap: refused at the cap, as any body.
+    let big = [body.clone(), body].concat();
+    h.proxy.push(Script::answer("/a2a", 200, &big));
+    let e = h.instance.send_message(h.client, BUILDER, "hi", None).await.expect("no trap").unwrap_err();
+    assert_eq!(kind_name(&e.kind), "body-too-large", "{}", e.message);
+    h.assert_intact().await;
+}
