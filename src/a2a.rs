@@ -38,10 +38,12 @@ impl Protocol {
             (Protocol::V0_3, Call::Stream) => "message/stream",
             (Protocol::V0_3, Call::GetTask) => "tasks/get",
             (Protocol::V0_3, Call::CancelTask) => "tasks/cancel",
+            (Protocol::V0_3, Call::Subscribe) => "tasks/resubscribe",
             (Protocol::V1_0, Call::Send) => "SendMessage",
             (Protocol::V1_0, Call::Stream) => "SendStreamingMessage",
             (Protocol::V1_0, Call::GetTask) => "GetTask",
             (Protocol::V1_0, Call::CancelTask) => "CancelTask",
+            (Protocol::V1_0, Call::Subscribe) => "SubscribeToTask",
         }
     }
 }
@@ -70,6 +72,8 @@ pub(crate) enum Call {
     GetTask,
     /// Cancel a task.
     CancelTask,
+    /// Follow a task's events from now on (a stream).
+    Subscribe,
 }
 
 /// The ids of one send, made once and reused by every attempt so that a
@@ -127,7 +131,7 @@ fn message_send_body(ids: &SendIds, text: &str) -> Vec<u8> {
     message_body(Protocol::V0_3, Call::Send, ids, &crate::message::check(&message).unwrap())
 }
 
-/// The JSON-RPC body of a get or cancel of `task_id`.
+/// The JSON-RPC body of a get, cancel or subscription of `task_id`.
 pub(crate) fn task_body(protocol: Protocol, call: Call, request_id: &str, task_id: &str) -> Vec<u8> {
     to_json(&WireRequest {
         id: request_id,
@@ -714,6 +718,8 @@ mod tests {
             (Protocol::V0_3, Call::CancelTask, "tasks/cancel"),
             (Protocol::V1_0, Call::GetTask, "GetTask"),
             (Protocol::V1_0, Call::CancelTask, "CancelTask"),
+            (Protocol::V0_3, Call::Subscribe, "tasks/resubscribe"),
+            (Protocol::V1_0, Call::Subscribe, "SubscribeToTask"),
         ] {
             let body: Value = serde_json::from_slice(&task_body(protocol, call, "r-2", "t-9")).unwrap();
             assert_eq!(body, json!({"jsonrpc": "2.0", "id": "r-2", "method": method, "params": {"id": "t-9"}}));

@@ -10,7 +10,7 @@ use crate::config::{Config, RawConfig};
 use crate::directory::{Cached, Directory, Key, Stats};
 use crate::error::{excerpt, redacted, Error, ErrorKind, Redact};
 use crate::ids::{id_bits, validate_peer_id, validate_task_id};
-use crate::message::{self, Checked, Message, Part};
+use crate::message::{self, Message, Part};
 use crate::messaging::{self, Answered, Proxy, SendEnv, Sent};
 use crate::platform::{self, Peer, Workspace};
 use crate::retry::RetryBudget;
@@ -367,19 +367,47 @@ impl<T: Transport> Client<T> {
         let result = self.call_ids(peer_id, source, now).and_then(|ids| Ok((ids, checked?)));
         let result = result.map_err(Error::a2a).and_then(|((peer, source), message)| {
             let protocol = self.protocol_for(&peer, &source, protocol, now);
-            self.open_stream(&peer, &source, protocol, &message, env, ids)
+            let body = a2a::message_body(protocol, Call::Stream, &ids, &message);
+            self.open_stream(&peer, &source, protocol, body, env)
         });
         self.handed_out(result)
     }
 
+    /// `subscribe-to-task`: `tasks/resubscribe` (v0.3) or `SubscribeToTask`
+    /// (v1.0), the task's events from now on, pulled from the returned
+    /// stream like a streamed send's. One attempt.
+    pub(crate) fn subscribe_to_task(
+        &mut self,
+        target: (&str, &str),
+        source: Option<&str>,
+        protocol: Option<ProtocolChoice>,
+        env: &mut impl SendEnv,
+        request_id: &str,
+    ) -> Result<EventStream<T::Stream>, Error> {
+        let (peer_id, task_id) = target;
+        let now = env.mono_now();
+        let result = self.call_ids(peer_id, source, now).and_then(|ids| {
+            let task_id = validate_task_id(task_id).ok_or_else(|| ErrorKind::invalid_task_id(task_id))?;
+            Ok((ids, task_id))
+        });
+        let result = result.map_err(Error::a2a).and_then(|((peer, source), task_id)| {
+            let protocol = self.protocol_for(&peer, &source, protocol, now);
+            let body = a2a::task_body(protocol, Call::Subscribe, request_id, task_id);
+            self.open_stream(&peer, &source, protocol, body, env)
+        });
+        self.handed_out(result)
+    }
+
+    /// Opens a stream request (`body`) to `peer` and reads its head: an
+    /// event stream, or one whole JSON-RPC answer as a one-event stream, or
+    /// the error it holds.
     fn open_stream(
         &mut self,
         peer: &str,
         source: &str,
         protocol: Protocol,
-        message: &Checked<'_>,
+        body: Vec<u8>,
         env: &mut impl SendEnv,
-        ids: SendIds,
     ) -> Result<EventStream<T::Stream>, Error> {
         let cfg = &self.config;
         let path = format!("/workspaces/{peer}/a2a");
@@ -387,7 +415,6 @@ impl<T: Transport> Client<T> {
         let mut headers = messaging::a2a_headers(cfg, source, protocol);
         headers.push(("accept", "text/event-stream".into()));
         let head_within = cfg.send_read.min(cfg.retry.total_budget);
-        let body = a2a::message_body(protocol, Call::Stream, &ids, message);
         messaging::check_request_size(cfg, &url, &body)?;
         let req = Request {
             method: Method::Post,

@@ -297,6 +297,22 @@ mod component {
             Ok(wit::EventStream::new(EventStream { inner: RefCell::new(stream) }))
         }
 
+        fn subscribe_to_task(
+            &self,
+            peer_id: String,
+            task_id: String,
+            options: wit::CallOptions,
+        ) -> Result<wit::EventStream, wit::Error> {
+            let ids = new_ids().map_err(to_wit)?;
+            let protocol = options.protocol.map(from_wit_protocol);
+            let source = options.source.as_deref();
+            let mut core = self.core.borrow_mut();
+            let stream = core
+                .subscribe_to_task((&peer_id, &task_id), source, protocol, &mut WasiEnv, &ids.request_id)
+                .map_err(to_wit)?;
+            Ok(wit::EventStream::new(EventStream { inner: RefCell::new(stream) }))
+        }
+
         fn get_task(
             &self,
             peer_id: String,

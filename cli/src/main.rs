@@ -68,6 +68,9 @@ enum TaskAction {
     Get,
     /// Cancel it.
     Cancel,
+    /// Follow its events from now on (tasks/resubscribe, SubscribeToTask),
+    /// printed as `send --stream` prints them.
+    Subscribe,
 }
 
 /// `--protocol` values.
@@ -320,6 +323,9 @@ fn report(e: &bindings::Error, as_json: bool) -> ExitCode {
 }
 
 async fn one_call(conn: &Conn, command: &Command) -> wasmtime::Result<ExitCode> {
+    if let Command::Task { action: TaskAction::Subscribe, peer, task_id } = command {
+        return subscribe(conn, peer, task_id).await;
+    }
     if let Command::Send {
         peer,
         text,
@@ -406,6 +412,7 @@ async fn one_call(conn: &Conn, command: &Command) -> wasmtime::Result<ExitCode> 
             let task = match action {
                 TaskAction::Get => instance.get_task(client, peer, task_id, &options).await?,
                 TaskAction::Cancel => instance.cancel_task(client, peer, task_id, &options).await?,
+                TaskAction::Subscribe => unreachable!("dispatched before"),
             };
             task.map(|t| {
                 if conn.json {
@@ -642,14 +649,37 @@ async fn send_stream(
         Err(e) => return Ok(report(&e, conn.json)),
     };
     let options = bindings::CallOptions { source: conn.source.clone(), protocol: conn.protocol.map(Into::into) };
-    let stream = match instance.send_stream(client, peer, message, &options).await? {
-        Ok(s) => s,
+    let stream = instance.send_stream(client, peer, message, &options).await?;
+    print_stream(&mut instance, stream, conn.json).await
+}
+
+/// `a2a task subscribe`: the task's events from now on, as `send --stream` prints them.
+async fn subscribe(conn: &Conn, peer: &str, task_id: &str) -> wasmtime::Result<ExitCode> {
+    let (mut instance, client) = instance_and_client(conn, InstanceOptions::default()).await?;
+    let client = match client {
+        Ok(c) => c,
         Err(e) => return Ok(report(&e, conn.json)),
+    };
+    let options = bindings::CallOptions { source: conn.source.clone(), protocol: conn.protocol.map(Into::into) };
+    let stream = instance.subscribe_to_task(client, peer, task_id, &options).await?;
+    print_stream(&mut instance, stream, conn.json).await
+}
+
+/// Prints each event of `stream` as it arrives (a JSON line each with `json`).
+async fn print_stream(
+    instance: &mut Instance,
+    stream: Result<host_test::EventStream, bindings::Error>,
+    json: bool,
+) -> wasmtime::Result<ExitCode> {
+    let conn_json = json;
+    let stream = match stream {
+        Ok(s) => s,
+        Err(e) => return Ok(report(&e, conn_json)),
     };
     loop {
         match instance.next_event(stream).await? {
             Ok(Some(event)) => {
-                if conn.json {
+                if conn_json {
                     println!("{}", json::stream_event(&event));
                 } else {
                     println!("{}", event_line(&event));
@@ -657,7 +687,7 @@ async fn send_stream(
                 std::io::stdout().flush()?;
             }
             Ok(None) => return Ok(ExitCode::SUCCESS),
-            Err(e) => return Ok(report(&e, conn.json)),
+            Err(e) => return Ok(report(&e, conn_json)),
         }
     }
 }

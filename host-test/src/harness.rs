@@ -303,6 +303,18 @@ impl Instance {
         Ok(api.client().call_send_stream(&mut self.store, c.0, peer_id, message, options).await?.map(EventStream))
     }
 
+    /// `subscribe-to-task`.
+    pub async fn subscribe_to_task(
+        &mut self,
+        c: Client,
+        peer_id: &str,
+        task_id: &str,
+        options: &bindings::CallOptions,
+    ) -> Call<EventStream> {
+        let api = self.bindings.a2a_client_api();
+        Ok(api.client().call_subscribe_to_task(&mut self.store, c.0, peer_id, task_id, options).await?.map(EventStream))
+    }
+
     /// `send-many`.
     pub async fn send_many(
         &mut self,

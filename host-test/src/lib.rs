@@ -31,4 +31,4 @@ pub mod sync_host;
 pub mod wasmcloud;
 pub mod world;
 
-pub use harness::{config, Client, Harness, Instance, InstanceOptions};
+pub use harness::{config, Client, EventStream, Harness, Instance, InstanceOptions};

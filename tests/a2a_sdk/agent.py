@@ -10,6 +10,7 @@ What it answers, by the text it is sent:
   "fail: X"   a Task that fails with the status message "failed: X"
   "stream: N" a Task with N artifact updates "chunk i", then completed
   "wait: X"   a Task left working (to be fetched or cancelled), message "waiting: X"
+  "slow: N"   like "stream: N", an artifact update every 0.3 s (to be subscribed to)
   "ask: X"    a Task that needs input (input-required, status message "what about X?");
               a message continuing it (its task and context ids) with text Y completes
               it with the status message "done: X+Y" and an artifact "X+Y"
@@ -57,7 +58,7 @@ class Echo(AgentExecutor):
                 echo.metadata.CopyFrom(message.metadata)
             await event_queue.enqueue_event(echo)
             return
-        if not any(text.startswith(p) for p in ("task: ", "fail: ", "stream: ", "wait: ", "ask: ")):
+        if not any(text.startswith(p) for p in ("task: ", "fail: ", "stream: ", "slow: ", "wait: ", "ask: ")):
             await event_queue.enqueue_event(new_text_message(f"echo: {text}", context_id=context.context_id))
             return
         task = context.current_task or new_task_from_user_message(context.message)
@@ -70,10 +71,10 @@ class Echo(AgentExecutor):
             await updater.complete(updater.new_agent_message([new_text_part(f"done: {rest}")]))
         elif verb == "fail":
             await updater.failed(updater.new_agent_message([new_text_part(f"failed: {rest}")]))
-        elif verb == "stream":
+        elif verb in ("stream", "slow"):
             await updater.start_work()
             for i in range(int(rest)):
-                await asyncio.sleep(0.02)
+                await asyncio.sleep(0.02 if verb == "stream" else 0.3)
                 await updater.add_artifact([new_text_part(f"chunk {i}")], name=f"chunk-{i}")
             await updater.complete(updater.new_agent_message([new_text_part(f"streamed {rest}")]))
         elif verb == "ask":

@@ -379,3 +379,48 @@ async fn send_many_takes_any_message_per_target() {
         assert_eq!(a2a_requests(&s.platform).len(), 3, "the invalid message made no request");
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_running_task_is_subscribed_to_in_both_versions() {
+    let mut s = sdk_setup(None).await;
+    for protocol in [Protocol::V03, Protocol::V10] {
+        // A task that streams an artifact every 0.3 s: take its id from the first event…
+        let started =
+            s.instance.send_message_stream(s.client, SDK_PEER, "slow: 4", &with(protocol)).await.unwrap().unwrap();
+        let Some(StreamEvent::Task(task)) = s.instance.next_event(started).await.unwrap().unwrap() else {
+            panic!("{protocol:?}: no task first")
+        };
+        let id = task.id.clone().unwrap();
+        // …and follow it from a second stream.
+        let sub = s.instance.subscribe_to_task(s.client, SDK_PEER, &id, &with(protocol)).await.unwrap().unwrap();
+        assert_eq!(s.instance.stream_protocol(sub).await.unwrap(), protocol);
+        let (events, end) = s.instance.drain_stream(sub).await.unwrap();
+        assert!(end.is_none(), "{protocol:?}: {end:?}");
+        let seen: Vec<String> = events.iter().map(short).collect();
+        assert!(seen[0].starts_with("task "), "{protocol:?}: the task as it stands first: {seen:?}");
+        assert!(seen.iter().any(|e| e.starts_with("artifact chunk ")), "{protocol:?}: {seen:?}");
+        assert_eq!(seen.last().map(String::as_str), Some("status completed final"), "{protocol:?}: {seen:?}");
+        let (_, end) = s.instance.drain_stream(started).await.unwrap();
+        assert!(end.is_none(), "{end:?}");
+        let method = if protocol == Protocol::V10 { "\"SubscribeToTask\"" } else { "\"tasks/resubscribe\"" };
+        let sent = a2a_requests(&s.platform);
+        assert!(sent.last().unwrap().body.contains(method), "{}", sent.last().unwrap().body);
+
+        // Ended and unknown tasks: the peer's typed errors.
+        // (The server opens the stream, then says why in an error event.)
+        for (task, reason) in [(id.as_str(), RpcReason::UnsupportedOperation), ("no-such", RpcReason::TaskNotFound)] {
+            let e = match s.instance.subscribe_to_task(s.client, SDK_PEER, task, &with(protocol)).await.unwrap() {
+                Err(e) => e,
+                Ok(stream) => {
+                    let (events, end) = s.instance.drain_stream(stream).await.unwrap();
+                    assert!(events.is_empty(), "{protocol:?}: {events:?}");
+                    end.expect("an error ends it")
+                }
+            };
+            let ErrorKind::RpcError(rpc) = &e.kind else { panic!("{protocol:?}: {e:?}") };
+            assert_eq!(rpc.reason, reason, "{protocol:?}: {}", e.message);
+        }
+    }
+    let e = s.instance.subscribe_to_task(s.client, SDK_PEER, "", &with(Protocol::V03)).await.unwrap().unwrap_err();
+    assert!(matches!(&e.kind, ErrorKind::InvalidId(i) if i.param == "task-id"), "{e:?}");
+}

@@ -283,6 +283,9 @@ async fn a2a_breadth_commands_against_the_sdk_agent() {
     let (code, _, err) = run(a2a(Some(&p)), &["task", "get", SDK, "no-such-task"]).await;
     assert_eq!(code, 1);
     assert!(err.contains("Task not found (code=-32001)"), "{err}");
+    let (code, out, err) = run(a2a(Some(&p)), &["task", "subscribe", SDK, "no-such-task"]).await;
+    assert_eq!((code, out.as_str()), (1, ""), "{err}");
+    assert!(err.contains("Task not found (code=-32001)"), "{err}");
 
     let (code, out, err) = run(a2a(Some(&p)), &["send-many", "hi", PEER, SDK, "not-an-id"]).await;
     assert_eq!(code, 1, "{err}");
