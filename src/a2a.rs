@@ -118,6 +118,105 @@ struct TaskParams<'a> {
     id: &'a str,
 }
 
+/// Which tasks `ListTasks` returns, and which page.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct TaskQuery {
+    /// Each task with its artifacts (the peer leaves them out otherwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub include_artifacts: Option<bool>,
+    /// Only this context's tasks.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub context_id: Option<String>,
+    /// At most this many.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub page_size: Option<u32>,
+    /// A previous page's `nextPageToken`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub page_token: Option<String>,
+    /// Only tasks in this state (v1.0's `TASK_STATE_…`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+}
+
+/// The JSON-RPC body of `ListTasks` (A2A v1.0 only: v0.3 has no such method).
+pub(crate) fn list_tasks_body(request_id: &str, query: &TaskQuery) -> Vec<u8> {
+    to_json(&WireRequest { id: request_id, jsonrpc: "2.0", method: "ListTasks", params: query })
+}
+
+/// A state as v1.0 writes it: `input-required` → `TASK_STATE_INPUT_REQUIRED`
+/// (one already in v1.0 spelling is kept).
+pub(crate) fn v1_state(state: &str) -> String {
+    if state.starts_with("TASK_STATE_") {
+        return state.to_owned();
+    }
+    format!("TASK_STATE_{}", state.to_ascii_uppercase().replace('-', "_"))
+}
+
+/// A task of a `ListTasks` page, read like a send's Task result.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ListedTask {
+    /// Task id.
+    pub id: String,
+    /// Context id.
+    pub context_id: Option<String>,
+    /// State, v0.3 spelling.
+    pub state: String,
+    /// Status message and artifact texts.
+    pub text: String,
+    /// The status message's parts.
+    pub parts: Vec<Part>,
+    /// Its artifacts.
+    pub artifacts: Vec<Artifact>,
+    /// Its `metadata` object as JSON text.
+    pub metadata: Option<String>,
+    /// The task as JSON text.
+    pub raw: String,
+}
+
+/// A `ListTasks` result.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ListedPage {
+    /// The tasks.
+    pub tasks: Vec<ListedTask>,
+    /// The next page's token: none on the last page (which v1.0 marks with
+    /// an empty token).
+    pub next_page_token: Option<String>,
+    /// How many tasks match in all, when the peer says.
+    pub total_size: Option<u32>,
+}
+
+/// Reads a `ListTasks` result; a malformed one is an error naming where.
+pub(crate) fn read_task_page(result: &Value) -> Result<ListedPage, String> {
+    let tasks = match result.get("tasks") {
+        Some(Value::Array(list)) => list,
+        None | Some(Value::Null) => &Vec::new(),
+        Some(other) => return Err(format!("result.tasks is not a list: {}", short(other))),
+    };
+    let mut out = Vec::with_capacity(tasks.len());
+    for (i, task) in tasks.iter().enumerate() {
+        let at = |e: String| format!("result.tasks[{i}]{e}");
+        let Some(id) = task.get("id").and_then(Value::as_str) else {
+            return Err(at(format!(" has no id: {}", short(task))));
+        };
+        let read = read_task(task).map_err(at)?;
+        out.push(ListedTask {
+            id: id.to_owned(),
+            context_id: task.get("contextId").and_then(Value::as_str).map(str::to_owned),
+            text: read.text(),
+            state: read.state,
+            parts: read.status_parts,
+            artifacts: read.artifacts,
+            metadata: task.get("metadata").filter(|m| m.is_object()).map(crate::platform::json_text),
+            raw: crate::platform::json_text(task),
+        });
+    }
+    let next_page_token =
+        result.get("nextPageToken").and_then(Value::as_str).filter(|t| !t.is_empty()).map(str::to_owned);
+    let total_size = result.get("totalSize").and_then(Value::as_u64).map(|n| n.min(u32::MAX as u64) as u32);
+    Ok(ListedPage { tasks: out, next_page_token, total_size })
+}
+
 /// JSON bytes of `value`, through the one serialiser of JSON text
 /// ([`crate::platform::json_text`]).
 fn to_json(value: &impl Serialize) -> Vec<u8> {

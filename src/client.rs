@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use crate::a2a::{self, Artifact, Call, Protocol, ProtocolChoice, ReplyKind, SendIds};
+use crate::a2a::{self, Artifact, Call, ListedTask, Protocol, ProtocolChoice, ReplyKind, SendIds, TaskQuery};
 use crate::card::{self, AgentCard};
 use crate::config::{Config, RawConfig};
 use crate::directory::{Cached, Directory, Key, Stats};
@@ -48,6 +48,44 @@ pub(crate) struct TaskReport {
     pub attempts: Vec<crate::error::Attempt>,
     /// The JSON-RPC result as JSON text.
     pub raw: String,
+}
+
+/// A page of `list-tasks`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct TaskPage {
+    /// The tasks.
+    pub tasks: Vec<ListedTask>,
+    /// The next page's token; none on the last page.
+    pub next_page_token: Option<String>,
+    /// How many tasks match in all, when the peer says.
+    pub total_size: Option<u32>,
+    /// Every attempt.
+    pub attempts: Vec<crate::error::Attempt>,
+}
+
+impl Redact for TaskPage {
+    fn texts_mut(&mut self) -> Vec<&mut String> {
+        self.attempts.iter_mut().map(|a| &mut a.outcome).collect()
+    }
+}
+
+/// Longest page token accepted, in bytes (an opaque cursor from the peer).
+const MAX_PAGE_TOKEN: usize = 4096;
+
+/// A `list-tasks` query made sendable: ids and token checked, the state in
+/// v1.0 spelling.
+fn checked_query(query: &TaskQuery) -> Result<TaskQuery, ErrorKind> {
+    if let Some(id) = query.context_id.as_deref().filter(|id| validate_task_id(id).is_none()) {
+        return Err(ErrorKind::invalid_id("context-id", id));
+    }
+    if let Some(state) = query.status.as_deref().filter(|s| validate_task_id(s).is_none()) {
+        return Err(ErrorKind::invalid_id("state", state));
+    }
+    let bad_token = |t: &&str| t.is_empty() || t.len() > MAX_PAGE_TOKEN || t.chars().any(char::is_control);
+    if let Some(token) = query.page_token.as_deref().filter(bad_token) {
+        return Err(ErrorKind::invalid_id("page-token", token));
+    }
+    Ok(TaskQuery { status: query.status.as_deref().map(a2a::v1_state), ..query.clone() })
 }
 
 impl Redact for TaskReport {
@@ -483,6 +521,49 @@ impl<T: Transport> Client<T> {
             let job = messaging::Job { peer: peer.clone(), source, protocol, body };
             let answered = self.proxy().call(env, job)?;
             self.task_report(&peer, task_id, protocol, answered)
+        });
+        self.handed_out(result)
+    }
+
+    /// `list-tasks`: `ListTasks` (A2A v1.0; v0.3 has no such method, so a
+    /// call in v0.3 is `unsupported` and sends nothing), retried like a send.
+    pub(crate) fn list_tasks(
+        &mut self,
+        peer_id: &str,
+        query: &TaskQuery,
+        source: Option<&str>,
+        protocol: Option<ProtocolChoice>,
+        env: &mut impl SendEnv,
+        request_id: &str,
+    ) -> Result<TaskPage, Error> {
+        let now = env.mono_now();
+        let result = self.call_ids(peer_id, source, now).and_then(|ids| Ok((ids, checked_query(query)?)));
+        let result = result.map_err(Error::a2a).and_then(|((peer, source), query)| {
+            let protocol = self.protocol_for(&peer, &source, protocol, now);
+            if protocol == Protocol::V0_3 {
+                let why = "list-tasks is A2A v1.0's ListTasks and v0.3 has no way to list tasks: \
+                           call it with protocol v10 (or auto, for a peer whose card lists 1.0)";
+                return Err(Error::a2a(ErrorKind::Unsupported(why.into())));
+            }
+            let body = a2a::list_tasks_body(request_id, &query);
+            let job = messaging::Job { peer: peer.clone(), source, protocol, body };
+            let Answered { reply, attempts } = self.proxy().call(env, job)?;
+            // The JSON-RPC reading is a send's (status, errors, retries); the
+            // page is read from the result it kept.
+            let result: serde_json::Value = serde_json::from_str(&reply.raw).unwrap_or_default();
+            match a2a::read_task_page(&result) {
+                Ok(a2a::ListedPage { tasks, next_page_token, total_size }) => {
+                    Ok(TaskPage { tasks, next_page_token, total_size, attempts })
+                }
+                Err(detail) => {
+                    let url = self.config.platform.url(&format!("/workspaces/{peer}/a2a"));
+                    let excerpt = excerpt(reply.raw.as_bytes());
+                    Err(Error {
+                        attempts,
+                        ..Error::a2a(ErrorKind::UnexpectedShape { url, status: 200, detail, excerpt })
+                    })
+                }
+            }
         });
         self.handed_out(result)
     }

@@ -29,6 +29,9 @@ pub(crate) enum ErrorKind {
     /// A message that cannot be sent (no part, data that is no JSON object,
     /// …); the text says which part and why. No request was made.
     InvalidMessage(String),
+    /// The operation does not exist in the protocol version the call
+    /// speaks; nothing was sent.
+    Unsupported(String),
     /// The host failed to provide what the component needs from it (e.g.
     /// no randomness for message ids); nothing was sent.
     HostFailure(String),
@@ -242,9 +245,10 @@ impl Redact for Error {
         texts.extend(self.attempts.iter_mut().map(|a| &mut a.outcome));
         match &mut self.kind {
             ErrorKind::InvalidId { param, value } => texts.extend([param, value]),
-            ErrorKind::InvalidConfig(text) | ErrorKind::InvalidMessage(text) | ErrorKind::HostFailure(text) => {
-                texts.push(text)
-            }
+            ErrorKind::InvalidConfig(text)
+            | ErrorKind::InvalidMessage(text)
+            | ErrorKind::Unsupported(text)
+            | ErrorKind::HostFailure(text) => texts.push(text),
             ErrorKind::Transport { url, code, attempt: _ } => {
                 texts.push(url);
                 texts.extend(code_texts(code));
@@ -399,7 +403,7 @@ pub(crate) fn detail(kind: &ErrorKind) -> String {
     match kind {
         // Task and context ids are the peer's to choose: any usable text.
         ErrorKind::InvalidId { param, value }
-            if matches!(param.as_str(), "task-id" | "context-id" | "reference-task-ids") =>
+            if matches!(param.as_str(), "task-id" | "context-id" | "reference-task-ids" | "state" | "page-token") =>
         {
             format!(
                 "invalid {param} (expected 1 to {} bytes without control characters): {value}",
@@ -409,6 +413,7 @@ pub(crate) fn detail(kind: &ErrorKind) -> String {
         ErrorKind::InvalidId { param, value } => format!("invalid {param} (expected a UUID): {value}"),
         ErrorKind::InvalidConfig(msg) => format!("invalid config: {msg}"),
         ErrorKind::InvalidMessage(msg) => format!("invalid message: {msg}"),
+        ErrorKind::Unsupported(msg) => format!("unsupported: {msg}"),
         ErrorKind::HostFailure(msg) => format!("host failure: {msg}"),
         ErrorKind::Transport { url, code, attempt: _ } => {
             format!("{} [target={url}]", describe_code(code))

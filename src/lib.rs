@@ -40,9 +40,11 @@ mod component {
     use std::cell::RefCell;
     use std::time::Duration;
 
-    use crate::a2a::{Artifact, Call, Protocol, ProtocolChoice, ReplyKind, RpcReason, SendIds, StreamEvent};
+    use crate::a2a::{
+        Artifact, Call, ListedTask, Protocol, ProtocolChoice, ReplyKind, RpcReason, SendIds, StreamEvent, TaskQuery,
+    };
     use crate::card::AgentCard;
-    use crate::client::{self, TaskReport};
+    use crate::client::{self, TaskPage, TaskReport};
     use crate::config::{RawCachePolicy, RawConfig, RawRetryPolicy};
     use crate::error::{Attempt, Error, ErrorKind};
     use crate::message::{FileContent, FilePart, Message, Part};
@@ -313,6 +315,27 @@ mod component {
             Ok(wit::EventStream::new(EventStream { inner: RefCell::new(stream) }))
         }
 
+        fn list_tasks(
+            &self,
+            peer_id: String,
+            query: wit::TaskQuery,
+            options: wit::CallOptions,
+        ) -> Result<wit::TaskPage, wit::Error> {
+            let ids = new_ids().map_err(to_wit)?;
+            let protocol = options.protocol.map(from_wit_protocol);
+            let query = TaskQuery {
+                include_artifacts: query.include_artifacts.then_some(true),
+                context_id: query.context_id,
+                page_size: query.page_size,
+                page_token: query.page_token,
+                status: query.state,
+            };
+            let source = options.source.as_deref();
+            let mut core = self.core.borrow_mut();
+            let page = core.list_tasks(&peer_id, &query, source, protocol, &mut WasiEnv, &ids.request_id);
+            page.map(to_wit_page).map_err(to_wit)
+        }
+
         fn get_task(
             &self,
             peer_id: String,
@@ -480,6 +503,28 @@ mod component {
         }
     }
 
+    fn to_wit_page(page: TaskPage) -> wit::TaskPage {
+        let protocol = to_wit_protocol(Protocol::V1_0);
+        let task = |t: ListedTask| wit::Task {
+            id: t.id,
+            context_id: t.context_id,
+            state: t.state,
+            text: t.text,
+            parts: to_wit_parts(t.parts),
+            artifacts: to_wit_artifacts(t.artifacts),
+            metadata: t.metadata,
+            protocol,
+            attempts: Vec::new(),
+            raw: t.raw,
+        };
+        wit::TaskPage {
+            tasks: page.tasks.into_iter().map(task).collect(),
+            next_page_token: page.next_page_token,
+            total_size: page.total_size,
+            attempts: page.attempts.into_iter().map(to_wit_attempt).collect(),
+        }
+    }
+
     fn to_wit_card(c: AgentCard) -> wit::AgentCard {
         wit::AgentCard {
             name: c.name,
@@ -576,6 +621,7 @@ mod component {
             ErrorKind::InvalidId { param, value } => K::InvalidId(wit::InvalidId { param, value }),
             ErrorKind::InvalidConfig(msg) => K::InvalidConfig(msg),
             ErrorKind::InvalidMessage(msg) => K::InvalidMessage(msg),
+            ErrorKind::Unsupported(msg) => K::Unsupported(msg),
             ErrorKind::HostFailure(msg) => K::HostFailure(msg),
             ErrorKind::Transport { url, code, attempt } => K::Transport(wit::TransportFailure { url, code, attempt }),
             ErrorKind::TimedOut { url, after_ms } => K::TimedOut(wit::TimedOut { url, after_ms }),

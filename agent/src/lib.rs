@@ -317,6 +317,7 @@ mod component {
             ErrorKind::InvalidId(_) => (400, "invalid-id"),
             ErrorKind::InvalidConfig(_) => (500, "invalid-config"),
             ErrorKind::InvalidMessage(_) => (400, "invalid-message"),
+            ErrorKind::Unsupported(_) => (501, "unsupported"),
             ErrorKind::HostFailure(_) => (500, "host-failure"),
             ErrorKind::Transport(_) => (502, "transport"),
             ErrorKind::TimedOut(_) => (504, "timed-out"),

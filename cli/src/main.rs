@@ -62,7 +62,7 @@ struct Conn {
 }
 
 /// `a2a task` actions.
-#[derive(clap::ValueEnum, Clone, Copy)]
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
 enum TaskAction {
     /// The task's current state.
     Get,
@@ -71,6 +71,8 @@ enum TaskAction {
     /// Follow its events from now on (tasks/resubscribe, SubscribeToTask),
     /// printed as `send --stream` prints them.
     Subscribe,
+    /// The peer's tasks, a page at a time (ListTasks; A2A v1.0 only).
+    List,
 }
 
 /// `--protocol` values.
@@ -172,13 +174,25 @@ enum Command {
     },
     /// Read or cancel a task a peer runs (tasks/get, tasks/cancel; GetTask, CancelTask in v1.0).
     Task {
-        /// `get` or `cancel`.
+        /// `get`, `cancel`, `subscribe` (a task id) or `list`.
         #[arg(value_enum)]
         action: TaskAction,
         /// The peer's workspace id.
         peer: String,
-        /// The task id (as the peer reported it).
-        task_id: String,
+        /// The task id (as the peer reported it); not for `list`.
+        task_id: Option<String>,
+        /// `list`: only tasks in this state (`working`, `completed`, …).
+        #[arg(long)]
+        state: Option<String>,
+        /// `list`: only this conversation's tasks.
+        #[arg(long)]
+        context_id: Option<String>,
+        /// `list`: at most this many per page.
+        #[arg(long)]
+        page_size: Option<u32>,
+        /// `list`: the page after the one that gave this token.
+        #[arg(long)]
+        page_token: Option<String>,
     },
     /// A peer's A2A agent card, through the platform's registry (cached).
     Card {
@@ -323,7 +337,13 @@ fn report(e: &bindings::Error, as_json: bool) -> ExitCode {
 }
 
 async fn one_call(conn: &Conn, command: &Command) -> wasmtime::Result<ExitCode> {
-    if let Command::Task { action: TaskAction::Subscribe, peer, task_id } = command {
+    if let Command::Task { action, task_id, .. } = command {
+        if task_id.is_none() != matches!(action, TaskAction::List) {
+            let want = if task_id.is_none() { "a task id" } else { "no task id" };
+            return Err(wasmtime::format_err!("task {}: takes {want}", format!("{action:?}").to_lowercase()));
+        }
+    }
+    if let Command::Task { action: TaskAction::Subscribe, peer, task_id: Some(task_id), .. } = command {
         return subscribe(conn, peer, task_id).await;
     }
     if let Command::Send {
@@ -406,13 +426,38 @@ async fn one_call(conn: &Conn, command: &Command) -> wasmtime::Result<ExitCode> 
         Command::CardUrl { id } => {
             instance.agent_card_url(client, id).await?.map(|url| if conn.json { json!(url).to_string() } else { url })
         }
-        Command::Task { action, peer, task_id } => {
+        Command::Task { action: TaskAction::List, peer, state, context_id, page_size, page_token, .. } => {
             let options =
                 bindings::CallOptions { source: conn.source.clone(), protocol: conn.protocol.map(Into::into) };
+            let query = bindings::TaskQuery {
+                context_id: context_id.clone(),
+                state: state.clone(),
+                page_size: *page_size,
+                page_token: page_token.clone(),
+                include_artifacts: true,
+            };
+            instance.list_tasks(client, peer, &query, &options).await?.map(|page| {
+                if conn.json {
+                    return json::task_page(&page).to_string();
+                }
+                if let Some(token) = &page.next_page_token {
+                    eprintln!("(more: a2a task list {peer} --page-token {token})");
+                }
+                let line = |t: &bindings::Task| {
+                    let first = t.text.lines().next().unwrap_or("");
+                    format!("{}  {}  {first}", t.id, t.state).trim_end().to_owned()
+                };
+                page.tasks.iter().map(line).collect::<Vec<_>>().join("\n")
+            })
+        }
+        Command::Task { action, peer, task_id, .. } => {
+            let options =
+                bindings::CallOptions { source: conn.source.clone(), protocol: conn.protocol.map(Into::into) };
+            let task_id = task_id.as_deref().unwrap_or_default();
             let task = match action {
                 TaskAction::Get => instance.get_task(client, peer, task_id, &options).await?,
                 TaskAction::Cancel => instance.cancel_task(client, peer, task_id, &options).await?,
-                TaskAction::Subscribe => unreachable!("dispatched before"),
+                TaskAction::Subscribe | TaskAction::List => unreachable!("dispatched before"),
             };
             task.map(|t| {
                 if conn.json {
@@ -822,6 +867,25 @@ async fn batch_call(
                 Err(e) => Err(e),
             }
         }
+        "list-tasks" => {
+            let options = match call_options(args) {
+                Ok(o) => o,
+                Err(e) => return Ok(Err(e)),
+            };
+            let query = bindings::TaskQuery {
+                context_id: arg(args, "context-id").map(str::to_owned),
+                state: arg(args, "state").map(str::to_owned),
+                page_size: args.get("page-size").and_then(Value::as_u64).map(|n| n.min(u32::MAX as u64) as u32),
+                page_token: arg(args, "page-token").map(str::to_owned),
+                include_artifacts: args.get("include-artifacts").and_then(Value::as_bool).unwrap_or(false),
+            };
+            match need(args, "peer-id") {
+                Ok(peer) => {
+                    wit(instance.list_tasks(client, peer, &query, &options).await?.map(|p| json::task_page(&p)))
+                }
+                Err(e) => Err(e),
+            }
+        }
         "send-many" => {
             let options = match call_options(args) {
                 Ok(o) => o,
@@ -875,7 +939,7 @@ async fn batch_call(
         other => Err(bad_call(format!(
             "unknown call {other:?}; calls: validate-peer-id, discover-peer, peers, workspace-info, agent-card-url, \
              enrich-peer-metadata, enrich-peer-metadata-nonblocking, await-enrichment, peer-name, routed-source, \
-             stats, send-message, send, send-many, get-task, cancel-task, agent-card, set-token, \
+             stats, send-message, send, send-many, list-tasks, get-task, cancel-task, agent-card, set-token, \
              advance-clock"
         ))),
     })

@@ -92,3 +92,9 @@ impl OutgoingMessage {
         Self::of(vec![Part::Text(text.to_owned())])
     }
 }
+
+impl Default for TaskQuery {
+    fn default() -> Self {
+        TaskQuery { context_id: None, state: None, page_size: None, page_token: None, include_artifacts: false }
+    }
+}

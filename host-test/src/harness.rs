@@ -303,6 +303,18 @@ impl Instance {
         Ok(api.client().call_send_stream(&mut self.store, c.0, peer_id, message, options).await?.map(EventStream))
     }
 
+    /// `list-tasks`.
+    pub async fn list_tasks(
+        &mut self,
+        c: Client,
+        peer_id: &str,
+        query: &bindings::TaskQuery,
+        options: &bindings::CallOptions,
+    ) -> Call<bindings::TaskPage> {
+        let api = self.bindings.a2a_client_api();
+        api.client().call_list_tasks(&mut self.store, c.0, peer_id, query, options).await
+    }
+
     /// `subscribe-to-task`.
     pub async fn subscribe_to_task(
         &mut self,

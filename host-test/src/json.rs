@@ -8,7 +8,7 @@ use wasmtime_wasi_http::p2::bindings::http::types::ErrorCode;
 
 use crate::bindings::{
     AgentCard, Artifact, Attempt, CacheStats, Error, ErrorKind, FileContent, Part, Peer, Protocol, Reply, ReplyKind,
-    RpcReason, StreamEvent, Task, Workspace,
+    RpcReason, StreamEvent, Task, TaskPage, Workspace,
 };
 
 fn embedded(text: &str) -> Value {
@@ -93,6 +93,14 @@ pub fn task(t: &Task) -> Value {
     })
 }
 
+/// A page of `list-tasks`.
+pub fn task_page(p: &TaskPage) -> Value {
+    json!({
+        "tasks": p.tasks.iter().map(task).collect::<Vec<_>>(), "next-page-token": p.next_page_token,
+        "total-size": p.total_size, "attempts": p.attempts.iter().map(attempt).collect::<Vec<_>>(),
+    })
+}
+
 /// An agent card.
 pub fn card(c: &AgentCard) -> Value {
     let skills: Vec<Value> =
@@ -171,6 +179,7 @@ pub fn kind_name(kind: &ErrorKind) -> &'static str {
         ErrorKind::InvalidId(_) => "invalid-id",
         ErrorKind::InvalidConfig(_) => "invalid-config",
         ErrorKind::InvalidMessage(_) => "invalid-message",
+        ErrorKind::Unsupported(_) => "unsupported",
         ErrorKind::HostFailure(_) => "host-failure",
         ErrorKind::Transport(_) => "transport",
         ErrorKind::TimedOut(_) => "timed-out",
@@ -192,6 +201,7 @@ pub fn error(e: &Error) -> Value {
         ErrorKind::InvalidId(i) => json!({"param": i.param, "value": i.value}),
         ErrorKind::InvalidConfig(m) => json!({"detail": m}),
         ErrorKind::InvalidMessage(m) => json!({"detail": m}),
+        ErrorKind::Unsupported(m) => json!({"detail": m}),
         ErrorKind::HostFailure(m) => json!({"detail": m}),
         ErrorKind::Transport(t) => {
             json!({"url": t.url, "code": error_code(&t.code), "attempt": t.attempt})

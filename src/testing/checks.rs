@@ -298,6 +298,14 @@ pub fn a2a_reply(data: &[u8]) {
     let resp = response(data);
     if let Ok(value) = serde_json::from_slice::<serde_json::Value>(&resp.body) {
         let _ = a2a::read_reply(&value);
+        // The same body as a `ListTasks` result: a page, or an error naming where.
+        match a2a::read_task_page(value.get("result").unwrap_or(&value)) {
+            Ok(page) => {
+                assert!(page.tasks.iter().all(|t| !t.raw.is_empty()));
+                assert!(page.next_page_token.is_none_or(|t| !t.is_empty()));
+            }
+            Err(why) => assert!(why.starts_with("result.tasks"), "{why}"),
+        }
     }
     let mut c = checked_client(&resp, MAX_ATTEMPTS as usize);
     let ids = SendIds { request_id: "req-1".into(), message_id: "msg-1".into() };
@@ -462,6 +470,11 @@ fn a2a_seeds() -> Vec<Vec<u8>> {
             200,
             0,
             r#"{"jsonrpc":"2.0","id":"req-1","result":{"task":{"id":"t","status":{"state":"TASK_STATE_INPUT_REQUIRED","message":{"parts":[{"text":"which?"},{"data":[1,2]}]}},"artifacts":[{"artifactId":"a","parts":[{"raw":"aGk","filename":"x"},{"url":"https://x/y","mediaType":"image/png"}]}]}}}"#,
+        ),
+        reply(
+            200,
+            0,
+            r#"{"jsonrpc":"2.0","id":"req-1","result":{"tasks":[{"id":"t1","contextId":"c","status":{"state":"TASK_STATE_WORKING"}},{"id":"t2","status":{"state":"TASK_STATE_COMPLETED"},"artifacts":[{"parts":[{"text":"x"}]}]}],"nextPageToken":"abc","pageSize":2,"totalSize":5}}"#,
         ),
         reply(502, 1, r#"{"error":"peer unreachable"}"#),
         reply(429, 1, "slow down"),

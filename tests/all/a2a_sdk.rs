@@ -10,7 +10,7 @@ use common::*;
 use host_test::a2a_sdk::SdkAgent;
 use host_test::bindings::{
     CallOptions, ErrorKind, FileContent, FilePart, OutgoingMessage, Part, Protocol, ReplyKind, RpcReason, SendTarget,
-    StreamEvent,
+    StreamEvent, TaskQuery,
 };
 use host_test::harness::Harness;
 use host_test::platform::{Platform, Workspace};
@@ -423,4 +423,70 @@ async fn a_running_task_is_subscribed_to_in_both_versions() {
     }
     let e = s.instance.subscribe_to_task(s.client, SDK_PEER, "", &with(Protocol::V03)).await.unwrap().unwrap_err();
     assert!(matches!(&e.kind, ErrorKind::InvalidId(i) if i.param == "task-id"), "{e:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tasks_are_listed_a_page_at_a_time() {
+    let mut s = sdk_setup(None).await;
+    let v10 = with(Protocol::V10);
+    let mut completed = Vec::new();
+    for i in 0..7 {
+        let reply =
+            s.instance.send_message_with(s.client, SDK_PEER, &format!("task: n{i}"), &v10).await.unwrap().unwrap();
+        let ReplyKind::Task(t) = &reply.kind else { panic!("{:?}", reply.kind) };
+        completed.push(t.id.clone().unwrap());
+    }
+    let reply = s.instance.send_message_with(s.client, SDK_PEER, "wait: x", &v10).await.unwrap().unwrap();
+    let ReplyKind::Task(waiting) = &reply.kind else { panic!("{:?}", reply.kind) };
+    let (waiting_id, waiting_context) = (waiting.id.clone().unwrap(), waiting.context_id.clone().unwrap());
+
+    // Three pages of at most 3, each token leading to the next.
+    let (mut seen, mut token, mut pages) = (Vec::new(), None, 0);
+    loop {
+        let query = TaskQuery { page_size: Some(3), page_token: token.take(), ..Default::default() };
+        let page = s.instance.list_tasks(s.client, SDK_PEER, &query, &v10).await.unwrap().unwrap();
+        pages += 1;
+        assert!(page.tasks.len() <= 3 && pages <= 5, "{page:?}");
+        assert_eq!(page.total_size, Some(8));
+        seen.extend(page.tasks.iter().map(|t| t.id.clone()));
+        match page.next_page_token {
+            Some(next) => token = Some(next),
+            None => break,
+        }
+    }
+    assert_eq!(pages, 3);
+    let mut all = completed.clone();
+    all.push(waiting_id.clone());
+    all.sort();
+    seen.sort();
+    assert_eq!(seen, all, "every task once");
+
+    // Filters: state (either spelling) and context; tasks come with their parts.
+    let by_state = |state: &str| TaskQuery { state: Some(state.into()), include_artifacts: true, ..Default::default() };
+    let page = s.instance.list_tasks(s.client, SDK_PEER, &by_state("completed"), &v10).await.unwrap().unwrap();
+    let mut ids: Vec<String> = page.tasks.iter().map(|t| t.id.clone()).collect();
+    ids.sort();
+    completed.sort();
+    assert_eq!(ids, completed);
+    let done = page.tasks.iter().find(|t| t.text.starts_with("done: n3")).expect("n3 listed");
+    assert_eq!(parts(&done.artifacts[0].parts), [json!({"text": "N3"})]);
+    let page = s.instance.list_tasks(s.client, SDK_PEER, &by_state("TASK_STATE_WORKING"), &v10).await.unwrap().unwrap();
+    assert_eq!(page.tasks.iter().map(|t| t.id.as_str()).collect::<Vec<_>>(), [waiting_id.as_str()]);
+    let query = TaskQuery { context_id: Some(waiting_context), ..Default::default() };
+    let page = s.instance.list_tasks(s.client, SDK_PEER, &query, &v10).await.unwrap().unwrap();
+    assert_eq!(page.tasks.len(), 1);
+    assert_eq!(page.tasks[0].state, "working");
+
+    // `auto` speaks v1.0 to this peer (its card lists 1.0); v0.3 has no such method: nothing sent.
+    let page = s.instance.list_tasks(s.client, SDK_PEER, &TaskQuery::default(), &with(Protocol::Auto)).await.unwrap();
+    assert_eq!(page.unwrap().tasks.len(), 8);
+    let before = a2a_requests(&s.platform).len();
+    let e = s.instance.list_tasks(s.client, SDK_PEER, &TaskQuery::default(), &with(Protocol::V03)).await.unwrap();
+    let e = e.unwrap_err();
+    assert_eq!(kind_name(&e.kind), "unsupported", "{}", e.message);
+    assert!(e.message.starts_with("[A2A_ERROR] unsupported: list-tasks is A2A v1.0's ListTasks"), "{}", e.message);
+    let bad = TaskQuery { page_token: Some("a\nb".into()), ..Default::default() };
+    let e = s.instance.list_tasks(s.client, SDK_PEER, &bad, &v10).await.unwrap().unwrap_err();
+    assert!(matches!(&e.kind, ErrorKind::InvalidId(i) if i.param == "page-token"), "{e:?}");
+    assert_eq!(a2a_requests(&s.platform).len(), before);
 }

@@ -283,6 +283,15 @@ async fn a2a_breadth_commands_against_the_sdk_agent() {
     let (code, _, err) = run(a2a(Some(&p)), &["task", "get", SDK, "no-such-task"]).await;
     assert_eq!(code, 1);
     assert!(err.contains("Task not found (code=-32001)"), "{err}");
+    let (code, out, err) =
+        run(a2a(Some(&p)), &["--protocol", "v1.0", "task", "list", SDK, "--state", "canceled"]).await;
+    assert_eq!((code, out.trim()), (0, format!("{task}  canceled  canceled").as_str()), "{err}");
+    let (code, _, err) = run(a2a(Some(&p)), &["task", "list", SDK]).await;
+    assert_eq!(code, 1);
+    assert!(err.starts_with("[A2A_ERROR] unsupported: list-tasks is A2A v1.0's ListTasks"), "{err}");
+    let (code, _, err) = run(a2a(Some(&p)), &["task", "get", SDK]).await;
+    assert_eq!(code, 2);
+    assert!(err.contains("task get: takes a task id"), "{err}");
     let (code, out, err) = run(a2a(Some(&p)), &["task", "subscribe", SDK, "no-such-task"]).await;
     assert_eq!((code, out.as_str()), (1, ""), "{err}");
     assert!(err.contains("Task not found (code=-32001)"), "{err}");
