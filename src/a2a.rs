@@ -139,6 +139,16 @@ pub(crate) struct TaskQuery {
     pub status: Option<String>,
 }
 
+/// The JSON-RPC body of a peer's extended (authenticated) agent card:
+/// `agent/getAuthenticatedExtendedCard` (v0.3), `GetExtendedAgentCard` (v1.0).
+pub(crate) fn extended_card_body(protocol: Protocol, request_id: &str) -> Vec<u8> {
+    let method = match protocol {
+        Protocol::V0_3 => "agent/getAuthenticatedExtendedCard",
+        Protocol::V1_0 => "GetExtendedAgentCard",
+    };
+    to_json(&WireRequest { id: request_id, jsonrpc: "2.0", method, params: serde_json::Map::new() })
+}
+
 /// The JSON-RPC body of `ListTasks` (A2A v1.0 only: v0.3 has no such method).
 pub(crate) fn list_tasks_body(request_id: &str, query: &TaskQuery) -> Vec<u8> {
     to_json(&WireRequest { id: request_id, jsonrpc: "2.0", method: "ListTasks", params: query })

@@ -525,6 +525,40 @@ impl<T: Transport> Client<T> {
         self.handed_out(result)
     }
 
+    /// `extended-agent-card`: the card a peer shows the callers it
+    /// authenticates (`agent/getAuthenticatedExtendedCard` in v0.3,
+    /// `GetExtendedAgentCard` in v1.0), through the proxy as the source,
+    /// retried like a send; never cached (it may differ per caller).
+    pub(crate) fn extended_agent_card(
+        &mut self,
+        peer_id: &str,
+        source: Option<&str>,
+        protocol: Option<ProtocolChoice>,
+        env: &mut impl SendEnv,
+        request_id: &str,
+    ) -> Result<AgentCard, Error> {
+        let now = env.mono_now();
+        let result = self.call_ids(peer_id, source, now).map_err(Error::a2a).and_then(|(peer, source)| {
+            let protocol = self.protocol_for(&peer, &source, protocol, now);
+            let body = a2a::extended_card_body(protocol, request_id);
+            let job = messaging::Job { peer: peer.clone(), source, protocol, body };
+            let Answered { reply, attempts } = self.proxy().call(env, job)?;
+            match serde_json::from_str::<serde_json::Value>(&reply.raw) {
+                Ok(card @ serde_json::Value::Object(_)) => Ok(card::read(&card)),
+                _ => {
+                    let url = self.config.platform.url(&format!("/workspaces/{peer}/a2a"));
+                    let detail = "an agent card must be an object".to_owned();
+                    let excerpt = excerpt(reply.raw.as_bytes());
+                    Err(Error {
+                        attempts,
+                        ..Error::a2a(ErrorKind::UnexpectedShape { url, status: 200, detail, excerpt })
+                    })
+                }
+            }
+        });
+        self.handed_out(result)
+    }
+
     /// `list-tasks`: `ListTasks` (A2A v1.0; v0.3 has no such method, so a
     /// call in v0.3 is `unsupported` and sends nothing), retried like a send.
     pub(crate) fn list_tasks(

@@ -315,6 +315,19 @@ mod component {
             Ok(wit::EventStream::new(EventStream { inner: RefCell::new(stream) }))
         }
 
+        fn extended_agent_card(
+            &self,
+            peer_id: String,
+            options: wit::CallOptions,
+        ) -> Result<wit::AgentCard, wit::Error> {
+            let ids = new_ids().map_err(to_wit)?;
+            let protocol = options.protocol.map(from_wit_protocol);
+            let source = options.source.as_deref();
+            let mut core = self.core.borrow_mut();
+            let card = core.extended_agent_card(&peer_id, source, protocol, &mut WasiEnv, &ids.request_id);
+            card.map(to_wit_card).map_err(to_wit)
+        }
+
         fn list_tasks(
             &self,
             peer_id: String,

@@ -198,6 +198,10 @@ enum Command {
     Card {
         /// The peer's workspace id.
         id: String,
+        /// The card the peer shows callers it authenticates, asked of the
+        /// peer itself (GetExtendedAgentCard), not the registry's.
+        #[arg(long)]
+        extended: bool,
     },
     /// Check a workspace id and print it canonical.
     Validate {
@@ -468,32 +472,41 @@ async fn one_call(conn: &Conn, command: &Command) -> wasmtime::Result<ExitCode> 
                 }
             })
         }
-        Command::Card { id } => instance.agent_card(client, id, source).await?.map(|c| {
-            if conn.json {
-                json::card(&c).to_string()
+        Command::Card { id, extended } => {
+            let card = if *extended {
+                let options =
+                    bindings::CallOptions { source: conn.source.clone(), protocol: conn.protocol.map(Into::into) };
+                instance.extended_agent_card(client, id, &options).await?
             } else {
-                let opt = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
-                let mut lines = vec![
-                    format!("name:        {}", opt(&c.name)),
-                    format!("description: {}", opt(&c.description)),
-                    format!("version:     {}", opt(&c.version)),
-                    format!(
-                        "a2a:         {}",
-                        if c.protocol_versions.is_empty() { "-".into() } else { c.protocol_versions.join(", ") }
-                    ),
-                    format!("streaming:   {}", if c.streaming { "yes" } else { "no" }),
-                ];
-                for k in &c.skills {
-                    lines.push(format!(
-                        "skill:       {} ({}){}",
-                        k.id,
-                        opt(&k.name),
-                        k.description.as_ref().map(|d| format!(": {d}")).unwrap_or_default()
-                    ));
+                instance.agent_card(client, id, source).await?
+            };
+            card.map(|c| {
+                if conn.json {
+                    json::card(&c).to_string()
+                } else {
+                    let opt = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
+                    let mut lines = vec![
+                        format!("name:        {}", opt(&c.name)),
+                        format!("description: {}", opt(&c.description)),
+                        format!("version:     {}", opt(&c.version)),
+                        format!(
+                            "a2a:         {}",
+                            if c.protocol_versions.is_empty() { "-".into() } else { c.protocol_versions.join(", ") }
+                        ),
+                        format!("streaming:   {}", if c.streaming { "yes" } else { "no" }),
+                    ];
+                    for k in &c.skills {
+                        lines.push(format!(
+                            "skill:       {} ({}){}",
+                            k.id,
+                            opt(&k.name),
+                            k.description.as_ref().map(|d| format!(": {d}")).unwrap_or_default()
+                        ));
+                    }
+                    lines.join("\n")
                 }
-                lines.join("\n")
-            }
-        }),
+            })
+        }
         Command::SendMany { text, peers } => {
             let options =
                 bindings::CallOptions { source: conn.source.clone(), protocol: conn.protocol.map(Into::into) };

@@ -303,6 +303,17 @@ impl Instance {
         Ok(api.client().call_send_stream(&mut self.store, c.0, peer_id, message, options).await?.map(EventStream))
     }
 
+    /// `extended-agent-card`.
+    pub async fn extended_agent_card(
+        &mut self,
+        c: Client,
+        peer_id: &str,
+        options: &bindings::CallOptions,
+    ) -> Call<bindings::AgentCard> {
+        let api = self.bindings.a2a_client_api();
+        api.client().call_extended_agent_card(&mut self.store, c.0, peer_id, options).await
+    }
+
     /// `list-tasks`.
     pub async fn list_tasks(
         &mut self,

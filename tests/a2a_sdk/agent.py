@@ -99,12 +99,19 @@ def main():
             AgentInterface(url=url, protocol_binding="JSONRPC", protocol_version="1.0"),
             AgentInterface(url=url, protocol_binding="JSONRPC", protocol_version="0.3"),
         ],
-        capabilities=AgentCapabilities(streaming=True),
+        capabilities=AgentCapabilities(streaming=True, extended_agent_card=True),
         default_input_modes=["text/plain"],
         default_output_modes=["text/plain"],
         skills=[AgentSkill(id="echo", name="Echo", description="Says it back", tags=["test"])],
     )
-    handler = DefaultRequestHandler(agent_executor=Echo(), task_store=InMemoryTaskStore(), agent_card=card)
+    # What authenticated callers see: one more skill.
+    extended = AgentCard()
+    extended.CopyFrom(card)
+    extended.name = "SDK Echo (extended)"
+    extended.skills.append(AgentSkill(id="audit", name="Audit", description="For known callers", tags=["test"]))
+    handler = DefaultRequestHandler(
+        agent_executor=Echo(), task_store=InMemoryTaskStore(), agent_card=card, extended_agent_card=extended
+    )
     routes = create_agent_card_routes(card) + create_jsonrpc_routes(handler, "/", enable_v0_3_compat=True)
     app = Starlette(routes=routes)
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")

@@ -490,3 +490,24 @@ async fn tasks_are_listed_a_page_at_a_time() {
     assert!(matches!(&e.kind, ErrorKind::InvalidId(i) if i.param == "page-token"), "{e:?}");
     assert_eq!(a2a_requests(&s.platform).len(), before);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_extended_card_comes_from_the_peer_in_both_versions() {
+    let mut s = sdk_setup(None).await;
+    for protocol in [Protocol::V03, Protocol::V10] {
+        let card = s.instance.extended_agent_card(s.client, SDK_PEER, &with(protocol)).await.unwrap().unwrap();
+        assert_eq!(card.name.as_deref(), Some("SDK Echo (extended)"), "{protocol:?}");
+        let skills: Vec<&str> = card.skills.iter().map(|k| k.id.as_str()).collect();
+        assert_eq!(skills, ["echo", "audit"], "{protocol:?}");
+        let sent = a2a_requests(&s.platform);
+        let method =
+            if protocol == Protocol::V10 { "GetExtendedAgentCard" } else { "agent/getAuthenticatedExtendedCard" };
+        assert!(sent.last().unwrap().body.contains(method), "{}", sent.last().unwrap().body);
+    }
+    // The registry's card is the public one.
+    let public = s.instance.agent_card(s.client, SDK_PEER, None).await.unwrap().unwrap();
+    assert_eq!(public.name.as_deref(), Some("SDK Echo"));
+    // A peer without one: its JSON-RPC error, typed.
+    let e = s.instance.extended_agent_card(s.client, BUILDER, &with(Protocol::V03)).await.unwrap().unwrap_err();
+    assert_eq!(kind_name(&e.kind), "rpc-error", "{}", e.message);
+}

@@ -254,6 +254,10 @@ async fn a2a_breadth_commands_against_the_sdk_agent() {
     let card: Value = serde_json::from_str(&out).unwrap();
     assert_eq!((card["name"].as_str(), card["streaming"].as_bool()), (Some("SDK Echo"), Some(true)));
     assert_eq!(card["protocol-versions"], json!(["0.3", "1.0"]));
+    let (code, out, err) = run(a2a(Some(&p)), &["card", SDK, "--extended"]).await;
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("name:        SDK Echo (extended)\n"), "{out}");
+    assert!(out.contains("skill:       audit (Audit): For known callers"), "{out}");
 
     let (code, out, err) = run(a2a(Some(&p)), &["send", SDK, "stream: 2", "--stream"]).await;
     assert_eq!(code, 0, "{err}");
