@@ -387,6 +387,28 @@ pub(crate) fn read_reply(body: &Value) -> Outcome {
     Outcome::Shape(format!("unexpected response shape (no result, no error): {}", short(body)))
 }
 
+/// Reads a JSON-RPC reply whose `result` may be any JSON (a page, a card, a
+/// list, `null`): kept whole in `raw`; errors read as [`read_reply`] reads
+/// them. A reply with neither is a `null` result: a serialiser that drops
+/// null members (the `a2a-sdk` server's v0.3 answer to a delete) writes one.
+pub(crate) fn read_any_result(body: &Value) -> Outcome {
+    let result = match (body.get("result"), body.get("error")) {
+        (Some(result), _) => Some(result),
+        (None, None) => Some(&Value::Null),
+        (None, Some(_)) => None,
+    };
+    match result {
+        Some(result) if body.is_object() => Outcome::Reply(Reply {
+            text: String::new(),
+            parts: Vec::new(),
+            metadata: None,
+            kind: ReplyKind::Message,
+            raw: crate::platform::json_text(result),
+        }),
+        _ => read_reply(body),
+    }
+}
+
 /// A task state in v0.3 spelling: v1.0's `TASK_STATE_INPUT_REQUIRED` reads
 /// `input-required`, `TASK_STATE_CANCELLED` reads `canceled`.
 pub(crate) fn normalize_state(state: &str) -> String {

@@ -11,8 +11,9 @@ use crate::directory::{Cached, Directory, Key, Stats};
 use crate::error::{excerpt, redacted, Error, ErrorKind, Redact};
 use crate::ids::{id_bits, validate_peer_id, validate_task_id};
 use crate::message::{self, Message, Part};
-use crate::messaging::{self, Answered, Proxy, SendEnv, Sent};
+use crate::messaging::{self, Answered, Expect, Proxy, SendEnv, Sent};
 use crate::platform::{self, Peer, Workspace};
+use crate::push::{self, PushCall, PushConfig};
 use crate::retry::RetryBudget;
 use crate::streaming::EventStream;
 use crate::transport::{read_rest, Method, Request, Response, Transport};
@@ -69,6 +70,32 @@ impl Redact for TaskPage {
     }
 }
 
+/// A push-config call made sendable: task and config ids usable, the URL
+/// and token free of spaces and control characters.
+fn checked_push(call: &PushCall) -> Result<(), ErrorKind> {
+    if validate_task_id(call.task_id()).is_none() {
+        return Err(ErrorKind::invalid_task_id(call.task_id()));
+    }
+    if let Some(id) = call.config_id().filter(|id| validate_task_id(id).is_none()) {
+        return Err(ErrorKind::invalid_id("config-id", id));
+    }
+    if let PushCall::Create { url, token, .. } = call {
+        let unclean = |t: &str| t.is_empty() || t.chars().any(|c| c.is_control() || c.is_whitespace());
+        if unclean(url) {
+            return Err(ErrorKind::InvalidMessage(format!(
+                "push config url is empty or has a space or control character: {}",
+                crate::ids::quote_input(url, 80)
+            )));
+        }
+        if token.as_deref().is_some_and(unclean) {
+            return Err(ErrorKind::InvalidMessage(
+                "push config token is empty or has a space or control character".into(),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Longest page token accepted, in bytes (an opaque cursor from the peer).
 const MAX_PAGE_TOKEN: usize = 4096;
 
@@ -97,6 +124,7 @@ impl Redact for TaskReport {
 /// Results that carry only what the platform or a peer sent as data, or
 /// (a stream) scrub their own errors as they hand them out.
 impl Redact for Peer {}
+impl Redact for PushConfig {}
 impl Redact for Workspace {}
 impl Redact for AgentCard {}
 impl Redact for String {}
@@ -373,7 +401,7 @@ impl<T: Transport> Client<T> {
             match prepared {
                 Ok((peer, source, protocol, checked, ids)) => {
                     let body = a2a::message_body(protocol, Call::Send, &ids, &checked);
-                    jobs.push(messaging::Job { peer, source, protocol, body });
+                    jobs.push(messaging::Job { peer, source, protocol, body, expect: Expect::MessageOrTask });
                     sends.push((i, ids, protocol));
                     outcomes.push(None);
                 }
@@ -518,7 +546,7 @@ impl<T: Transport> Client<T> {
         let result = result.map_err(Error::a2a).and_then(|((peer, source), task_id)| {
             let protocol = self.protocol_for(&peer, &source, protocol, now);
             let body = a2a::task_body(protocol, call, request_id, task_id);
-            let job = messaging::Job { peer: peer.clone(), source, protocol, body };
+            let job = messaging::Job { peer: peer.clone(), source, protocol, body, expect: Expect::MessageOrTask };
             let answered = self.proxy().call(env, job)?;
             self.task_report(&peer, task_id, protocol, answered)
         });
@@ -541,7 +569,7 @@ impl<T: Transport> Client<T> {
         let result = self.call_ids(peer_id, source, now).map_err(Error::a2a).and_then(|(peer, source)| {
             let protocol = self.protocol_for(&peer, &source, protocol, now);
             let body = a2a::extended_card_body(protocol, request_id);
-            let job = messaging::Job { peer: peer.clone(), source, protocol, body };
+            let job = messaging::Job { peer: peer.clone(), source, protocol, body, expect: Expect::AnyResult };
             let Answered { reply, attempts } = self.proxy().call(env, job)?;
             match serde_json::from_str::<serde_json::Value>(&reply.raw) {
                 Ok(card @ serde_json::Value::Object(_)) => Ok(card::read(&card)),
@@ -555,6 +583,36 @@ impl<T: Transport> Client<T> {
                     })
                 }
             }
+        });
+        self.handed_out(result)
+    }
+
+    /// `create-push-config`, `get-push-config`, `list-push-configs`,
+    /// `delete-push-config`: a task's push-notification configs, through
+    /// the proxy, retried like a send. The configs the answer holds (none
+    /// for a delete).
+    pub(crate) fn push_config(
+        &mut self,
+        peer_id: &str,
+        call: &PushCall,
+        source: Option<&str>,
+        protocol: Option<ProtocolChoice>,
+        env: &mut impl SendEnv,
+        request_id: &str,
+    ) -> Result<Vec<PushConfig>, Error> {
+        let now = env.mono_now();
+        let result = self.call_ids(peer_id, source, now).and_then(|ids| checked_push(call).map(|()| ids));
+        let result = result.map_err(Error::a2a).and_then(|(peer, source)| {
+            let protocol = self.protocol_for(&peer, &source, protocol, now);
+            let body = push::body(protocol, call, request_id);
+            let job = messaging::Job { peer: peer.clone(), source, protocol, body, expect: Expect::AnyResult };
+            let Answered { reply, attempts } = self.proxy().call(env, job)?;
+            let result: serde_json::Value = serde_json::from_str(&reply.raw).unwrap_or_default();
+            push::read(call, &result).map_err(|detail| {
+                let url = self.config.platform.url(&format!("/workspaces/{peer}/a2a"));
+                let excerpt = excerpt(reply.raw.as_bytes());
+                Error { attempts, ..Error::a2a(ErrorKind::UnexpectedShape { url, status: 200, detail, excerpt }) }
+            })
         });
         self.handed_out(result)
     }
@@ -580,7 +638,7 @@ impl<T: Transport> Client<T> {
                 return Err(Error::a2a(ErrorKind::Unsupported(why.into())));
             }
             let body = a2a::list_tasks_body(request_id, &query);
-            let job = messaging::Job { peer: peer.clone(), source, protocol, body };
+            let job = messaging::Job { peer: peer.clone(), source, protocol, body, expect: Expect::AnyResult };
             let Answered { reply, attempts } = self.proxy().call(env, job)?;
             // The JSON-RPC reading is a send's (status, errors, retries); the
             // page is read from the result it kept.

@@ -403,7 +403,10 @@ pub(crate) fn detail(kind: &ErrorKind) -> String {
     match kind {
         // Task and context ids are the peer's to choose: any usable text.
         ErrorKind::InvalidId { param, value }
-            if matches!(param.as_str(), "task-id" | "context-id" | "reference-task-ids" | "state" | "page-token") =>
+            if matches!(
+                param.as_str(),
+                "task-id" | "context-id" | "reference-task-ids" | "state" | "page-token" | "config-id"
+            ) =>
         {
             format!(
                 "invalid {param} (expected 1 to {} bytes without control characters): {value}",

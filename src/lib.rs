@@ -26,6 +26,7 @@ mod ids;
 mod message;
 mod messaging;
 mod platform;
+mod push;
 mod retry;
 mod sse;
 mod streaming;
@@ -50,6 +51,7 @@ mod component {
     use crate::message::{FileContent, FilePart, Message, Part};
     use crate::messaging::SendEnv;
     use crate::platform;
+    use crate::push::{PushCall, PushConfig};
     use crate::streaming;
     use crate::transport::{WasiHttp, WasiStream};
 
@@ -148,7 +150,36 @@ mod component {
         }
     }
 
+    /// The one config a create or get answers with.
+    fn one_config(mut configs: Vec<wit::PushConfig>) -> Result<wit::PushConfig, wit::Error> {
+        configs
+            .pop()
+            .ok_or_else(|| to_wit(Error::a2a(ErrorKind::InvalidConfig("the answer held no push config".into()))))
+    }
+
     impl Client {
+        /// A push-config call.
+        fn push(
+            &self,
+            peer_id: &str,
+            call: &PushCall,
+            options: wit::CallOptions,
+        ) -> Result<Vec<wit::PushConfig>, wit::Error> {
+            let ids = new_ids().map_err(to_wit)?;
+            let protocol = options.protocol.map(from_wit_protocol);
+            let source = options.source.as_deref();
+            let mut core = self.core.borrow_mut();
+            let configs = core.push_config(peer_id, call, source, protocol, &mut WasiEnv, &ids.request_id);
+            let config = |c: PushConfig| wit::PushConfig {
+                id: c.id,
+                task_id: c.task_id,
+                url: c.url,
+                token: c.token,
+                raw: c.raw,
+            };
+            configs.map(|list| list.into_iter().map(config).collect()).map_err(to_wit)
+        }
+
         /// `get-task` or `cancel-task`.
         fn task(
             &self,
@@ -326,6 +357,46 @@ mod component {
             let mut core = self.core.borrow_mut();
             let card = core.extended_agent_card(&peer_id, source, protocol, &mut WasiEnv, &ids.request_id);
             card.map(to_wit_card).map_err(to_wit)
+        }
+
+        fn create_push_config(
+            &self,
+            peer_id: String,
+            config: wit::NewPushConfig,
+            options: wit::CallOptions,
+        ) -> Result<wit::PushConfig, wit::Error> {
+            let call =
+                PushCall::Create { task_id: config.task_id, id: config.id, url: config.url, token: config.token };
+            self.push(&peer_id, &call, options).and_then(one_config)
+        }
+
+        fn get_push_config(
+            &self,
+            peer_id: String,
+            task_id: String,
+            config_id: String,
+            options: wit::CallOptions,
+        ) -> Result<wit::PushConfig, wit::Error> {
+            self.push(&peer_id, &PushCall::Get { task_id, id: config_id }, options).and_then(one_config)
+        }
+
+        fn list_push_configs(
+            &self,
+            peer_id: String,
+            task_id: String,
+            options: wit::CallOptions,
+        ) -> Result<Vec<wit::PushConfig>, wit::Error> {
+            self.push(&peer_id, &PushCall::List { task_id }, options)
+        }
+
+        fn delete_push_config(
+            &self,
+            peer_id: String,
+            task_id: String,
+            config_id: String,
+            options: wit::CallOptions,
+        ) -> Result<(), wit::Error> {
+            self.push(&peer_id, &PushCall::Delete { task_id, id: config_id }, options).map(drop)
         }
 
         fn list_tasks(

@@ -68,7 +68,7 @@ fn ms(d: Duration) -> u32 {
 /// Reads one attempt's response: the HTTP status first, then the body.
 /// The wall clock is read only for a `Retry-After` date (a host call fewer
 /// on every success).
-fn read_response(url: &str, resp: &Response, unix_now: impl FnOnce() -> u64) -> Result<Reply, Failure> {
+fn read_response(url: &str, resp: &Response, expect: Expect, unix_now: impl FnOnce() -> u64) -> Result<Reply, Failure> {
     let fail = |kind: ErrorKind, transient: bool, retry_after: Option<Duration>| {
         let outcome = outcome_of(&kind);
         Failure { kind, outcome, transient, retry_after }
@@ -84,7 +84,11 @@ fn read_response(url: &str, resp: &Response, unix_now: impl FnOnce() -> u64) -> 
         return Err(fail(kind, retry::is_transient_status(resp.status), retry_after));
     }
     let body = parse_json(url, resp).map_err(|kind| fail(kind, false, None))?;
-    match a2a::read_reply(&body) {
+    let outcome = match expect {
+        Expect::MessageOrTask => a2a::read_reply(&body),
+        Expect::AnyResult => a2a::read_any_result(&body),
+    };
+    match outcome {
         Outcome::Reply(reply) => Ok(reply),
         Outcome::AgentError(text) => Err(fail(ErrorKind::AgentError { url: url.into(), text }, false, None)),
         Outcome::RpcError { code, message, data } => {
@@ -110,7 +114,7 @@ pub(crate) fn a2a_headers(cfg: &Config, source: &str, protocol: Protocol) -> Vec
 /// The error of a response that is not a reply (a status that is not 2xx,
 /// a body that is no JSON-RPC reply), as a send renders it.
 pub(crate) fn response_error(url: &str, resp: &Response, unix_now: impl FnOnce() -> u64) -> Option<Error> {
-    let failure = read_response(url, resp, unix_now).err()?;
+    let failure = read_response(url, resp, Expect::MessageOrTask, unix_now).err()?;
     Some(Error::a2a(failure.kind))
 }
 
@@ -166,6 +170,18 @@ pub(crate) struct Job {
     pub protocol: Protocol,
     /// The JSON-RPC body, the same on every attempt.
     pub body: Vec<u8>,
+    /// What its `result` must be.
+    pub expect: Expect,
+}
+
+/// What a call's JSON-RPC `result` must be for the call to succeed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Expect {
+    /// A Message or a Task (sends, task reads): read into a [`Reply`].
+    MessageOrTask,
+    /// Any JSON (a page, a card, a list, `null`): kept whole in `raw` for
+    /// the caller to read.
+    AnyResult,
 }
 
 /// Where one call of [`Proxy::call_many`] stands.
@@ -186,6 +202,7 @@ struct Run<P, Tm> {
     url: String,
     headers: Vec<(&'static str, String)>,
     body: std::rc::Rc<[u8]>,
+    expect: Expect,
     started: u64,
     /// The hard stop of the whole call, in real time whatever the guest's clock says.
     hard_stop: Tm,
@@ -215,7 +232,8 @@ impl<T: Transport> Proxy<'_, T> {
         ids: SendIds,
     ) -> Result<Sent, Error> {
         let body = a2a::message_body(protocol, Call::Send, &ids, message);
-        let job = Job { peer: peer.to_owned(), source: source.to_owned(), protocol, body };
+        let job =
+            Job { peer: peer.to_owned(), source: source.to_owned(), protocol, body, expect: Expect::MessageOrTask };
         let Answered { reply, attempts } = self.call(env, job)?;
         Ok(Sent { reply, ids, attempts, protocol })
     }
@@ -253,6 +271,7 @@ impl<T: Transport> Proxy<'_, T> {
                     url,
                     path,
                     body: job.body.into(),
+                    expect: job.expect,
                     started: first,
                     hard_stop: t.timer(policy.total_budget),
                     attempts: Vec::new(),
@@ -343,7 +362,7 @@ fn settle<T: Transport>(
     let number = run.attempts.len() as u32 + 1;
     let took_ms = ms(Duration::from_nanos(env.mono_now().saturating_sub(attempt_start)));
     let failure = match outcome {
-        Ok(resp) => match read_response(&run.url, &resp, || env.unix_now()) {
+        Ok(resp) => match read_response(&run.url, &resp, run.expect, || env.unix_now()) {
             Ok(reply) => {
                 budget.on_success();
                 run.attempts.push(Attempt { number, outcome: "ok".into(), delay_ms: None, took_ms });

@@ -314,6 +314,52 @@ impl Instance {
         api.client().call_extended_agent_card(&mut self.store, c.0, peer_id, options).await
     }
 
+    /// `create-push-config`.
+    pub async fn create_push_config(
+        &mut self,
+        c: Client,
+        peer_id: &str,
+        config: &bindings::NewPushConfig,
+        options: &bindings::CallOptions,
+    ) -> Call<bindings::PushConfig> {
+        let api = self.bindings.a2a_client_api();
+        api.client().call_create_push_config(&mut self.store, c.0, peer_id, config, options).await
+    }
+
+    /// `get-push-config`.
+    pub async fn get_push_config(
+        &mut self,
+        c: Client,
+        (peer_id, task_id, config_id): (&str, &str, &str),
+        options: &bindings::CallOptions,
+    ) -> Call<bindings::PushConfig> {
+        let api = self.bindings.a2a_client_api();
+        api.client().call_get_push_config(&mut self.store, c.0, peer_id, task_id, config_id, options).await
+    }
+
+    /// `list-push-configs`.
+    pub async fn list_push_configs(
+        &mut self,
+        c: Client,
+        peer_id: &str,
+        task_id: &str,
+        options: &bindings::CallOptions,
+    ) -> Call<Vec<bindings::PushConfig>> {
+        let api = self.bindings.a2a_client_api();
+        api.client().call_list_push_configs(&mut self.store, c.0, peer_id, task_id, options).await
+    }
+
+    /// `delete-push-config`.
+    pub async fn delete_push_config(
+        &mut self,
+        c: Client,
+        (peer_id, task_id, config_id): (&str, &str, &str),
+        options: &bindings::CallOptions,
+    ) -> Call<()> {
+        let api = self.bindings.a2a_client_api();
+        api.client().call_delete_push_config(&mut self.store, c.0, peer_id, task_id, config_id, options).await
+    }
+
     /// `list-tasks`.
     pub async fn list_tasks(
         &mut self,

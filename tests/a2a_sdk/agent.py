@@ -35,6 +35,7 @@ from a2a.server.agent_execution.agent_executor import AgentExecutor
 from a2a.server.request_handlers import DefaultRequestHandler
 from a2a.server.routes.agent_card_routes import create_agent_card_routes
 from a2a.server.routes.jsonrpc_routes import create_jsonrpc_routes
+from a2a.server.tasks.inmemory_push_notification_config_store import InMemoryPushNotificationConfigStore
 from a2a.server.tasks.inmemory_task_store import InMemoryTaskStore
 from a2a.server.tasks.task_updater import TaskUpdater
 from a2a.types.a2a_pb2 import AgentCapabilities, AgentCard, AgentInterface, AgentSkill, TaskState
@@ -99,7 +100,7 @@ def main():
             AgentInterface(url=url, protocol_binding="JSONRPC", protocol_version="1.0"),
             AgentInterface(url=url, protocol_binding="JSONRPC", protocol_version="0.3"),
         ],
-        capabilities=AgentCapabilities(streaming=True, extended_agent_card=True),
+        capabilities=AgentCapabilities(streaming=True, extended_agent_card=True, push_notifications=True),
         default_input_modes=["text/plain"],
         default_output_modes=["text/plain"],
         skills=[AgentSkill(id="echo", name="Echo", description="Says it back", tags=["test"])],
@@ -110,7 +111,12 @@ def main():
     extended.name = "SDK Echo (extended)"
     extended.skills.append(AgentSkill(id="audit", name="Audit", description="For known callers", tags=["test"]))
     handler = DefaultRequestHandler(
-        agent_executor=Echo(), task_store=InMemoryTaskStore(), agent_card=card, extended_agent_card=extended
+        agent_executor=Echo(),
+        task_store=InMemoryTaskStore(),
+        agent_card=card,
+        extended_agent_card=extended,
+        # Configs are kept (create, get, list, delete); no updates are POSTed.
+        push_config_store=InMemoryPushNotificationConfigStore(),
     )
     routes = create_agent_card_routes(card) + create_jsonrpc_routes(handler, "/", enable_v0_3_compat=True)
     app = Starlette(routes=routes)

@@ -9,8 +9,8 @@ use crate::common;
 use common::*;
 use host_test::a2a_sdk::SdkAgent;
 use host_test::bindings::{
-    CallOptions, ErrorKind, FileContent, FilePart, OutgoingMessage, Part, Protocol, ReplyKind, RpcReason, SendTarget,
-    StreamEvent, TaskQuery,
+    CallOptions, ErrorKind, FileContent, FilePart, NewPushConfig, OutgoingMessage, Part, Protocol, ReplyKind,
+    RpcReason, SendTarget, StreamEvent, TaskQuery,
 };
 use host_test::harness::Harness;
 use host_test::platform::{Platform, Workspace};
@@ -509,5 +509,57 @@ async fn the_extended_card_comes_from_the_peer_in_both_versions() {
     assert_eq!(public.name.as_deref(), Some("SDK Echo"));
     // A peer without one: its JSON-RPC error, typed.
     let e = s.instance.extended_agent_card(s.client, BUILDER, &with(Protocol::V03)).await.unwrap().unwrap_err();
+    assert_eq!(kind_name(&e.kind), "rpc-error", "{}", e.message);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn push_configs_round_trip_in_both_versions() {
+    let mut s = sdk_setup(None).await;
+    for protocol in [Protocol::V03, Protocol::V10] {
+        let reply =
+            s.instance.send_message_with(s.client, SDK_PEER, "wait: x", &with(protocol)).await.unwrap().unwrap();
+        let ReplyKind::Task(task) = &reply.kind else { panic!("{:?}", reply.kind) };
+        let task_id = task.id.clone().unwrap();
+        let new = |id: &str, url: &str| NewPushConfig {
+            task_id: task_id.clone(),
+            id: Some(id.into()),
+            url: url.into(),
+            token: Some(format!("tok-{id}")),
+        };
+        let first = new("c1", "https://me.example/hook/1");
+        let made = s.instance.create_push_config(s.client, SDK_PEER, &first, &with(protocol)).await.unwrap().unwrap();
+        assert_eq!((made.id.as_deref(), made.task_id.as_str()), (Some("c1"), task_id.as_str()), "{protocol:?}");
+        assert_eq!((made.url.as_str(), made.token.as_deref()), ("https://me.example/hook/1", Some("tok-c1")));
+        let second = new("c2", "https://me.example/hook/2");
+        s.instance.create_push_config(s.client, SDK_PEER, &second, &with(protocol)).await.unwrap().unwrap();
+
+        let got = s.instance.get_push_config(s.client, (SDK_PEER, &task_id, "c2"), &with(protocol)).await.unwrap();
+        assert_eq!(got.unwrap().url, "https://me.example/hook/2", "{protocol:?}");
+        let listed =
+            s.instance.list_push_configs(s.client, SDK_PEER, &task_id, &with(protocol)).await.unwrap().unwrap();
+        let mut ids: Vec<_> = listed.iter().filter_map(|c| c.id.clone()).collect();
+        ids.sort();
+        assert_eq!(ids, ["c1", "c2"], "{protocol:?}");
+
+        s.instance.delete_push_config(s.client, (SDK_PEER, &task_id, "c1"), &with(protocol)).await.unwrap().unwrap();
+        let listed =
+            s.instance.list_push_configs(s.client, SDK_PEER, &task_id, &with(protocol)).await.unwrap().unwrap();
+        assert_eq!(listed.iter().filter_map(|c| c.id.as_deref()).collect::<Vec<_>>(), ["c2"], "{protocol:?}");
+
+        let e =
+            s.instance.list_push_configs(s.client, SDK_PEER, "no-such", &with(protocol)).await.unwrap().unwrap_err();
+        let ErrorKind::RpcError(rpc) = &e.kind else { panic!("{e:?}") };
+        assert_eq!(rpc.reason, RpcReason::TaskNotFound, "{protocol:?}");
+    }
+    // Checked first: nothing sent.
+    let before = a2a_requests(&s.platform).len();
+    let bad = NewPushConfig { task_id: "t".into(), id: None, url: "not a url".into(), token: None };
+    let e = s.instance.create_push_config(s.client, SDK_PEER, &bad, &with(Protocol::V03)).await.unwrap().unwrap_err();
+    assert_eq!(kind_name(&e.kind), "invalid-message", "{}", e.message);
+    let e = s.instance.get_push_config(s.client, (SDK_PEER, "t", "a\nb"), &with(Protocol::V03)).await.unwrap();
+    assert!(matches!(&e.unwrap_err().kind, ErrorKind::InvalidId(i) if i.param == "config-id"));
+    assert_eq!(a2a_requests(&s.platform).len(), before);
+    // A peer that does not take them: its typed error.
+    let e = s.instance.list_push_configs(s.client, BUILDER, "t", &with(Protocol::V03)).await.unwrap().unwrap_err();
     assert_eq!(kind_name(&e.kind), "rpc-error", "{}", e.message);
 }
