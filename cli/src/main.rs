@@ -98,6 +98,52 @@ impl From<ProtocolArg> for bindings::Protocol {
     }
 }
 
+/// `a2a push-config` actions.
+#[derive(Subcommand)]
+enum PushAction {
+    /// Create (or replace) a config: the peer will POST the task's updates to URL.
+    Create {
+        /// The peer's workspace id.
+        peer: String,
+        /// The task id.
+        task_id: String,
+        /// Where the peer POSTs updates.
+        url: String,
+        /// The config's id (the peer picks one otherwise).
+        #[arg(long)]
+        id: Option<String>,
+        /// A token the peer sends with each update (`--token` is the
+        /// workspace's own).
+        #[arg(long)]
+        push_token: Option<String>,
+    },
+    /// One config.
+    Get {
+        /// The peer's workspace id.
+        peer: String,
+        /// The task id.
+        task_id: String,
+        /// The config's id.
+        config_id: String,
+    },
+    /// Every config of a task.
+    List {
+        /// The peer's workspace id.
+        peer: String,
+        /// The task id.
+        task_id: String,
+    },
+    /// Remove a config.
+    Delete {
+        /// The peer's workspace id.
+        peer: String,
+        /// The task id.
+        task_id: String,
+        /// The config's id.
+        config_id: String,
+    },
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// List this workspace's peers.
@@ -202,6 +248,11 @@ enum Command {
         /// peer itself (GetExtendedAgentCard), not the registry's.
         #[arg(long)]
         extended: bool,
+    },
+    /// A task's push-notification configs (where the peer POSTs its updates).
+    PushConfig {
+        #[command(subcommand)]
+        action: PushAction,
     },
     /// Check a workspace id and print it canonical.
     Validate {
@@ -506,6 +557,50 @@ async fn one_call(conn: &Conn, command: &Command) -> wasmtime::Result<ExitCode> 
                     lines.join("\n")
                 }
             })
+        }
+        Command::PushConfig { action } => {
+            let options =
+                bindings::CallOptions { source: conn.source.clone(), protocol: conn.protocol.map(Into::into) };
+            let show = |configs: &[bindings::PushConfig]| {
+                if conn.json {
+                    let list: Vec<Value> = configs.iter().map(json::push_config).collect();
+                    return if list.len() == 1 { list[0].to_string() } else { Value::Array(list).to_string() };
+                }
+                let line = |c: &bindings::PushConfig| {
+                    let token = if c.token.is_some() { "  (with a token)" } else { "" };
+                    format!("{}  {}{token}", c.id.as_deref().unwrap_or("-"), c.url)
+                };
+                configs.iter().map(line).collect::<Vec<_>>().join("\n")
+            };
+            match action {
+                PushAction::Create { peer, task_id, url, id, push_token } => {
+                    let config = bindings::NewPushConfig {
+                        task_id: task_id.clone(),
+                        id: id.clone(),
+                        url: url.clone(),
+                        token: push_token.clone(),
+                    };
+                    let made = instance.create_push_config(client, peer, &config, &options).await?;
+                    made.map(|c| show(std::slice::from_ref(&c)))
+                }
+                PushAction::Get { peer, task_id, config_id } => {
+                    let got = instance.get_push_config(client, (peer, task_id, config_id), &options).await?;
+                    got.map(|c| show(std::slice::from_ref(&c)))
+                }
+                PushAction::List { peer, task_id } => {
+                    instance.list_push_configs(client, peer, task_id, &options).await?.map(|list| {
+                        if conn.json {
+                            Value::Array(list.iter().map(json::push_config).collect()).to_string()
+                        } else {
+                            show(&list)
+                        }
+                    })
+                }
+                PushAction::Delete { peer, task_id, config_id } => {
+                    let deleted = instance.delete_push_config(client, (peer, task_id, config_id), &options).await?;
+                    deleted.map(|()| if conn.json { "null".into() } else { format!("deleted {config_id}") })
+                }
+            }
         }
         Command::SendMany { text, peers } => {
             let options =

@@ -7,8 +7,8 @@ use serde_json::{json, Value};
 use wasmtime_wasi_http::p2::bindings::http::types::ErrorCode;
 
 use crate::bindings::{
-    AgentCard, Artifact, Attempt, CacheStats, Error, ErrorKind, FileContent, Part, Peer, Protocol, Reply, ReplyKind,
-    RpcReason, StreamEvent, Task, TaskPage, Workspace,
+    AgentCard, Artifact, Attempt, CacheStats, Error, ErrorKind, FileContent, Part, Peer, Protocol, PushConfig, Reply,
+    ReplyKind, RpcReason, StreamEvent, Task, TaskPage, Workspace,
 };
 
 fn embedded(text: &str) -> Value {
@@ -91,6 +91,11 @@ pub fn task(t: &Task) -> Value {
         "artifacts": artifacts(&t.artifacts), "metadata": t.metadata.as_deref().map(embedded), "protocol": protocol(t.protocol),
         "attempts": t.attempts.iter().map(attempt).collect::<Vec<_>>(), "raw": embedded(&t.raw),
     })
+}
+
+/// A push-notification config.
+pub fn push_config(c: &PushConfig) -> Value {
+    json!({"id": c.id, "task-id": c.task_id, "url": c.url, "token": c.token, "raw": embedded(&c.raw)})
 }
 
 /// A page of `list-tasks`.

@@ -300,6 +300,22 @@ async fn a2a_breadth_commands_against_the_sdk_agent() {
     assert_eq!((code, out.as_str()), (1, ""), "{err}");
     assert!(err.contains("Task not found (code=-32001)"), "{err}");
 
+    let (code, out, err) = run(a2a(Some(&p)), &["send", SDK, "wait: y", "--json"]).await;
+    assert_eq!(code, 0, "{err}");
+    let reply: Value = serde_json::from_str(&out).unwrap();
+    let waiting = reply["kind"]["task"]["id"].as_str().unwrap().to_owned();
+    let hook = "https://me.example/hook";
+    let create = ["push-config", "create", SDK, &waiting, hook, "--id", "c1", "--push-token", "n"];
+    let (code, out, err) = run(a2a(Some(&p)), &create).await;
+    assert_eq!((code, out.trim()), (0, "c1  https://me.example/hook  (with a token)"), "{err}");
+    let (code, out, _) = run(a2a(Some(&p)), &["push-config", "list", SDK, &waiting, "--json"]).await;
+    let listed: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!((code, &listed[0]["url"], &listed[0]["task-id"]), (0, &json!(hook), &json!(waiting)));
+    let (code, out, _) = run(a2a(Some(&p)), &["push-config", "delete", SDK, &waiting, "c1"]).await;
+    assert_eq!((code, out.trim()), (0, "deleted c1"));
+    let (code, out, _) = run(a2a(Some(&p)), &["push-config", "list", SDK, &waiting]).await;
+    assert_eq!((code, out.trim()), (0, ""));
+
     let (code, out, err) = run(a2a(Some(&p)), &["send-many", "hi", PEER, SDK, "not-an-id"]).await;
     assert_eq!(code, 1, "{err}");
     let lines: Vec<&str> = out.lines().collect();
