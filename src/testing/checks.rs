@@ -306,6 +306,17 @@ pub fn a2a_reply(data: &[u8]) {
             }
             Err(why) => assert!(why.starts_with("result.tasks"), "{why}"),
         }
+        // And as a push-config answer: configs with a task and a URL, or an error naming where.
+        let result = value.get("result").unwrap_or(&value);
+        for call in [
+            crate::push::PushCall::List { task_id: "t".into() },
+            crate::push::PushCall::Get { task_id: "t".into(), id: "c".into() },
+        ] {
+            match crate::push::read(&call, result) {
+                Ok(configs) => assert!(configs.iter().all(|c| !c.task_id.is_empty() && !c.url.is_empty())),
+                Err(why) => assert!(why.starts_with("result"), "{why}"),
+            }
+        }
     }
     let mut c = checked_client(&resp, MAX_ATTEMPTS as usize);
     let ids = SendIds { request_id: "req-1".into(), message_id: "msg-1".into() };
@@ -475,6 +486,11 @@ fn a2a_seeds() -> Vec<Vec<u8>> {
             200,
             0,
             r#"{"jsonrpc":"2.0","id":"req-1","result":{"tasks":[{"id":"t1","contextId":"c","status":{"state":"TASK_STATE_WORKING"}},{"id":"t2","status":{"state":"TASK_STATE_COMPLETED"},"artifacts":[{"parts":[{"text":"x"}]}]}],"nextPageToken":"abc","pageSize":2,"totalSize":5}}"#,
+        ),
+        reply(
+            200,
+            0,
+            r#"{"jsonrpc":"2.0","id":"req-1","result":[{"taskId":"t","pushNotificationConfig":{"id":"c","url":"https://x/h","token":"n"}}]}"#,
         ),
         reply(502, 1, r#"{"error":"peer unreachable"}"#),
         reply(429, 1, "slow down"),
