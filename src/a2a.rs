@@ -163,9 +163,10 @@ pub(crate) fn v1_state(state: &str) -> String {
     format!("TASK_STATE_{}", state.to_ascii_uppercase().replace('-', "_"))
 }
 
-/// A task of a `ListTasks` page, read like a send's Task result.
+/// A task as a peer reported it (`get-task`, `cancel-task`, each task of a
+/// `ListTasks` page).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct ListedTask {
+pub(crate) struct Task {
     /// Task id.
     pub id: String,
     /// Context id.
@@ -188,7 +189,7 @@ pub(crate) struct ListedTask {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct ListedPage {
     /// The tasks.
-    pub tasks: Vec<ListedTask>,
+    pub tasks: Vec<Task>,
     /// The next page's token: none on the last page (which v1.0 marks with
     /// an empty token).
     pub next_page_token: Option<String>,
@@ -210,7 +211,7 @@ pub(crate) fn read_task_page(result: &Value) -> Result<ListedPage, String> {
             return Err(at(format!(" has no id: {}", short(task))));
         };
         let read = read_task(task).map_err(at)?;
-        out.push(ListedTask {
+        out.push(Task {
             id: id.to_owned(),
             context_id: task.get("contextId").and_then(Value::as_str).map(str::to_owned),
             text: read.text(),

@@ -4,13 +4,13 @@
 
 use std::time::Duration;
 
-use crate::a2a::{self, Artifact, Call, ListedTask, Protocol, ProtocolChoice, ReplyKind, SendIds, TaskQuery};
+use crate::a2a::{self, Call, Protocol, ProtocolChoice, ReplyKind, SendIds, Task, TaskQuery};
 use crate::card::{self, AgentCard};
 use crate::config::{Config, RawConfig};
 use crate::directory::{Cached, Directory, Key, Stats};
 use crate::error::{excerpt, redacted, Error, ErrorKind, Redact};
 use crate::ids::{id_bits, validate_peer_id, validate_task_id};
-use crate::message::{self, Message, Part};
+use crate::message::{self, Message};
 use crate::messaging::{self, Answered, Expect, Proxy, SendEnv, Sent};
 use crate::platform::{self, Peer, Workspace};
 use crate::push::{self, PushCall, PushConfig};
@@ -26,36 +26,22 @@ pub(crate) struct Client<T: Transport> {
     transport: T,
 }
 
-/// A task as a peer reported it (`get-task`, `cancel-task`).
+/// A task as a peer reported it (`get-task`, `cancel-task`), and how.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct TaskReport {
-    /// Task id.
-    pub id: String,
-    /// Context id.
-    pub context_id: Option<String>,
-    /// State, v0.3 spelling.
-    pub state: String,
-    /// Status message and artifact texts.
-    pub text: String,
-    /// The status message's parts.
-    pub parts: Vec<Part>,
-    /// Its artifacts.
-    pub artifacts: Vec<Artifact>,
-    /// The task's `metadata` object as JSON text.
-    pub metadata: Option<String>,
+    /// The task.
+    pub task: Task,
     /// The version spoken.
     pub protocol: Protocol,
     /// Every attempt.
     pub attempts: Vec<crate::error::Attempt>,
-    /// The JSON-RPC result as JSON text.
-    pub raw: String,
 }
 
 /// A page of `list-tasks`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct TaskPage {
     /// The tasks.
-    pub tasks: Vec<ListedTask>,
+    pub tasks: Vec<Task>,
     /// The next page's token; none on the last page.
     pub next_page_token: Option<String>,
     /// How many tasks match in all, when the peer says.
@@ -452,11 +438,8 @@ impl<T: Transport> Client<T> {
     ) -> Result<EventStream<T::Stream>, Error> {
         let (peer_id, task_id) = target;
         let now = env.mono_now();
-        let result = self.call_ids(peer_id, source, now).and_then(|ids| {
-            let task_id = validate_task_id(task_id).ok_or_else(|| ErrorKind::invalid_task_id(task_id))?;
-            Ok((ids, task_id))
-        });
-        let result = result.map_err(Error::a2a).and_then(|((peer, source), task_id)| {
+        let result = self.task_ids(peer_id, task_id, source, now).map_err(Error::a2a);
+        let result = result.and_then(|((peer, source), task_id)| {
             let protocol = self.protocol_for(&peer, &source, protocol, now);
             let body = a2a::task_body(protocol, Call::Subscribe, request_id, task_id);
             self.open_stream(&peer, &source, protocol, body, env)
@@ -539,11 +522,8 @@ impl<T: Transport> Client<T> {
     ) -> Result<TaskReport, Error> {
         let (peer_id, task_id) = target;
         let now = env.mono_now();
-        let result = self.call_ids(peer_id, source, now).and_then(|ids| {
-            let task_id = validate_task_id(task_id).ok_or_else(|| ErrorKind::invalid_task_id(task_id))?;
-            Ok((ids, task_id))
-        });
-        let result = result.map_err(Error::a2a).and_then(|((peer, source), task_id)| {
+        let result = self.task_ids(peer_id, task_id, source, now).map_err(Error::a2a);
+        let result = result.and_then(|((peer, source), task_id)| {
             let protocol = self.protocol_for(&peer, &source, protocol, now);
             let body = a2a::task_body(protocol, call, request_id, task_id);
             let job = messaging::Job { peer: peer.clone(), source, protocol, body, expect: Expect::MessageOrTask };
@@ -569,20 +549,11 @@ impl<T: Transport> Client<T> {
         let result = self.call_ids(peer_id, source, now).map_err(Error::a2a).and_then(|(peer, source)| {
             let protocol = self.protocol_for(&peer, &source, protocol, now);
             let body = a2a::extended_card_body(protocol, request_id);
-            let job = messaging::Job { peer: peer.clone(), source, protocol, body, expect: Expect::AnyResult };
-            let Answered { reply, attempts } = self.proxy().call(env, job)?;
-            match serde_json::from_str::<serde_json::Value>(&reply.raw) {
-                Ok(card @ serde_json::Value::Object(_)) => Ok(card::read(&card)),
-                _ => {
-                    let url = self.config.platform.url(&format!("/workspaces/{peer}/a2a"));
-                    let detail = "an agent card must be an object".to_owned();
-                    let excerpt = excerpt(reply.raw.as_bytes());
-                    Err(Error {
-                        attempts,
-                        ..Error::a2a(ErrorKind::UnexpectedShape { url, status: 200, detail, excerpt })
-                    })
-                }
-            }
+            let read = |card: &serde_json::Value| match card {
+                serde_json::Value::Object(_) => Ok(card::read(card)),
+                other => Err(format!("result is not an agent card (an object): {}", a2a::short(other))),
+            };
+            self.json_call((peer, source, protocol), body, env, read).map(|(card, _)| card)
         });
         self.handed_out(result)
     }
@@ -605,14 +576,8 @@ impl<T: Transport> Client<T> {
         let result = result.map_err(Error::a2a).and_then(|(peer, source)| {
             let protocol = self.protocol_for(&peer, &source, protocol, now);
             let body = push::body(protocol, call, request_id);
-            let job = messaging::Job { peer: peer.clone(), source, protocol, body, expect: Expect::AnyResult };
-            let Answered { reply, attempts } = self.proxy().call(env, job)?;
-            let result: serde_json::Value = serde_json::from_str(&reply.raw).unwrap_or_default();
-            push::read(call, &result).map_err(|detail| {
-                let url = self.config.platform.url(&format!("/workspaces/{peer}/a2a"));
-                let excerpt = excerpt(reply.raw.as_bytes());
-                Error { attempts, ..Error::a2a(ErrorKind::UnexpectedShape { url, status: 200, detail, excerpt }) }
-            })
+            self.json_call((peer, source, protocol), body, env, |result| push::read(call, result))
+                .map(|(configs, _)| configs)
         });
         self.handed_out(result)
     }
@@ -638,24 +603,9 @@ impl<T: Transport> Client<T> {
                 return Err(Error::a2a(ErrorKind::Unsupported(why.into())));
             }
             let body = a2a::list_tasks_body(request_id, &query);
-            let job = messaging::Job { peer: peer.clone(), source, protocol, body, expect: Expect::AnyResult };
-            let Answered { reply, attempts } = self.proxy().call(env, job)?;
-            // The JSON-RPC reading is a send's (status, errors, retries); the
-            // page is read from the result it kept.
-            let result: serde_json::Value = serde_json::from_str(&reply.raw).unwrap_or_default();
-            match a2a::read_task_page(&result) {
-                Ok(a2a::ListedPage { tasks, next_page_token, total_size }) => {
-                    Ok(TaskPage { tasks, next_page_token, total_size, attempts })
-                }
-                Err(detail) => {
-                    let url = self.config.platform.url(&format!("/workspaces/{peer}/a2a"));
-                    let excerpt = excerpt(reply.raw.as_bytes());
-                    Err(Error {
-                        attempts,
-                        ..Error::a2a(ErrorKind::UnexpectedShape { url, status: 200, detail, excerpt })
-                    })
-                }
-            }
+            let (page, attempts) = self.json_call((peer, source, protocol), body, env, a2a::read_task_page)?;
+            let a2a::ListedPage { tasks, next_page_token, total_size } = page;
+            Ok(TaskPage { tasks, next_page_token, total_size, attempts })
         });
         self.handed_out(result)
     }
@@ -671,24 +621,62 @@ impl<T: Transport> Client<T> {
     ) -> Result<TaskReport, Error> {
         let Answered { reply, attempts } = answered;
         match reply.kind {
-            ReplyKind::Task { id, context_id, state, artifacts } => Ok(TaskReport {
-                id: id.unwrap_or_else(|| task_id.to_owned()),
-                context_id,
-                state,
-                text: reply.text,
-                parts: reply.parts,
-                artifacts,
-                metadata: reply.metadata,
-                protocol,
-                attempts,
-                raw: reply.raw,
-            }),
+            ReplyKind::Task { id, context_id, state, artifacts } => {
+                let task = Task {
+                    id: id.unwrap_or_else(|| task_id.to_owned()),
+                    context_id,
+                    state,
+                    text: reply.text,
+                    parts: reply.parts,
+                    artifacts,
+                    metadata: reply.metadata,
+                    raw: reply.raw,
+                };
+                Ok(TaskReport { task, protocol, attempts })
+            }
             ReplyKind::Message => {
                 let url = self.config.platform.url(&format!("/workspaces/{peer}/a2a"));
                 let detail = "expected a Task, got a Message".to_owned();
                 let kind =
                     ErrorKind::UnexpectedShape { url, status: 200, detail, excerpt: excerpt(reply.raw.as_bytes()) };
                 Err(Error { attempts, ..Error::a2a(kind) })
+            }
+        }
+    }
+
+    /// The canonical peer and source of a call about a task, and the task id
+    /// checked to be sendable.
+    fn task_ids<'t>(
+        &mut self,
+        peer_id: &str,
+        task_id: &'t str,
+        source: Option<&str>,
+        now: u64,
+    ) -> Result<((String, String), &'t str), ErrorKind> {
+        let ids = self.call_ids(peer_id, source, now)?;
+        Ok((ids, validate_task_id(task_id).ok_or_else(|| ErrorKind::invalid_task_id(task_id))?))
+    }
+
+    /// One JSON-RPC call through the proxy, retried like a send, whose
+    /// result is any JSON (a card, a page, configs): `read` reads it, and a
+    /// result it refuses is an `unexpected-shape` error saying where. The
+    /// attempts come back with what was read.
+    fn json_call<R>(
+        &mut self,
+        (peer, source, protocol): (String, String, Protocol),
+        body: Vec<u8>,
+        env: &mut impl SendEnv,
+        read: impl FnOnce(&serde_json::Value) -> Result<R, String>,
+    ) -> Result<(R, Vec<crate::error::Attempt>), Error> {
+        let url = self.config.platform.url(&format!("/workspaces/{peer}/a2a"));
+        let job = messaging::Job { peer, source, protocol, body, expect: Expect::AnyResult };
+        let Answered { reply, attempts } = self.proxy().call(env, job)?;
+        let result: serde_json::Value = serde_json::from_str(&reply.raw).unwrap_or_default();
+        match read(&result) {
+            Ok(read) => Ok((read, attempts)),
+            Err(detail) => {
+                let excerpt = excerpt(reply.raw.as_bytes());
+                Err(Error { attempts, ..Error::a2a(ErrorKind::UnexpectedShape { url, status: 200, detail, excerpt }) })
             }
         }
     }
@@ -771,7 +759,7 @@ mod tests {
     use super::*;
     use crate::config::RawCachePolicy;
     use crate::error::ErrorKind;
-    use crate::testing::{Chunk, FakeTransport};
+    use crate::testing::{Chunk, FakeTransport, FixedEnv};
     use crate::transport::TransportError;
 
     const ME: &str = "11111111-2222-4333-8444-555555555555";
@@ -1035,19 +1023,6 @@ mod tests {
         assert_eq!((s.entries, s.names, s.evictions), (2, 2, 8));
     }
 
-    struct Env;
-    impl SendEnv for Env {
-        fn random(&mut self) -> f64 {
-            0.5
-        }
-        fn unix_now(&mut self) -> u64 {
-            784_111_777
-        }
-        fn mono_now(&mut self) -> u64 {
-            0
-        }
-    }
-
     fn ids() -> SendIds {
         SendIds { request_id: "rid".into(), message_id: "mid".into() }
     }
@@ -1078,12 +1053,12 @@ mod tests {
         let echo = r#"{"error":"upstream said: Authorization: Bearer tok-me"}"#;
         // A 401 (not retried) that echoes the token.
         let mut c = client(FakeTransport::answering(401, r#"{"error":"bad token tok-me"}"#));
-        let mut e = c.send_message(PEER, &Message::text("hi"), None, None, &mut Env, ids()).unwrap_err();
+        let mut e = c.send_message(PEER, &Message::text("hi"), None, None, &mut FixedEnv, ids()).unwrap_err();
         assert!(e.message.contains("[redacted]"), "{}", e.message);
         assert_eq!(leaks(e.texts_mut()), Vec::<String>::new());
         // A retried 502 that echoes it, then a success: the trace is scrubbed.
         c.transport.then_answer(502, echo).then_answer(200, &ok_body("ok"));
-        let sent = c.send_message(PEER, &Message::text("hi"), None, None, &mut Env, ids()).unwrap();
+        let sent = c.send_message(PEER, &Message::text("hi"), None, None, &mut FixedEnv, ids()).unwrap();
         assert_eq!(
             sent.attempts[0].outcome,
             "HTTP 502 from the platform: upstream said: Authorization: Bearer [redacted]"
@@ -1092,13 +1067,13 @@ mod tests {
         for _ in 0..5 {
             c.transport.then_answer(502, echo);
         }
-        let mut e = c.send_message(PEER, &Message::text("hi"), None, None, &mut Env, ids()).unwrap_err();
+        let mut e = c.send_message(PEER, &Message::text("hi"), None, None, &mut FixedEnv, ids()).unwrap_err();
         assert_eq!(e.attempts.len(), 5);
         assert_eq!(leaks(e.texts_mut()), Vec::<String>::new());
         // send-many: each target's outcome, as the source ALT (its token).
         c.transport.then_answer(403, "no, tok-alt").then_answer(200, &ok_body("ok"));
         let targets = [(PEER.to_owned(), Message::text("a")), (PEER.to_owned(), Message::text("b"))];
-        let mut outcomes = c.send_many(&targets, Some(ALT), None, &mut Env, || Ok(ids())).unwrap();
+        let mut outcomes = c.send_many(&targets, Some(ALT), None, &mut FixedEnv, || Ok(ids())).unwrap();
         assert_eq!(leaks(outcomes.texts_mut()), Vec::<String>::new());
         assert!(outcomes.iter().any(|o| o.as_ref().is_err_and(|e| e.message.contains("[redacted]"))));
     }
@@ -1106,11 +1081,11 @@ mod tests {
     #[test]
     fn echoed_tokens_are_redacted_from_task_calls_and_stream_openings() {
         let mut c = client(FakeTransport::answering(200, &ok_body("a message echoing tok-me")));
-        let mut e = c.task_call(Call::GetTask, (PEER, "task-1"), None, None, &mut Env, "rid").unwrap_err();
+        let mut e = c.task_call(Call::GetTask, (PEER, "task-1"), None, None, &mut FixedEnv, "rid").unwrap_err();
         assert!(matches!(e.kind, ErrorKind::UnexpectedShape { .. }), "{e:?}");
         assert_eq!(leaks(e.texts_mut()), Vec::<String>::new());
         c.transport.then_stream(400, "text/plain", vec![Chunk::Data(b"tok-me".to_vec())]);
-        let Err(mut e) = c.send_message_stream(PEER, &Message::text("hi"), None, None, &mut Env, ids()) else {
+        let Err(mut e) = c.send_message_stream(PEER, &Message::text("hi"), None, None, &mut FixedEnv, ids()) else {
             panic!("opened")
         };
         assert_eq!(leaks(e.texts_mut()), Vec::<String>::new());
@@ -1119,9 +1094,9 @@ mod tests {
     #[test]
     fn a2a_calls_word_invalid_input_their_own_way() {
         let mut c = client(FakeTransport::default());
-        let e = c.send_message("nope", &Message::text("hi"), None, None, &mut Env, ids()).unwrap_err();
+        let e = c.send_message("nope", &Message::text("hi"), None, None, &mut FixedEnv, ids()).unwrap_err();
         assert_eq!(e.message, "[A2A_ERROR] invalid peer_id (expected UUID): 'nope'");
-        let e = c.task_call(Call::GetTask, (PEER, ""), None, None, &mut Env, "rid").unwrap_err();
+        let e = c.task_call(Call::GetTask, (PEER, ""), None, None, &mut FixedEnv, "rid").unwrap_err();
         assert!(
             e.message.starts_with("[A2A_ERROR] invalid task-id (expected 1 to ")
                 && e.message.ends_with(" bytes without control characters): ''"),

@@ -42,7 +42,7 @@ mod component {
     use std::time::Duration;
 
     use crate::a2a::{
-        Artifact, Call, ListedTask, Protocol, ProtocolChoice, ReplyKind, RpcReason, SendIds, StreamEvent, TaskQuery,
+        Artifact, Call, Protocol, ProtocolChoice, ReplyKind, RpcReason, SendIds, StreamEvent, Task, TaskQuery,
     };
     use crate::card::AgentCard;
     use crate::client::{self, TaskPage, TaskReport};
@@ -158,6 +158,36 @@ mod component {
     }
 
     impl Client {
+        /// `send-message` and `send`.
+        fn send_with(
+            &self,
+            peer_id: &str,
+            message: Message,
+            options: wit::CallOptions,
+        ) -> Result<wit::Reply, wit::Error> {
+            let ids = new_ids().map_err(to_wit)?;
+            let protocol = options.protocol.map(from_wit_protocol);
+            let source = options.source.as_deref();
+            let sent = self.core.borrow_mut().send_message(peer_id, &message, source, protocol, &mut WasiEnv, ids);
+            sent.map(to_wit_reply).map_err(to_wit)
+        }
+
+        /// `send-message-stream` and `send-stream`.
+        fn stream_with(
+            &self,
+            peer_id: &str,
+            message: Message,
+            options: wit::CallOptions,
+        ) -> Result<wit::EventStream, wit::Error> {
+            let ids = new_ids().map_err(to_wit)?;
+            let protocol = options.protocol.map(from_wit_protocol);
+            let source = options.source.as_deref();
+            let mut core = self.core.borrow_mut();
+            let stream =
+                core.send_message_stream(peer_id, &message, source, protocol, &mut WasiEnv, ids).map_err(to_wit)?;
+            Ok(wit::EventStream::new(EventStream { inner: RefCell::new(stream) }))
+        }
+
         /// A push-config call.
         fn push(
             &self,
@@ -263,12 +293,7 @@ mod component {
             text: String,
             options: wit::CallOptions,
         ) -> Result<wit::Reply, wit::Error> {
-            let ids = new_ids().map_err(to_wit)?;
-            let protocol = options.protocol.map(from_wit_protocol);
-            let source = options.source.as_deref();
-            let message = Message::text(&text);
-            let sent = self.core.borrow_mut().send_message(&peer_id, &message, source, protocol, &mut WasiEnv, ids);
-            sent.map(to_wit_reply).map_err(to_wit)
+            self.send_with(&peer_id, Message::text(&text), options)
         }
 
         fn send(
@@ -277,12 +302,7 @@ mod component {
             message: wit::OutgoingMessage,
             options: wit::CallOptions,
         ) -> Result<wit::Reply, wit::Error> {
-            let ids = new_ids().map_err(to_wit)?;
-            let protocol = options.protocol.map(from_wit_protocol);
-            let source = options.source.as_deref();
-            let message = from_wit_message(message);
-            let sent = self.core.borrow_mut().send_message(&peer_id, &message, source, protocol, &mut WasiEnv, ids);
-            sent.map(to_wit_reply).map_err(to_wit)
+            self.send_with(&peer_id, from_wit_message(message), options)
         }
 
         fn send_many(
@@ -304,14 +324,7 @@ mod component {
             text: String,
             options: wit::CallOptions,
         ) -> Result<wit::EventStream, wit::Error> {
-            let ids = new_ids().map_err(to_wit)?;
-            let protocol = options.protocol.map(from_wit_protocol);
-            let source = options.source.as_deref();
-            let message = Message::text(&text);
-            let mut core = self.core.borrow_mut();
-            let stream =
-                core.send_message_stream(&peer_id, &message, source, protocol, &mut WasiEnv, ids).map_err(to_wit)?;
-            Ok(wit::EventStream::new(EventStream { inner: RefCell::new(stream) }))
+            self.stream_with(&peer_id, Message::text(&text), options)
         }
 
         fn send_stream(
@@ -320,14 +333,7 @@ mod component {
             message: wit::OutgoingMessage,
             options: wit::CallOptions,
         ) -> Result<wit::EventStream, wit::Error> {
-            let ids = new_ids().map_err(to_wit)?;
-            let protocol = options.protocol.map(from_wit_protocol);
-            let source = options.source.as_deref();
-            let message = from_wit_message(message);
-            let mut core = self.core.borrow_mut();
-            let stream =
-                core.send_message_stream(&peer_id, &message, source, protocol, &mut WasiEnv, ids).map_err(to_wit)?;
-            Ok(wit::EventStream::new(EventStream { inner: RefCell::new(stream) }))
+            self.stream_with(&peer_id, from_wit_message(message), options)
         }
 
         fn subscribe_to_task(
@@ -572,7 +578,12 @@ mod component {
         }
     }
 
-    fn to_wit_task(t: TaskReport) -> wit::Task {
+    fn to_wit_task(report: TaskReport) -> wit::Task {
+        let attempts = report.attempts.into_iter().map(to_wit_attempt).collect();
+        to_wit_task_of(report.task, report.protocol, attempts)
+    }
+
+    fn to_wit_task_of(t: Task, protocol: Protocol, attempts: Vec<wit::Attempt>) -> wit::Task {
         wit::Task {
             id: t.id,
             context_id: t.context_id,
@@ -581,26 +592,15 @@ mod component {
             parts: to_wit_parts(t.parts),
             artifacts: to_wit_artifacts(t.artifacts),
             metadata: t.metadata,
-            protocol: to_wit_protocol(t.protocol),
-            attempts: t.attempts.into_iter().map(to_wit_attempt).collect(),
+            protocol: to_wit_protocol(protocol),
+            attempts,
             raw: t.raw,
         }
     }
 
+    /// A page's tasks carry no attempts: the page's are the call's.
     fn to_wit_page(page: TaskPage) -> wit::TaskPage {
-        let protocol = to_wit_protocol(Protocol::V1_0);
-        let task = |t: ListedTask| wit::Task {
-            id: t.id,
-            context_id: t.context_id,
-            state: t.state,
-            text: t.text,
-            parts: to_wit_parts(t.parts),
-            artifacts: to_wit_artifacts(t.artifacts),
-            metadata: t.metadata,
-            protocol,
-            attempts: Vec::new(),
-            raw: t.raw,
-        };
+        let task = |t: Task| to_wit_task_of(t, Protocol::V1_0, Vec::new());
         wit::TaskPage {
             tasks: page.tasks.into_iter().map(task).collect(),
             next_page_token: page.next_page_token,

@@ -20,9 +20,8 @@ use crate::config::{RawCachePolicy, RawConfig, RawRetryPolicy};
 use crate::error::{Error, Redact};
 use crate::ids::{id_bits, quote_input, validate_peer_id};
 use crate::message::Message;
-use crate::messaging::SendEnv;
 use crate::retry::{parse_http_date, parse_retry_after};
-use crate::testing::FakeTransport;
+use crate::testing::{FakeTransport, FixedEnv};
 use crate::transport::{Request, Response};
 
 /// This workspace in every check.
@@ -277,21 +276,6 @@ pub fn platform_body(data: &[u8]) {
     assert_clean_requests(&c.transport_mut().sent);
 }
 
-/// Fixed randomness and clocks for a checked send.
-struct Env;
-
-impl SendEnv for Env {
-    fn random(&mut self) -> f64 {
-        0.5
-    }
-    fn unix_now(&mut self) -> u64 {
-        1_700_000_000
-    }
-    fn mono_now(&mut self) -> u64 {
-        0
-    }
-}
-
 /// `a2a_reply`: any reply to `message/send`, on every attempt, ends in a
 /// typed reply or a clean `[A2A_ERROR]` error within the attempt limit.
 pub fn a2a_reply(data: &[u8]) {
@@ -320,7 +304,7 @@ pub fn a2a_reply(data: &[u8]) {
     }
     let mut c = checked_client(&resp, MAX_ATTEMPTS as usize);
     let ids = SendIds { request_id: "req-1".into(), message_id: "msg-1".into() };
-    match c.send_message(PEER, &Message::text("hello\r\n\u{0}"), None, None, &mut Env, ids) {
+    match c.send_message(PEER, &Message::text("hello\r\n\u{0}"), None, None, &mut FixedEnv, ids) {
         Ok(sent) => {
             assert!(sent.attempts.len() as u32 <= MAX_ATTEMPTS);
             assert_eq!(sent.attempts.last().map(|a| a.outcome.as_str()), Some("ok"));
@@ -359,7 +343,7 @@ fn request_size(data: &[u8], resp: &Response) {
     let message = Message::text(&text);
     let checked = crate::message::check(&message).expect("a text message is always sendable");
     let body_len = a2a::message_body(a2a::Protocol::V0_3, a2a::Call::Send, &ids, &checked).len();
-    let outcome = c.send_message(PEER, &message, None, None, &mut Env, ids);
+    let outcome = c.send_message(PEER, &message, None, None, &mut FixedEnv, ids);
     let sent = &c.transport_mut().sent;
     if body_len > CAP {
         match outcome {
@@ -387,7 +371,7 @@ pub fn stream(data: &[u8]) {
     let mut c = checked_client(&Response { status: 200, headers: Vec::new(), body: Vec::new() }, 0);
     c.transport_mut().then_stream(200, "text/event-stream", chunks);
     let ids = SendIds { request_id: "req-1".into(), message_id: "msg-1".into() };
-    let mut events = match c.send_message_stream(PEER, &Message::text("hello"), None, None, &mut Env, ids) {
+    let mut events = match c.send_message_stream(PEER, &Message::text("hello"), None, None, &mut FixedEnv, ids) {
         Ok(events) => events,
         Err(e) => return assert_clean_error(&e, "send-message-stream"),
     };
@@ -710,7 +694,7 @@ pub fn message(data: &[u8]) {
             // Refused through the client, as a caller meets it: clean, and nothing sent.
             let mut c = checked_client(&response(&[]), 0);
             let ids = SendIds { request_id: "req-1".into(), message_id: "msg-1".into() };
-            let e = c.send_message(PEER, &message, None, None, &mut Env, ids).expect_err("a refused message");
+            let e = c.send_message(PEER, &message, None, None, &mut FixedEnv, ids).expect_err("a refused message");
             assert_clean_error(&e, "message");
             assert!(e.message.starts_with("[A2A_ERROR] "), "{:?}", e.message);
             assert!(c.transport_mut().sent.is_empty(), "a refused message made a request");
@@ -827,7 +811,7 @@ mod tests {
             assert_clean_error(&c.peers(None, None, 0).unwrap_err(), "peers");
             assert_clean_error(&c.workspace_info(None, 0).unwrap_err(), "workspace");
             let ids = SendIds { request_id: "r".into(), message_id: "m".into() };
-            let e = c.send_message(PEER, &Message::text("x"), None, None, &mut Env, ids).unwrap_err();
+            let e = c.send_message(PEER, &Message::text("x"), None, None, &mut FixedEnv, ids).unwrap_err();
             assert_clean_error(&e, "send");
         }
     }

@@ -10,9 +10,25 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use crate::config::PlatformUrl;
+use crate::messaging::SendEnv;
 use crate::transport::{BodyStream, Opened, Pending, Request, Response, Transport, TransportError};
 
 type Slot = Rc<RefCell<Option<Result<Response, TransportError>>>>;
+
+/// Fixed randomness and clocks for a send: the monotonic clock stands still.
+pub(crate) struct FixedEnv;
+
+impl SendEnv for FixedEnv {
+    fn random(&mut self) -> f64 {
+        0.5
+    }
+    fn unix_now(&mut self) -> u64 {
+        1_700_000_000
+    }
+    fn mono_now(&mut self) -> u64 {
+        0
+    }
+}
 
 /// Answers requests from a script, in order, and remembers every request.
 /// Its timers run on a virtual clock that only waiting moves.
