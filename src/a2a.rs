@@ -328,9 +328,7 @@ struct TaskRead {
 impl TaskRead {
     /// Every text part: the status message's, then each artifact's.
     fn text(&self) -> String {
-        let all: Vec<Part> =
-            self.status_parts.iter().chain(self.artifacts.iter().flat_map(|a| &a.parts)).cloned().collect();
-        text_of(&all)
+        text_of(self.status_parts.iter().chain(self.artifacts.iter().flat_map(|a| &a.parts)))
     }
 }
 

@@ -239,8 +239,8 @@ pub(crate) fn read_parts(parts: Option<&Value>) -> Result<Vec<Part>, String> {
 }
 
 /// The text parts of `parts`, joined by newlines.
-pub(crate) fn text_of(parts: &[Part]) -> String {
-    let mut texts = parts.iter().filter_map(|p| match p {
+pub(crate) fn text_of<'p>(parts: impl IntoIterator<Item = &'p Part>) -> String {
+    let mut texts = parts.into_iter().filter_map(|p| match p {
         Part::Text(text) => Some(text.as_str()),
         _ => None,
     });

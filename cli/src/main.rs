@@ -561,16 +561,13 @@ async fn one_call(conn: &Conn, command: &Command) -> wasmtime::Result<ExitCode> 
         Command::PushConfig { action } => {
             let options =
                 bindings::CallOptions { source: conn.source.clone(), protocol: conn.protocol.map(Into::into) };
-            let show = |configs: &[bindings::PushConfig]| {
+            // One config: a JSON object, or a line of text.
+            let show = |c: &bindings::PushConfig| {
                 if conn.json {
-                    let list: Vec<Value> = configs.iter().map(json::push_config).collect();
-                    return if list.len() == 1 { list[0].to_string() } else { Value::Array(list).to_string() };
+                    return json::push_config(c).to_string();
                 }
-                let line = |c: &bindings::PushConfig| {
-                    let token = if c.token.is_some() { "  (with a token)" } else { "" };
-                    format!("{}  {}{token}", c.id.as_deref().unwrap_or("-"), c.url)
-                };
-                configs.iter().map(line).collect::<Vec<_>>().join("\n")
+                let token = if c.token.is_some() { "  (with a token)" } else { "" };
+                format!("{}  {}{token}", c.id.as_deref().unwrap_or("-"), c.url)
             };
             match action {
                 PushAction::Create { peer, task_id, url, id, push_token } => {
@@ -581,18 +578,18 @@ async fn one_call(conn: &Conn, command: &Command) -> wasmtime::Result<ExitCode> 
                         token: push_token.clone(),
                     };
                     let made = instance.create_push_config(client, peer, &config, &options).await?;
-                    made.map(|c| show(std::slice::from_ref(&c)))
+                    made.map(|c| show(&c))
                 }
                 PushAction::Get { peer, task_id, config_id } => {
                     let got = instance.get_push_config(client, (peer, task_id, config_id), &options).await?;
-                    got.map(|c| show(std::slice::from_ref(&c)))
+                    got.map(|c| show(&c))
                 }
                 PushAction::List { peer, task_id } => {
                     instance.list_push_configs(client, peer, task_id, &options).await?.map(|list| {
                         if conn.json {
                             Value::Array(list.iter().map(json::push_config).collect()).to_string()
                         } else {
-                            show(&list)
+                            list.iter().map(show).collect::<Vec<_>>().join("\n")
                         }
                     })
                 }
@@ -822,17 +819,16 @@ async fn subscribe(conn: &Conn, peer: &str, task_id: &str) -> wasmtime::Result<E
 async fn print_stream(
     instance: &mut Instance,
     stream: Result<host_test::EventStream, bindings::Error>,
-    json: bool,
+    as_json: bool,
 ) -> wasmtime::Result<ExitCode> {
-    let conn_json = json;
     let stream = match stream {
         Ok(s) => s,
-        Err(e) => return Ok(report(&e, conn_json)),
+        Err(e) => return Ok(report(&e, as_json)),
     };
     loop {
         match instance.next_event(stream).await? {
             Ok(Some(event)) => {
-                if conn_json {
+                if as_json {
                     println!("{}", json::stream_event(&event));
                 } else {
                     println!("{}", event_line(&event));
@@ -840,7 +836,7 @@ async fn print_stream(
                 std::io::stdout().flush()?;
             }
             Ok(None) => return Ok(ExitCode::SUCCESS),
-            Err(e) => return Ok(report(&e, conn_json)),
+            Err(e) => return Ok(report(&e, as_json)),
         }
     }
 }
