@@ -9,7 +9,7 @@ cd "$(dirname "$0")"
 runs="${1:-1000000}"
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(ids config platform_body a2a_reply retry_after stream message)
+[ ${#targets[@]} -gt 0 ] || targets=(ids config platform_body a2a_reply retry_after stream message resume)
 cargo fuzz build -s none -a >/dev/null 2>&1 || cargo fuzz build -s none -a
 for t in "${targets[@]}"; do
   mkdir -p "corpus/$t"

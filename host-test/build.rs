@@ -83,7 +83,7 @@ fn require_target(rustc: &str) {
 /// component that exports `wasi:http/incoming-handler` and imports only WASI.
 fn compose(agent: &Path, client: &Path, out: &Path) {
     use wac_graph::{types::Package, CompositionGraph, EncodeOptions};
-    const API: &str = "a2a:client/api@0.3.0";
+    const API: &str = "a2a:client/api@0.4.0";
     const HANDLER: &str = "wasi:http/incoming-handler@0.2.12";
     let fail = |what: &str, e: &dyn std::fmt::Display| -> ! { panic!("composing the agent: {what}: {e}") };
     let mut graph = CompositionGraph::new();

@@ -86,6 +86,54 @@ pub(crate) struct SendIds {
     pub message_id: String,
 }
 
+/// What a call asks of its peer besides its arguments: a version (none:
+/// the config's) and the A2A extensions to activate, by URI.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Ask {
+    /// The version asked for.
+    pub protocol: Option<ProtocolChoice>,
+    /// Extension URIs (the `A2A-Extensions` header).
+    pub extensions: Vec<String>,
+}
+
+impl From<ProtocolChoice> for Ask {
+    fn from(protocol: ProtocolChoice) -> Self {
+        Ask { protocol: Some(protocol), extensions: Vec::new() }
+    }
+}
+
+/// The version a call speaks, the tenant its requests name (the one of the
+/// agent's chosen interface; only v1.0 requests carry one) and the
+/// extensions it requests.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Spoken {
+    /// The version.
+    pub protocol: Protocol,
+    /// `params.tenant` of every request.
+    pub tenant: Option<String>,
+    /// Extension URIs requested.
+    pub extensions: Vec<String>,
+}
+
+impl From<Protocol> for Spoken {
+    fn from(protocol: Protocol) -> Self {
+        Spoken { protocol, ..Default::default() }
+    }
+}
+
+impl Spoken {
+    /// `body` (a JSON-RPC request) with `params.tenant` set, when there is
+    /// a tenant to name; as it is otherwise (the common case costs nothing).
+    pub(crate) fn stamp(&self, body: Vec<u8>) -> Vec<u8> {
+        let Some(tenant) = &self.tenant else { return body };
+        let Ok(mut request) = serde_json::from_slice::<Value>(&body) else { return body };
+        if let Some(Value::Object(params)) = request.get_mut("params") {
+            params.insert("tenant".into(), Value::String(tenant.clone()));
+        }
+        crate::platform::json_text(&request).into_bytes()
+    }
+}
+
 /// The JSON-RPC body of a send (or streaming send) of a checked message.
 pub(crate) fn message_body(protocol: Protocol, call: Call, ids: &SendIds, message: &Checked<'_>) -> Vec<u8> {
     let body = WireRequest {
@@ -294,6 +342,8 @@ pub(crate) struct Reply {
     pub kind: ReplyKind,
     /// The JSON-RPC `result` as JSON text.
     pub raw: String,
+    /// The extensions the peer activated (its `A2A-Extensions` header).
+    pub extensions: Vec<String>,
 }
 
 /// How a JSON-RPC reply body reads.
@@ -403,6 +453,7 @@ pub(crate) fn read_any_result(body: &Value) -> Outcome {
             metadata: None,
             kind: ReplyKind::Message,
             raw: crate::platform::json_text(result),
+            extensions: Vec::new(),
         }),
         _ => read_reply(body),
     }
@@ -465,7 +516,8 @@ fn read_result(result: &Value) -> Outcome {
         return Outcome::AgentError(text);
     }
     let metadata = result.get("metadata").filter(|m| m.is_object()).map(crate::platform::json_text);
-    Outcome::Reply(Reply { text, parts, metadata, kind: reply_kind, raw: crate::platform::json_text(result) })
+    let raw = crate::platform::json_text(result);
+    Outcome::Reply(Reply { text, parts, metadata, kind: reply_kind, raw, extensions: Vec::new() })
 }
 
 /// One event of a streamed reply (`message/stream`, `SendStreamingMessage`).
@@ -529,7 +581,7 @@ pub(crate) enum StreamEvent {
 
 /// A state that ends (completed, canceled, failed, rejected) or pauses
 /// (input-required, auth-required) a task: nothing more streams after it.
-fn settled(state: &str) -> bool {
+pub(crate) fn settled(state: &str) -> bool {
     matches!(state, "completed" | "canceled" | "failed" | "rejected" | "input-required" | "auth-required")
 }
 
@@ -633,6 +685,12 @@ pub(crate) enum RpcReason {
     ContentTypeNotSupported,
     /// -32006.
     InvalidAgentResponse,
+    /// -32007.
+    ExtendedAgentCardNotConfigured,
+    /// -32008.
+    ExtensionSupportRequired,
+    /// -32009.
+    VersionNotSupported,
     /// -32601.
     MethodNotFound,
     /// -32602.
@@ -657,6 +715,9 @@ impl RpcReason {
             Some(-32004) => RpcReason::UnsupportedOperation,
             Some(-32005) => RpcReason::ContentTypeNotSupported,
             Some(-32006) => RpcReason::InvalidAgentResponse,
+            Some(-32007) => RpcReason::ExtendedAgentCardNotConfigured,
+            Some(-32008) => RpcReason::ExtensionSupportRequired,
+            Some(-32009) => RpcReason::VersionNotSupported,
             Some(-32601) => RpcReason::MethodNotFound,
             Some(-32602) => RpcReason::InvalidParams,
             Some(-32600) => RpcReason::InvalidRequest,
@@ -690,6 +751,18 @@ mod tests {
     fn text_body(protocol: Protocol, call: Call, ids: &SendIds, text: &str) -> Vec<u8> {
         let message = crate::message::Message::text(text);
         message_body(protocol, call, ids, &crate::message::check(&message).unwrap())
+    }
+
+    #[test]
+    fn a_tenant_is_named_in_the_params_of_any_request_only_when_there_is_one() {
+        let body = task_body(Protocol::V1_0, Call::GetTask, "r1", "t1");
+        assert_eq!(Spoken::from(Protocol::V1_0).stamp(body.clone()), body, "untouched without a tenant");
+        let spoken = Spoken { protocol: Protocol::V1_0, tenant: Some("acme".into()), ..Default::default() };
+        let stamped: Value = serde_json::from_slice(&spoken.stamp(body)).unwrap();
+        assert_eq!(stamped["params"], serde_json::json!({"id": "t1", "tenant": "acme"}));
+        assert_eq!(stamped["method"], "GetTask");
+        let card: Value = serde_json::from_slice(&spoken.stamp(extended_card_body(Protocol::V1_0, "r2"))).unwrap();
+        assert_eq!(card["params"], serde_json::json!({"tenant": "acme"}));
     }
 
     #[test]

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use crate::a2a::{self, Call, Protocol, ProtocolChoice, ReplyKind, SendIds, Task, TaskQuery};
+use crate::a2a::{self, Ask, Call, Protocol, ProtocolChoice, ReplyKind, SendIds, Spoken, Task, TaskQuery};
 use crate::card::{self, AgentCard};
 use crate::config::{Config, RawConfig};
 use crate::directory::{Cached, Directory, Key, Stats};
@@ -14,6 +14,7 @@ use crate::message::{self, Message};
 use crate::messaging::{self, Answered, Expect, Proxy, SendEnv, Sent};
 use crate::platform::{self, Peer, Workspace};
 use crate::push::{self, PushCall, PushConfig};
+use crate::resume::ResumingStream;
 use crate::retry::RetryBudget;
 use crate::streaming::EventStream;
 use crate::transport::{read_rest, Method, Request, Response, Transport};
@@ -54,6 +55,31 @@ impl Redact for TaskPage {
     fn texts_mut(&mut self) -> Vec<&mut String> {
         self.attempts.iter_mut().map(|a| &mut a.outcome).collect()
     }
+}
+
+/// Most extensions one call may ask for.
+const MAX_EXTENSIONS: usize = 32;
+
+/// The extension URIs a call asks for, each usable in a header (not empty,
+/// at most 2 KiB, no spaces, commas or control characters), repeats dropped.
+fn checked_extensions(asked: &[String]) -> Result<Vec<String>, ErrorKind> {
+    if asked.len() > MAX_EXTENSIONS {
+        let value = format!("{} URIs (at most {MAX_EXTENSIONS})", asked.len());
+        return Err(ErrorKind::InvalidId { param: "extensions".into(), value });
+    }
+    let mut out: Vec<String> = Vec::with_capacity(asked.len());
+    for uri in asked {
+        let usable = !uri.is_empty()
+            && uri.len() <= 2048
+            && !uri.chars().any(|c| c == ',' || c.is_whitespace() || c.is_control());
+        if !usable {
+            return Err(ErrorKind::invalid_id("extensions", uri));
+        }
+        if !out.contains(uri) {
+            out.push(uri.clone());
+        }
+    }
+    Ok(out)
 }
 
 /// A push-config call made sendable: task and config ids usable, the URL
@@ -132,7 +158,7 @@ impl<T: Transport> Client<T> {
     /// tokens are scrubbed: a server that echoes a request's
     /// `Authorization` header (into a body an error quotes, or an attempt's
     /// outcome) must not leak it through us.
-    fn handed_out<R: Redact>(&self, result: R) -> R {
+    pub(crate) fn handed_out<R: Redact>(&self, result: R) -> R {
         redacted(result, self.config.tokens.values().map(String::as_str))
     }
 
@@ -337,7 +363,7 @@ impl<T: Transport> Client<T> {
         peer_id: &str,
         message: &Message,
         source: Option<&str>,
-        protocol: Option<ProtocolChoice>,
+        ask: &Ask,
         env: &mut impl SendEnv,
         ids: SendIds,
     ) -> Result<Sent, Error> {
@@ -345,8 +371,8 @@ impl<T: Transport> Client<T> {
         let checked = message::check(message);
         let result = self.call_ids(peer_id, source, now).and_then(|ids| Ok((ids, checked?)));
         let result = result.map_err(Error::a2a).and_then(|((peer, source), message)| {
-            let protocol = self.protocol_for(&peer, &source, protocol, now);
-            self.proxy().send_message(env, &peer, &source, protocol, &message, ids)
+            let spoken = self.spoken_for(&peer, &source, ask, now).map_err(Error::a2a)?;
+            self.proxy().send_message(env, &peer, &source, &spoken, &message, ids)
         });
         self.handed_out(result)
     }
@@ -364,7 +390,7 @@ impl<T: Transport> Client<T> {
         &mut self,
         targets: &[(String, Message)],
         source: Option<&str>,
-        protocol: Option<ProtocolChoice>,
+        ask: &Ask,
         env: &mut impl SendEnv,
         mut new_ids: impl FnMut() -> Result<SendIds, Error>,
     ) -> Result<Vec<Result<Sent, Error>>, Error> {
@@ -381,13 +407,14 @@ impl<T: Transport> Client<T> {
         for (i, (peer_id, message)) in targets.iter().enumerate() {
             let prepared = self.canonical_ids(peer_id, source).and_then(|ids| Ok((ids, message::check(message)?)));
             let prepared = prepared.map_err(Error::a2a).and_then(|((peer, source), checked)| {
-                let protocol = self.protocol_for(&peer, &source, protocol, now);
-                Ok((peer, source, protocol, checked, new_ids()?))
+                let spoken = self.spoken_for(&peer, &source, ask, now).map_err(Error::a2a)?;
+                Ok((peer, source, spoken, checked, new_ids()?))
             });
             match prepared {
-                Ok((peer, source, protocol, checked, ids)) => {
-                    let body = a2a::message_body(protocol, Call::Send, &ids, &checked);
-                    jobs.push(messaging::Job { peer, source, protocol, body, expect: Expect::MessageOrTask });
+                Ok((peer, source, spoken, checked, ids)) => {
+                    let protocol = spoken.protocol;
+                    let body = spoken.stamp(a2a::message_body(protocol, Call::Send, &ids, &checked));
+                    jobs.push(messaging::Job { peer, source, spoken, body, expect: Expect::MessageOrTask });
                     sends.push((i, ids, protocol));
                     outcomes.push(None);
                 }
@@ -410,29 +437,46 @@ impl<T: Transport> Client<T> {
         peer_id: &str,
         message: &Message,
         source: Option<&str>,
-        protocol: Option<ProtocolChoice>,
+        ask: &Ask,
         env: &mut impl SendEnv,
         ids: SendIds,
-    ) -> Result<EventStream<T::Stream>, Error> {
+    ) -> Result<ResumingStream<T::Stream>, Error> {
         let now = env.mono_now();
         let checked = message::check(message);
         let result = self.call_ids(peer_id, source, now).and_then(|ids| Ok((ids, checked?)));
         let result = result.map_err(Error::a2a).and_then(|((peer, source), message)| {
-            let protocol = self.protocol_for(&peer, &source, protocol, now);
-            let body = a2a::message_body(protocol, Call::Stream, &ids, &message);
-            self.open_stream(&peer, &source, protocol, body, env)
+            let spoken = self.spoken_for(&peer, &source, ask, now).map_err(Error::a2a)?;
+            let protocol = spoken.protocol;
+            let body = spoken.stamp(a2a::message_body(protocol, Call::Stream, &ids, &message));
+            let stream = self.open_stream(&peer, &source, &spoken, body, env)?;
+            Ok(ResumingStream::new(stream, (peer, source), ask.extensions.clone(), ids.request_id.clone()))
         });
         self.handed_out(result)
     }
 
     /// `subscribe-to-task`: `tasks/resubscribe` (v0.3) or `SubscribeToTask`
     /// (v1.0), the task's events from now on, pulled from the returned
-    /// stream like a streamed send's. One attempt.
+    /// stream like a streamed send's (and resumed like one). One attempt.
     pub(crate) fn subscribe_to_task(
         &mut self,
         target: (&str, &str),
         source: Option<&str>,
-        protocol: Option<ProtocolChoice>,
+        ask: &Ask,
+        env: &mut impl SendEnv,
+        request_id: &str,
+    ) -> Result<ResumingStream<T::Stream>, Error> {
+        self.subscription(target, source, ask, env, request_id).and_then(|stream| {
+            let (peer, source) = self.canonical_ids(target.0, source).map_err(Error::a2a)?;
+            Ok(ResumingStream::new(stream, (peer, source), ask.extensions.clone(), request_id.to_owned()))
+        })
+    }
+
+    /// One subscription to a task, unresumed.
+    pub(crate) fn subscription(
+        &mut self,
+        target: (&str, &str),
+        source: Option<&str>,
+        ask: &Ask,
         env: &mut impl SendEnv,
         request_id: &str,
     ) -> Result<EventStream<T::Stream>, Error> {
@@ -440,11 +484,23 @@ impl<T: Transport> Client<T> {
         let now = env.mono_now();
         let result = self.task_ids(peer_id, task_id, source, now).map_err(Error::a2a);
         let result = result.and_then(|((peer, source), task_id)| {
-            let protocol = self.protocol_for(&peer, &source, protocol, now);
-            let body = a2a::task_body(protocol, Call::Subscribe, request_id, task_id);
-            self.open_stream(&peer, &source, protocol, body, env)
+            let spoken = self.spoken_for(&peer, &source, ask, now).map_err(Error::a2a)?;
+            let protocol = spoken.protocol;
+            let body = spoken.stamp(a2a::task_body(protocol, Call::Subscribe, request_id, task_id));
+            self.open_stream(&peer, &source, &spoken, body, env)
         });
         self.handed_out(result)
+    }
+
+    /// The retry policy (resubscriptions follow it too).
+    pub(crate) fn retry_policy(&self) -> &crate::config::RetryPolicy {
+        &self.config.retry
+    }
+
+    /// Waits `delay` (a backoff), through the transport's timer.
+    pub(crate) fn pause(&mut self, delay: Duration) {
+        let timer = self.transport.timer(delay);
+        self.transport.wait(&[], Some(&timer));
     }
 
     /// Opens a stream request (`body`) to `peer` and reads its head: an
@@ -454,14 +510,15 @@ impl<T: Transport> Client<T> {
         &mut self,
         peer: &str,
         source: &str,
-        protocol: Protocol,
+        spoken: &Spoken,
         body: Vec<u8>,
         env: &mut impl SendEnv,
     ) -> Result<EventStream<T::Stream>, Error> {
         let cfg = &self.config;
+        let protocol = spoken.protocol;
         let path = format!("/workspaces/{peer}/a2a");
         let url = cfg.platform.url(&path);
-        let mut headers = messaging::a2a_headers(cfg, source, protocol);
+        let mut headers = messaging::a2a_headers(cfg, source, spoken);
         headers.push(("accept", "text/event-stream".into()));
         let head_within = cfg.send_read.min(cfg.retry.total_budget);
         messaging::check_request_size(cfg, &url, &body)?;
@@ -481,8 +538,9 @@ impl<T: Transport> Client<T> {
         let mut opened =
             self.transport.open(&cfg.platform, &req).map_err(|e| Error::a2a(platform::transport_kind(e, &url)))?;
         let ct = opened.header("content-type").unwrap_or("").trim_start().to_ascii_lowercase();
+        let activated = messaging::activated_extensions(&opened.headers);
         if (200..300).contains(&opened.status) && ct.starts_with("text/event-stream") {
-            return Ok(EventStream::new(opened.body, url, cfg, protocol, started));
+            return Ok(EventStream::new(opened.body, url, cfg, protocol, started).activated(activated));
         }
         // Not a stream: an error status, or one whole JSON-RPC answer.
         let body = read_rest(&mut opened.body, cfg.send_read, cfg.max_body_bytes)
@@ -493,7 +551,7 @@ impl<T: Transport> Client<T> {
         }
         let json: serde_json::Value = serde_json::from_slice(&resp.body).unwrap_or_default();
         match a2a::read_stream_event(&json) {
-            Ok(event) => Ok(EventStream::single(event, url, cfg, protocol)),
+            Ok(event) => Ok(EventStream::single(event, url, cfg, protocol).activated(activated)),
             Err(why) => {
                 let why = match why {
                     a2a::Outcome::Shape(detail) => format!(": {detail}"),
@@ -516,7 +574,7 @@ impl<T: Transport> Client<T> {
         call: Call,
         target: (&str, &str),
         source: Option<&str>,
-        protocol: Option<ProtocolChoice>,
+        ask: &Ask,
         env: &mut impl SendEnv,
         request_id: &str,
     ) -> Result<TaskReport, Error> {
@@ -524,9 +582,10 @@ impl<T: Transport> Client<T> {
         let now = env.mono_now();
         let result = self.task_ids(peer_id, task_id, source, now).map_err(Error::a2a);
         let result = result.and_then(|((peer, source), task_id)| {
-            let protocol = self.protocol_for(&peer, &source, protocol, now);
-            let body = a2a::task_body(protocol, call, request_id, task_id);
-            let job = messaging::Job { peer: peer.clone(), source, protocol, body, expect: Expect::MessageOrTask };
+            let spoken = self.spoken_for(&peer, &source, ask, now).map_err(Error::a2a)?;
+            let protocol = spoken.protocol;
+            let body = spoken.stamp(a2a::task_body(protocol, call, request_id, task_id));
+            let job = messaging::Job { peer: peer.clone(), source, spoken, body, expect: Expect::MessageOrTask };
             let answered = self.proxy().call(env, job)?;
             self.task_report(&peer, task_id, protocol, answered)
         });
@@ -541,19 +600,20 @@ impl<T: Transport> Client<T> {
         &mut self,
         peer_id: &str,
         source: Option<&str>,
-        protocol: Option<ProtocolChoice>,
+        ask: &Ask,
         env: &mut impl SendEnv,
         request_id: &str,
     ) -> Result<AgentCard, Error> {
         let now = env.mono_now();
         let result = self.call_ids(peer_id, source, now).map_err(Error::a2a).and_then(|(peer, source)| {
-            let protocol = self.protocol_for(&peer, &source, protocol, now);
-            let body = a2a::extended_card_body(protocol, request_id);
+            let spoken = self.spoken_for(&peer, &source, ask, now).map_err(Error::a2a)?;
+            let protocol = spoken.protocol;
+            let body = spoken.stamp(a2a::extended_card_body(protocol, request_id));
             let read = |card: &serde_json::Value| match card {
                 serde_json::Value::Object(_) => Ok(card::read(card)),
                 other => Err(format!("result is not an agent card (an object): {}", a2a::short(other))),
             };
-            self.json_call((peer, source, protocol), body, env, read).map(|(card, _)| card)
+            self.json_call((peer, source, spoken), body, env, read).map(|(card, _)| card)
         });
         self.handed_out(result)
     }
@@ -567,16 +627,17 @@ impl<T: Transport> Client<T> {
         peer_id: &str,
         call: &PushCall,
         source: Option<&str>,
-        protocol: Option<ProtocolChoice>,
+        ask: &Ask,
         env: &mut impl SendEnv,
         request_id: &str,
     ) -> Result<Vec<PushConfig>, Error> {
         let now = env.mono_now();
         let result = self.call_ids(peer_id, source, now).and_then(|ids| checked_push(call).map(|()| ids));
         let result = result.map_err(Error::a2a).and_then(|(peer, source)| {
-            let protocol = self.protocol_for(&peer, &source, protocol, now);
-            let body = push::body(protocol, call, request_id);
-            self.json_call((peer, source, protocol), body, env, |result| push::read(call, result))
+            let spoken = self.spoken_for(&peer, &source, ask, now).map_err(Error::a2a)?;
+            let protocol = spoken.protocol;
+            let body = spoken.stamp(push::body(protocol, call, request_id));
+            self.json_call((peer, source, spoken), body, env, |result| push::read(call, result))
                 .map(|(configs, _)| configs)
         });
         self.handed_out(result)
@@ -589,21 +650,22 @@ impl<T: Transport> Client<T> {
         peer_id: &str,
         query: &TaskQuery,
         source: Option<&str>,
-        protocol: Option<ProtocolChoice>,
+        ask: &Ask,
         env: &mut impl SendEnv,
         request_id: &str,
     ) -> Result<TaskPage, Error> {
         let now = env.mono_now();
         let result = self.call_ids(peer_id, source, now).and_then(|ids| Ok((ids, checked_query(query)?)));
         let result = result.map_err(Error::a2a).and_then(|((peer, source), query)| {
-            let protocol = self.protocol_for(&peer, &source, protocol, now);
+            let spoken = self.spoken_for(&peer, &source, ask, now).map_err(Error::a2a)?;
+            let protocol = spoken.protocol;
             if protocol == Protocol::V0_3 {
                 let why = "list-tasks is A2A v1.0's ListTasks and v0.3 has no way to list tasks: \
                            call it with protocol v10 (or auto, for a peer whose card lists 1.0)";
                 return Err(Error::a2a(ErrorKind::Unsupported(why.into())));
             }
-            let body = a2a::list_tasks_body(request_id, &query);
-            let (page, attempts) = self.json_call((peer, source, protocol), body, env, a2a::read_task_page)?;
+            let body = spoken.stamp(a2a::list_tasks_body(request_id, &query));
+            let (page, attempts) = self.json_call((peer, source, spoken), body, env, a2a::read_task_page)?;
             let a2a::ListedPage { tasks, next_page_token, total_size } = page;
             Ok(TaskPage { tasks, next_page_token, total_size, attempts })
         });
@@ -663,13 +725,13 @@ impl<T: Transport> Client<T> {
     /// attempts come back with what was read.
     fn json_call<R>(
         &mut self,
-        (peer, source, protocol): (String, String, Protocol),
+        (peer, source, spoken): (String, String, Spoken),
         body: Vec<u8>,
         env: &mut impl SendEnv,
         read: impl FnOnce(&serde_json::Value) -> Result<R, String>,
     ) -> Result<(R, Vec<crate::error::Attempt>), Error> {
         let url = self.config.platform.url(&format!("/workspaces/{peer}/a2a"));
-        let job = messaging::Job { peer, source, protocol, body, expect: Expect::AnyResult };
+        let job = messaging::Job { peer, source, spoken, body, expect: Expect::AnyResult };
         let Answered { reply, attempts } = self.proxy().call(env, job)?;
         let result: serde_json::Value = serde_json::from_str(&reply.raw).unwrap_or_default();
         match read(&result) {
@@ -695,17 +757,28 @@ impl<T: Transport> Client<T> {
         Ok((peer, source))
     }
 
-    /// The version a call to `peer` speaks: the call's choice, else the
-    /// config's; `auto` reads the peer's card (v0.3 when it cannot).
-    fn protocol_for(&mut self, peer: &str, source: &str, asked: Option<ProtocolChoice>, now: u64) -> Protocol {
-        match asked.unwrap_or(self.config.protocol) {
-            ProtocolChoice::V0_3 => Protocol::V0_3,
-            ProtocolChoice::V1_0 => Protocol::V1_0,
+    /// The version a call to `peer` speaks and the tenant it names: the
+    /// call's choice of version, else the config's; `auto` takes the peer
+    /// card's preferred interface (v0.3 when there is no card). A call that
+    /// names v1.0 takes the tenant of the card's v1.0 interface when the
+    /// card is cached (it makes no lookup for it).
+    /// The extensions asked for are checked first (an error, and no request,
+    /// for one that cannot go in a header).
+    fn spoken_for(&mut self, peer: &str, source: &str, ask: &Ask, now: u64) -> Result<Spoken, ErrorKind> {
+        let extensions = checked_extensions(&ask.extensions)?;
+        let (protocol, tenant) = match ask.protocol.unwrap_or(self.config.protocol) {
+            ProtocolChoice::V0_3 => (Protocol::V0_3, None),
+            ProtocolChoice::V1_0 => {
+                let cached = key(source, peer).and_then(|k| self.directory.peek(k, now));
+                let card = cached.and_then(|record| card::from_record(&record.raw));
+                (Protocol::V1_0, card.and_then(|c| c.tenant_for(Protocol::V1_0)))
+            }
             ProtocolChoice::Auto => match self.card_of(peer, source, now) {
-                Ok(card) if card.speaks_v1() => Protocol::V1_0,
-                _ => Protocol::V0_3,
+                Ok(card) => card.preferred(),
+                _ => (Protocol::V0_3, None),
             },
-        }
+        };
+        Ok(Spoken { protocol, tenant, extensions })
     }
 
     /// `agent-card`: the peer's card from its cached registry record while
@@ -1053,12 +1126,13 @@ mod tests {
         let echo = r#"{"error":"upstream said: Authorization: Bearer tok-me"}"#;
         // A 401 (not retried) that echoes the token.
         let mut c = client(FakeTransport::answering(401, r#"{"error":"bad token tok-me"}"#));
-        let mut e = c.send_message(PEER, &Message::text("hi"), None, None, &mut FixedEnv, ids()).unwrap_err();
+        let mut e =
+            c.send_message(PEER, &Message::text("hi"), None, &Ask::default(), &mut FixedEnv, ids()).unwrap_err();
         assert!(e.message.contains("[redacted]"), "{}", e.message);
         assert_eq!(leaks(e.texts_mut()), Vec::<String>::new());
         // A retried 502 that echoes it, then a success: the trace is scrubbed.
         c.transport.then_answer(502, echo).then_answer(200, &ok_body("ok"));
-        let sent = c.send_message(PEER, &Message::text("hi"), None, None, &mut FixedEnv, ids()).unwrap();
+        let sent = c.send_message(PEER, &Message::text("hi"), None, &Ask::default(), &mut FixedEnv, ids()).unwrap();
         assert_eq!(
             sent.attempts[0].outcome,
             "HTTP 502 from the platform: upstream said: Authorization: Bearer [redacted]"
@@ -1067,13 +1141,14 @@ mod tests {
         for _ in 0..5 {
             c.transport.then_answer(502, echo);
         }
-        let mut e = c.send_message(PEER, &Message::text("hi"), None, None, &mut FixedEnv, ids()).unwrap_err();
+        let mut e =
+            c.send_message(PEER, &Message::text("hi"), None, &Ask::default(), &mut FixedEnv, ids()).unwrap_err();
         assert_eq!(e.attempts.len(), 5);
         assert_eq!(leaks(e.texts_mut()), Vec::<String>::new());
         // send-many: each target's outcome, as the source ALT (its token).
         c.transport.then_answer(403, "no, tok-alt").then_answer(200, &ok_body("ok"));
         let targets = [(PEER.to_owned(), Message::text("a")), (PEER.to_owned(), Message::text("b"))];
-        let mut outcomes = c.send_many(&targets, Some(ALT), None, &mut FixedEnv, || Ok(ids())).unwrap();
+        let mut outcomes = c.send_many(&targets, Some(ALT), &Ask::default(), &mut FixedEnv, || Ok(ids())).unwrap();
         assert_eq!(leaks(outcomes.texts_mut()), Vec::<String>::new());
         assert!(outcomes.iter().any(|o| o.as_ref().is_err_and(|e| e.message.contains("[redacted]"))));
     }
@@ -1081,11 +1156,13 @@ mod tests {
     #[test]
     fn echoed_tokens_are_redacted_from_task_calls_and_stream_openings() {
         let mut c = client(FakeTransport::answering(200, &ok_body("a message echoing tok-me")));
-        let mut e = c.task_call(Call::GetTask, (PEER, "task-1"), None, None, &mut FixedEnv, "rid").unwrap_err();
+        let mut e =
+            c.task_call(Call::GetTask, (PEER, "task-1"), None, &Ask::default(), &mut FixedEnv, "rid").unwrap_err();
         assert!(matches!(e.kind, ErrorKind::UnexpectedShape { .. }), "{e:?}");
         assert_eq!(leaks(e.texts_mut()), Vec::<String>::new());
         c.transport.then_stream(400, "text/plain", vec![Chunk::Data(b"tok-me".to_vec())]);
-        let Err(mut e) = c.send_message_stream(PEER, &Message::text("hi"), None, None, &mut FixedEnv, ids()) else {
+        let Err(mut e) = c.send_message_stream(PEER, &Message::text("hi"), None, &Ask::default(), &mut FixedEnv, ids())
+        else {
             panic!("opened")
         };
         assert_eq!(leaks(e.texts_mut()), Vec::<String>::new());
@@ -1094,9 +1171,9 @@ mod tests {
     #[test]
     fn a2a_calls_word_invalid_input_their_own_way() {
         let mut c = client(FakeTransport::default());
-        let e = c.send_message("nope", &Message::text("hi"), None, None, &mut FixedEnv, ids()).unwrap_err();
+        let e = c.send_message("nope", &Message::text("hi"), None, &Ask::default(), &mut FixedEnv, ids()).unwrap_err();
         assert_eq!(e.message, "[A2A_ERROR] invalid peer_id (expected UUID): 'nope'");
-        let e = c.task_call(Call::GetTask, (PEER, ""), None, None, &mut FixedEnv, "rid").unwrap_err();
+        let e = c.task_call(Call::GetTask, (PEER, ""), None, &Ask::default(), &mut FixedEnv, "rid").unwrap_err();
         assert!(
             e.message.starts_with("[A2A_ERROR] invalid task-id (expected 1 to ")
                 && e.message.ends_with(" bytes without control characters): ''"),

@@ -97,6 +97,15 @@ impl<P: Pending> Directory<P> {
         }
     }
 
+    /// The fresh record of `key`, if any, for a detail of a call that makes
+    /// no lookup (not counted as a hit or a miss).
+    pub(crate) fn peek(&mut self, key: Key, now: u64) -> Option<Peer> {
+        match self.records.get(&key, now) {
+            Lookup::Fresh(Some(peer)) => Some(peer.clone()),
+            _ => None,
+        }
+    }
+
     /// What the cache holds, fresh, for `key` (counted as a hit, a negative
     /// hit or a miss).
     pub(crate) fn cached(&mut self, key: Key, now: u64) -> Cached {

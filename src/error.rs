@@ -125,6 +125,20 @@ pub(crate) enum ErrorKind {
         /// The platform's message.
         message: String,
     },
+    /// A stream's connection ended before the stream's final event (closed,
+    /// reset, or cut mid-event) and the stream could not be resumed.
+    StreamCut {
+        /// Requested URL.
+        url: String,
+        /// The task the stream followed, when an event named it.
+        task_id: Option<String>,
+        /// Events handed out before the cut.
+        events: u32,
+        /// Resubscriptions tried.
+        resumes: u32,
+        /// What cut it, and why resuming stopped.
+        cause: String,
+    },
     /// The workspace was removed (HTTP 410).
     Removed {
         /// Workspace id.
@@ -265,6 +279,10 @@ impl Redact for Error {
             }
             ErrorKind::AgentError { url, text } => texts.extend([url, text]),
             ErrorKind::PlatformError { url, status: _, message } => texts.extend([url, message]),
+            ErrorKind::StreamCut { url, task_id, events: _, resumes: _, cause } => {
+                texts.extend([url, cause]);
+                texts.extend(task_id.as_mut());
+            }
             ErrorKind::Removed { id, removed_at, hint } => {
                 texts.extend([id, hint]);
                 texts.extend(removed_at.as_mut());
@@ -413,6 +431,9 @@ pub(crate) fn detail(kind: &ErrorKind) -> String {
                 crate::ids::MAX_TASK_ID
             )
         }
+        ErrorKind::InvalidId { param, value } if param == "extensions" => format!(
+            "invalid extensions (expected at most 32 URIs of 1 to 2048 bytes without spaces, commas or control characters): {value}"
+        ),
         ErrorKind::InvalidId { param, value } => format!("invalid {param} (expected a UUID): {value}"),
         ErrorKind::InvalidConfig(msg) => format!("invalid config: {msg}"),
         ErrorKind::InvalidMessage(msg) => format!("invalid message: {msg}"),
@@ -446,6 +467,15 @@ pub(crate) fn detail(kind: &ErrorKind) -> String {
         ErrorKind::PlatformError { url, status, message } => {
             // Untrusted text: one line, cut to the excerpt length.
             format!("HTTP {status} from the platform: {} [target={url}]", excerpt(message.as_bytes()))
+        }
+        ErrorKind::StreamCut { url, task_id, events, resumes, cause } => {
+            let task = task_id.as_ref().map(|t| format!(" of task {}", quote_input(t, 80))).unwrap_or_default();
+            let resumed = match resumes {
+                0 => String::new(),
+                1 => " after 1 resubscription".into(),
+                n => format!(" after {n} resubscriptions"),
+            };
+            format!("the stream{task} was cut after {events} events{resumed}: {cause} [target={url}]")
         }
         ErrorKind::Removed { id, hint, .. } => format!("workspace {id} was removed: {hint}"),
     }

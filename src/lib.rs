@@ -27,6 +27,7 @@ mod message;
 mod messaging;
 mod platform;
 mod push;
+mod resume;
 mod retry;
 mod sse;
 mod streaming;
@@ -39,10 +40,11 @@ mod transport;
 #[cfg(target_arch = "wasm32")]
 mod component {
     use std::cell::RefCell;
+    use std::rc::Rc;
     use std::time::Duration;
 
     use crate::a2a::{
-        Artifact, Call, Protocol, ProtocolChoice, ReplyKind, RpcReason, SendIds, StreamEvent, Task, TaskQuery,
+        Artifact, Ask, Call, Protocol, ProtocolChoice, ReplyKind, RpcReason, SendIds, StreamEvent, Task, TaskQuery,
     };
     use crate::card::AgentCard;
     use crate::client::{self, TaskPage, TaskReport};
@@ -52,7 +54,7 @@ mod component {
     use crate::messaging::SendEnv;
     use crate::platform;
     use crate::push::{PushCall, PushConfig};
-    use crate::streaming;
+    use crate::resume::ResumingStream;
     use crate::transport::{WasiHttp, WasiStream};
 
     // The generated glue is the crate's only unsafe code: the canonical ABI
@@ -92,25 +94,38 @@ mod component {
         }
     }
 
+    type Core = Rc<RefCell<client::Client<WasiHttp>>>;
+
     /// The `client` resource: the plain-Rust client over `wasi:http`.
     struct Client {
-        core: RefCell<client::Client<WasiHttp>>,
+        core: Core,
     }
 
-    /// The `event-stream` resource: a streamed reply over `wasi:http`.
+    /// The `event-stream` resource: a streamed reply over `wasi:http`, and
+    /// the client that made it (a cut stream is resumed through it, with
+    /// its policy, budget and tokens, even after the `client` handle is
+    /// dropped).
     struct EventStream {
-        inner: RefCell<streaming::EventStream<WasiStream>>,
+        inner: RefCell<ResumingStream<WasiStream>>,
+        client: Core,
+    }
+
+    impl EventStream {
+        fn of(stream: ResumingStream<WasiStream>, client: &Core) -> wit::EventStream {
+            wit::EventStream::new(EventStream { inner: RefCell::new(stream), client: Rc::clone(client) })
+        }
     }
 
     impl wit::GuestEventStream for EventStream {
         fn next_event(&self) -> Result<Option<wit::StreamEvent>, wit::Error> {
-            let event = self.inner.borrow_mut().next_event(now).map_err(to_wit)?;
+            let mut stream = self.inner.borrow_mut();
+            let event = self.client.borrow_mut().next_stream_event(&mut stream, &mut WasiEnv).map_err(to_wit)?;
             Ok(event.map(to_wit_event))
         }
 
         fn subscribe(&self) -> ::wasi::io::poll::Pollable {
             let inner = self.inner.borrow();
-            match inner.body() {
+            match inner.current().body() {
                 Some(body) if !inner.has_buffered() => {
                     body.subscribe().unwrap_or_else(|| ::wasi::clocks::monotonic_clock::subscribe_duration(0))
                 }
@@ -119,7 +134,15 @@ mod component {
         }
 
         fn protocol(&self) -> wit::Protocol {
-            to_wit_protocol(self.inner.borrow().protocol())
+            to_wit_protocol(self.inner.borrow().current().protocol())
+        }
+
+        fn resumes(&self) -> u32 {
+            self.inner.borrow().resumes()
+        }
+
+        fn activated_extensions(&self) -> Vec<String> {
+            self.inner.borrow().current().extensions().to_vec()
         }
     }
 
@@ -166,9 +189,9 @@ mod component {
             options: wit::CallOptions,
         ) -> Result<wit::Reply, wit::Error> {
             let ids = new_ids().map_err(to_wit)?;
-            let protocol = options.protocol.map(from_wit_protocol);
+            let ask = ask_of(&options);
             let source = options.source.as_deref();
-            let sent = self.core.borrow_mut().send_message(peer_id, &message, source, protocol, &mut WasiEnv, ids);
+            let sent = self.core.borrow_mut().send_message(peer_id, &message, source, &ask, &mut WasiEnv, ids);
             sent.map(to_wit_reply).map_err(to_wit)
         }
 
@@ -180,12 +203,12 @@ mod component {
             options: wit::CallOptions,
         ) -> Result<wit::EventStream, wit::Error> {
             let ids = new_ids().map_err(to_wit)?;
-            let protocol = options.protocol.map(from_wit_protocol);
+            let ask = ask_of(&options);
             let source = options.source.as_deref();
             let mut core = self.core.borrow_mut();
             let stream =
-                core.send_message_stream(peer_id, &message, source, protocol, &mut WasiEnv, ids).map_err(to_wit)?;
-            Ok(wit::EventStream::new(EventStream { inner: RefCell::new(stream) }))
+                core.send_message_stream(peer_id, &message, source, &ask, &mut WasiEnv, ids).map_err(to_wit)?;
+            Ok(EventStream::of(stream, &self.core))
         }
 
         /// A push-config call.
@@ -196,10 +219,10 @@ mod component {
             options: wit::CallOptions,
         ) -> Result<Vec<wit::PushConfig>, wit::Error> {
             let ids = new_ids().map_err(to_wit)?;
-            let protocol = options.protocol.map(from_wit_protocol);
+            let ask = ask_of(&options);
             let source = options.source.as_deref();
             let mut core = self.core.borrow_mut();
-            let configs = core.push_config(peer_id, call, source, protocol, &mut WasiEnv, &ids.request_id);
+            let configs = core.push_config(peer_id, call, source, &ask, &mut WasiEnv, &ids.request_id);
             let config = |c: PushConfig| wit::PushConfig {
                 id: c.id,
                 task_id: c.task_id,
@@ -219,13 +242,13 @@ mod component {
             options: wit::CallOptions,
         ) -> Result<wit::Task, wit::Error> {
             let ids = new_ids().map_err(to_wit)?;
-            let protocol = options.protocol.map(from_wit_protocol);
+            let ask = ask_of(&options);
             let mut core = self.core.borrow_mut();
             let task = core.task_call(
                 call,
                 (peer_id, task_id),
                 options.source.as_deref(),
-                protocol,
+                &ask,
                 &mut WasiEnv,
                 &ids.request_id,
             );
@@ -240,7 +263,7 @@ mod component {
     impl wit::GuestClient for Client {
         fn new(config: wit::Config) -> Result<Self, wit::Error> {
             let core = client::Client::new(raw_config(config), WasiHttp).map_err(to_wit)?;
-            Ok(Client { core: RefCell::new(core) })
+            Ok(Client { core: Rc::new(RefCell::new(core)) })
         }
 
         fn set_token(&self, workspace_id: String, token: Option<String>) -> Result<(), wit::Error> {
@@ -310,11 +333,11 @@ mod component {
             targets: Vec<wit::SendTarget>,
             options: wit::CallOptions,
         ) -> Result<Vec<Result<wit::Reply, wit::Error>>, wit::Error> {
-            let protocol = options.protocol.map(from_wit_protocol);
+            let ask = ask_of(&options);
             let targets: Vec<(String, Message)> =
                 targets.into_iter().map(|t| (t.peer_id, from_wit_message(t.message))).collect();
             let mut core = self.core.borrow_mut();
-            let sent = core.send_many(&targets, options.source.as_deref(), protocol, &mut WasiEnv, new_ids);
+            let sent = core.send_many(&targets, options.source.as_deref(), &ask, &mut WasiEnv, new_ids);
             Ok(sent.map_err(to_wit)?.into_iter().map(|r| r.map(to_wit_reply).map_err(to_wit)).collect())
         }
 
@@ -343,13 +366,13 @@ mod component {
             options: wit::CallOptions,
         ) -> Result<wit::EventStream, wit::Error> {
             let ids = new_ids().map_err(to_wit)?;
-            let protocol = options.protocol.map(from_wit_protocol);
+            let ask = ask_of(&options);
             let source = options.source.as_deref();
             let mut core = self.core.borrow_mut();
             let stream = core
-                .subscribe_to_task((&peer_id, &task_id), source, protocol, &mut WasiEnv, &ids.request_id)
+                .subscribe_to_task((&peer_id, &task_id), source, &ask, &mut WasiEnv, &ids.request_id)
                 .map_err(to_wit)?;
-            Ok(wit::EventStream::new(EventStream { inner: RefCell::new(stream) }))
+            Ok(EventStream::of(stream, &self.core))
         }
 
         fn extended_agent_card(
@@ -358,10 +381,10 @@ mod component {
             options: wit::CallOptions,
         ) -> Result<wit::AgentCard, wit::Error> {
             let ids = new_ids().map_err(to_wit)?;
-            let protocol = options.protocol.map(from_wit_protocol);
+            let ask = ask_of(&options);
             let source = options.source.as_deref();
             let mut core = self.core.borrow_mut();
-            let card = core.extended_agent_card(&peer_id, source, protocol, &mut WasiEnv, &ids.request_id);
+            let card = core.extended_agent_card(&peer_id, source, &ask, &mut WasiEnv, &ids.request_id);
             card.map(to_wit_card).map_err(to_wit)
         }
 
@@ -412,7 +435,7 @@ mod component {
             options: wit::CallOptions,
         ) -> Result<wit::TaskPage, wit::Error> {
             let ids = new_ids().map_err(to_wit)?;
-            let protocol = options.protocol.map(from_wit_protocol);
+            let ask = ask_of(&options);
             let query = TaskQuery {
                 include_artifacts: query.include_artifacts.then_some(true),
                 context_id: query.context_id,
@@ -422,7 +445,7 @@ mod component {
             };
             let source = options.source.as_deref();
             let mut core = self.core.borrow_mut();
-            let page = core.list_tasks(&peer_id, &query, source, protocol, &mut WasiEnv, &ids.request_id);
+            let page = core.list_tasks(&peer_id, &query, source, &ask, &mut WasiEnv, &ids.request_id);
             page.map(to_wit_page).map_err(to_wit)
         }
 
@@ -560,7 +583,12 @@ mod component {
             message_id: sent.ids.message_id,
             attempts: sent.attempts.into_iter().map(to_wit_attempt).collect(),
             raw: sent.reply.raw,
+            activated_extensions: sent.reply.extensions,
         }
+    }
+
+    fn ask_of(options: &wit::CallOptions) -> Ask {
+        Ask { protocol: options.protocol.map(from_wit_protocol), extensions: options.extensions.clone() }
     }
 
     fn from_wit_protocol(p: wit::Protocol) -> ProtocolChoice {
@@ -633,6 +661,9 @@ mod component {
             RpcReason::UnsupportedOperation => wit::RpcReason::UnsupportedOperation,
             RpcReason::ContentTypeNotSupported => wit::RpcReason::ContentTypeNotSupported,
             RpcReason::InvalidAgentResponse => wit::RpcReason::InvalidAgentResponse,
+            RpcReason::ExtendedAgentCardNotConfigured => wit::RpcReason::ExtendedAgentCardNotConfigured,
+            RpcReason::ExtensionSupportRequired => wit::RpcReason::ExtensionSupportRequired,
+            RpcReason::VersionNotSupported => wit::RpcReason::VersionNotSupported,
             RpcReason::MethodNotFound => wit::RpcReason::MethodNotFound,
             RpcReason::InvalidParams => wit::RpcReason::InvalidParams,
             RpcReason::InvalidRequest => wit::RpcReason::InvalidRequest,
@@ -729,6 +760,9 @@ mod component {
             ErrorKind::AgentError { url, text } => K::AgentError(wit::AgentError { url, text }),
             ErrorKind::PlatformError { url, status, message } => {
                 K::PlatformError(wit::PlatformError { url, status, message })
+            }
+            ErrorKind::StreamCut { url, task_id, events, resumes, cause } => {
+                K::StreamCut(wit::StreamCut { url, task_id, events, resumes, cause })
             }
         };
         wit::Error { kind, message: e.message, attempts: e.attempts.into_iter().map(to_wit_attempt).collect() }

@@ -12,7 +12,7 @@ use crate::error::ErrorKind;
 use crate::ids::validate_task_id;
 
 /// One part of a message.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) enum Part {
     /// Text.
     Text(String),
@@ -23,7 +23,7 @@ pub(crate) enum Part {
 }
 
 /// A file part.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) struct FilePart {
     /// File name.
     pub name: Option<String>,
@@ -34,7 +34,7 @@ pub(crate) struct FilePart {
 }
 
 /// A file's content.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) enum FileContent {
     /// Inline (base64 on the wire).
     Bytes(Vec<u8>),

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use crate::a2a::{self, Call, Outcome, Protocol, Reply, SendIds};
+use crate::a2a::{self, Call, Outcome, Protocol, Reply, SendIds, Spoken};
 use crate::config::Config;
 use crate::error::{self, describe_code, excerpt, Attempt, Error, ErrorKind};
 use crate::message::Checked;
@@ -89,7 +89,7 @@ fn read_response(url: &str, resp: &Response, expect: Expect, unix_now: impl FnOn
         Expect::AnyResult => a2a::read_any_result(&body),
     };
     match outcome {
-        Outcome::Reply(reply) => Ok(reply),
+        Outcome::Reply(reply) => Ok(Reply { extensions: activated_extensions(&resp.headers), ..reply }),
         Outcome::AgentError(text) => Err(fail(ErrorKind::AgentError { url: url.into(), text }, false, None)),
         Outcome::RpcError { code, message, data } => {
             Err(fail(ErrorKind::RpcError { url: url.into(), code, message, data }, false, None))
@@ -104,11 +104,32 @@ fn read_response(url: &str, resp: &Response, expect: Expect, unix_now: impl FnOn
 
 /// The headers of an A2A call through the proxy: the source's
 /// `X-Workspace-ID` and token, the JSON body's type, the version header.
-pub(crate) fn a2a_headers(cfg: &Config, source: &str, protocol: Protocol) -> Vec<(&'static str, String)> {
+pub(crate) fn a2a_headers(cfg: &Config, source: &str, spoken: &Spoken) -> Vec<(&'static str, String)> {
     let mut headers = source_headers(cfg, source);
     headers.push(("content-type", "application/json".into()));
-    headers.extend(protocol.version_header());
+    headers.extend(spoken.protocol.version_header());
+    if !spoken.extensions.is_empty() {
+        let list = spoken.extensions.join(", ");
+        // v0.3 peers know the header by its earlier name.
+        if spoken.protocol == Protocol::V0_3 {
+            headers.push(("x-a2a-extensions", list.clone()));
+        }
+        headers.push(("a2a-extensions", list));
+    }
     headers
+}
+
+/// The extensions a response says the peer activated: its `A2A-Extensions`
+/// (or v0.3's `X-A2A-Extensions`) header, split at commas, each once.
+pub(crate) fn activated_extensions(headers: &[(String, String)]) -> Vec<String> {
+    let mut activated: Vec<String> = Vec::new();
+    let values = headers.iter().filter(|(k, _)| k == "a2a-extensions" || k == "x-a2a-extensions");
+    for uri in values.flat_map(|(_, v)| v.split(',')).map(str::trim).filter(|u| !u.is_empty()).take(64) {
+        if !activated.iter().any(|seen| seen == uri) {
+            activated.push(uri.to_owned());
+        }
+    }
+    activated
 }
 
 /// The error of a response that is not a reply (a status that is not 2xx,
@@ -166,8 +187,8 @@ pub(crate) struct Job {
     pub peer: String,
     /// The workspace the call acts as.
     pub source: String,
-    /// The version spoken (its header goes with the request).
-    pub protocol: Protocol,
+    /// The version spoken and the extensions asked for (headers of the request).
+    pub spoken: Spoken,
     /// The JSON-RPC body, the same on every attempt.
     pub body: Vec<u8>,
     /// What its `result` must be.
@@ -227,13 +248,14 @@ impl<T: Transport> Proxy<'_, T> {
         env: &mut impl SendEnv,
         peer: &str,
         source: &str,
-        protocol: Protocol,
+        spoken: &Spoken,
         message: &Checked<'_>,
         ids: SendIds,
     ) -> Result<Sent, Error> {
-        let body = a2a::message_body(protocol, Call::Send, &ids, message);
-        let job =
-            Job { peer: peer.to_owned(), source: source.to_owned(), protocol, body, expect: Expect::MessageOrTask };
+        let protocol = spoken.protocol;
+        let body = spoken.stamp(a2a::message_body(protocol, Call::Send, &ids, message));
+        let (peer, source, spoken) = (peer.to_owned(), source.to_owned(), spoken.clone());
+        let job = Job { peer, source, spoken, body, expect: Expect::MessageOrTask };
         let Answered { reply, attempts } = self.call(env, job)?;
         Ok(Sent { reply, ids, attempts, protocol })
     }
@@ -267,7 +289,7 @@ impl<T: Transport> Proxy<'_, T> {
                     Err(e) => CallState::Done(Box::new(Err(e))),
                 };
                 Run {
-                    headers: a2a_headers(cfg, &job.source, job.protocol),
+                    headers: a2a_headers(cfg, &job.source, &job.spoken),
                     url,
                     path,
                     body: job.body.into(),
@@ -451,6 +473,28 @@ mod tests {
         }
     }
 
+    #[test]
+    fn extensions_go_in_the_headers_of_each_version_and_come_back_deduplicated() {
+        let c = cfg(RawRetryPolicy::default());
+        let ask =
+            |protocol| Spoken { protocol, extensions: vec!["urn:a".into(), "urn:b".into()], ..Default::default() };
+        let names = |h: &[(&str, String)]| h.iter().map(|(k, v)| format!("{k}: {v}")).collect::<Vec<_>>();
+        let v10 = names(&a2a_headers(&c, ME, &ask(Protocol::V1_0)));
+        assert!(v10.contains(&"a2a-extensions: urn:a, urn:b".to_owned()), "{v10:?}");
+        assert!(!v10.iter().any(|h| h.starts_with("x-a2a")), "{v10:?}");
+        let v03 = names(&a2a_headers(&c, ME, &ask(Protocol::V0_3)));
+        assert!(v03.contains(&"x-a2a-extensions: urn:a, urn:b".to_owned()), "{v03:?}");
+        let none = names(&a2a_headers(&c, ME, &Protocol::V0_3.into()));
+        assert!(!none.iter().any(|h| h.contains("extensions")), "{none:?}");
+
+        let answer =
+            |pairs: &[(&str, &str)]| pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect::<Vec<_>>();
+        let headers =
+            answer(&[("a2a-extensions", " urn:a ,urn:b,, "), ("x-a2a-extensions", "urn:a"), ("other", "urn:c")]);
+        assert_eq!(activated_extensions(&headers), ["urn:a", "urn:b"]);
+        assert!(activated_extensions(&answer(&[("content-type", "application/json")])).is_empty());
+    }
+
     fn cfg(retry: RawRetryPolicy) -> Config {
         Config::from_raw(RawConfig {
             workspace_id: ME.into(),
@@ -481,7 +525,7 @@ mod tests {
             &mut Env { mono: 0 },
             PEER,
             ME,
-            Protocol::V0_3,
+            &Protocol::V0_3.into(),
             &text("hello"),
             ids(),
         )
@@ -515,7 +559,7 @@ mod tests {
         let mut t = FakeTransport::answering(200, &v1.to_string());
         let c = cfg(Default::default());
         let sent = Proxy { transport: &mut t, config: &c, budget: &mut RetryBudget::new(10, 10) }
-            .send_message(&mut Env { mono: 0 }, PEER, ME, Protocol::V1_0, &text("hi"), ids())
+            .send_message(&mut Env { mono: 0 }, PEER, ME, &Protocol::V1_0.into(), &text("hi"), ids())
             .unwrap();
         assert_eq!((sent.reply.text.as_str(), sent.protocol), ("done", Protocol::V1_0));
         assert!(matches!(sent.reply.kind, a2a::ReplyKind::Task { ref state, .. } if state == "completed"));
@@ -628,7 +672,7 @@ mod tests {
         t.then_answer(200, &ok_body("x"));
         let c = cfg(RawRetryPolicy { total_budget_ms: Some(1_000), base_delay_ms: Some(10), ..Default::default() });
         let sent = Proxy { transport: &mut t, config: &c, budget: &mut RetryBudget::new(10, 10) }
-            .send_message(&mut Moving(0), PEER, ME, Protocol::V0_3, &text("x"), ids())
+            .send_message(&mut Moving(0), PEER, ME, &Protocol::V0_3.into(), &text("x"), ids())
             .unwrap();
         assert_eq!(sent.attempts.len(), 2);
         // Each attempt gets only what is left of the budget, for all its timeouts
@@ -672,7 +716,7 @@ mod tests {
         });
         let mut env = Virtual(t.now.clone());
         let mut proxy = Proxy { transport: &mut t, config: &c, budget: &mut RetryBudget::new(0, 10) };
-        let e = proxy.send_message(&mut env, PEER, ME, Protocol::V0_3, &text("x"), ids()).unwrap_err();
+        let e = proxy.send_message(&mut env, PEER, ME, &Protocol::V0_3.into(), &text("x"), ids()).unwrap_err();
         assert_eq!(t.slept, [Duration::from_millis(400)]);
         assert_eq!(e.attempts.len(), 2);
         assert_eq!((t.sent[0].total, t.sent[1].total), (Duration::from_millis(1_000), Duration::from_millis(600)));

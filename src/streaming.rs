@@ -3,21 +3,22 @@
 //! (one event at most `max-body-bytes`), in time (each read within the send
 //! read timeout, the whole stream within the retry policy's total budget),
 //! and scrubbed of tokens like every other error. It ends cleanly after the
-//! final event or when the peer closes the stream between events; a stream
-//! cut mid-event, an `event: error`, a JSON-RPC error or an event that is
-//! no A2A event ends it with an error. After the end, `next_event` answers
-//! none.
+//! final event; a connection that ends before it (closed between events or
+//! mid-event, or reset) ends it with `stream-cut`, which the client meets by
+//! resubscribing (`resume`); an `event: error`, a JSON-RPC error or an event
+//! that is no A2A event ends it with an error. After the end, `next_event`
+//! answers none.
 
 use std::collections::VecDeque;
 use std::time::Duration;
 
 use serde_json::Value;
-use wasi::http::types::ErrorCode;
 
 use crate::a2a::{self, Outcome, Protocol, StreamEvent};
 use crate::config::Config;
 use crate::error::{self, excerpt, Error, ErrorKind};
 use crate::platform;
+use crate::retry::is_transient_code;
 use crate::sse::{SseError, SseParser};
 use crate::transport::{BodyStream, TransportError};
 
@@ -58,6 +59,8 @@ pub(crate) struct EventStream<S> {
     failure: Option<ErrorKind>,
     /// Events handed out.
     pub delivered: u32,
+    /// The extensions the peer activated (the response's `A2A-Extensions`).
+    extensions: Vec<String>,
     /// The body of an ended stream, kept until the stream is dropped: a
     /// pollable a host took from `subscribe` is a child of it, and a body
     /// dropped under a live child would trap the instance.
@@ -94,8 +97,37 @@ impl<S: BodyStream> EventStream<S> {
             protocol,
             failure: None,
             delivered: 0,
+            extensions: Vec::new(),
             retired: None,
         }
+    }
+
+    /// This stream, its bounds counted from `started` (a resumed stream
+    /// continues the time of the one it replaces).
+    pub(crate) fn since(mut self, started: u64) -> Self {
+        self.started = started;
+        self
+    }
+
+    /// Monotonic nanoseconds when the stream (or the one it continues) started.
+    pub(crate) fn started(&self) -> u64 {
+        self.started
+    }
+
+    /// This stream, with the extensions its response activated.
+    pub(crate) fn activated(mut self, extensions: Vec<String>) -> Self {
+        self.extensions = extensions;
+        self
+    }
+
+    /// The extensions the peer activated.
+    pub(crate) fn extensions(&self) -> &[String] {
+        &self.extensions
+    }
+
+    /// The URL streamed from.
+    pub(crate) fn url(&self) -> &str {
+        &self.url
     }
 
     /// The version spoken.
@@ -119,7 +151,7 @@ impl<S: BodyStream> EventStream<S> {
 
     /// The next event, blocking until it arrives; none once the stream has
     /// ended. `now` is the monotonic clock, in nanoseconds.
-    pub(crate) fn next_event(&mut self, now: impl Fn() -> u64) -> Result<Option<StreamEvent>, Error> {
+    pub(crate) fn next_event(&mut self, mut now: impl FnMut() -> u64) -> Result<Option<StreamEvent>, Error> {
         loop {
             if let Some(event) = self.queue.pop_front() {
                 if event.ends_stream() {
@@ -141,12 +173,12 @@ impl<S: BodyStream> EventStream<S> {
             let mut events = Vec::new();
             let within = self.limits.between.min(left);
             let read = match body.next_chunk(within) {
-                Ok(Some(chunk)) => parser.push(&chunk, &mut events).map(|()| true),
-                Ok(None) if parser.mid_event() => {
-                    let code = ErrorCode::HttpResponseIncomplete;
-                    return Err(self.fail(ErrorKind::Transport { url: self.url.clone(), code, attempt: 1 }));
+                Ok(Some(chunk)) => parser.push(&chunk, &mut events),
+                Ok(None) if parser.mid_event() => return Err(self.cut("the connection closed mid-event".into())),
+                Ok(None) => return Err(self.cut("the connection closed before a final event".into())),
+                Err(TransportError::Code(code)) if is_transient_code(&code) => {
+                    return Err(self.cut(error::describe_code(&code)));
                 }
-                Ok(None) => Ok(false),
                 Err(TransportError::TimedOut(_)) => {
                     // Name the bound that ran out: the whole stream's, or the wait for bytes.
                     let bound = if within < self.limits.between { self.limits.total } else { within };
@@ -156,11 +188,7 @@ impl<S: BodyStream> EventStream<S> {
                 Err(e) => return Err(self.fail(platform::transport_kind(e, &self.url))),
             };
             match read {
-                Ok(true) => {}
-                Ok(false) => {
-                    self.end();
-                    return Ok(None);
-                }
+                Ok(()) => {}
                 Err(SseError::TooLarge(limit)) => {
                     return Err(self.fail(ErrorKind::BodyTooLarge { url: self.url.clone(), limit: limit as u32 }));
                 }
@@ -212,6 +240,14 @@ impl<S: BodyStream> EventStream<S> {
                 ErrorKind::UnexpectedShape { url, status: 200, detail, excerpt: excerpt(data.as_bytes()) }
             }
         })
+    }
+
+    /// The error of a connection that ended before the final event: the
+    /// caller may resume by subscribing to the task again.
+    fn cut(&mut self, cause: String) -> Error {
+        let kind =
+            ErrorKind::StreamCut { url: self.url.clone(), task_id: None, events: self.delivered, resumes: 0, cause };
+        self.fail(kind)
     }
 
     /// Ends the stream after the events already queued, with an error then.
@@ -304,14 +340,28 @@ mod tests {
     }
 
     #[test]
-    fn a_stream_closed_between_events_ends_cleanly_and_mid_event_with_an_error() {
+    fn a_connection_that_ends_before_the_final_event_is_a_cut() {
+        let cut = |err: Option<Error>| match err.map(|e| e.kind) {
+            Some(ErrorKind::StreamCut { events, cause, .. }) => (events, cause),
+            other => panic!("{other:?}"),
+        };
+        // Closed between events, closed mid-event, reset: each a cut, after the events read.
         let (events, err) = all(&mut stream(vec![data(&format!("{WORKING}\n\n"))]));
-        assert_eq!((events.len(), err.is_none()), (1, true));
+        assert_eq!(events.len(), 1);
+        assert_eq!(cut(err), (1, "the connection closed before a final event".to_owned()));
         let (events, err) = all(&mut stream(vec![data(&format!("{WORKING}\n\n")), data("data: {\"res")]));
         assert_eq!(events.len(), 1, "the complete event still comes first");
+        assert_eq!(cut(err), (1, "the connection closed mid-event".to_owned()));
+        let reset = Chunk::Fail(TransportError::Code(wasi::http::types::ErrorCode::ConnectionTerminated));
+        let (events, err) = all(&mut stream(vec![reset]));
+        assert!(events.is_empty());
+        assert!(cut(err).1.contains("connection-terminated"));
+        let (_, err) = all(&mut stream(vec![]));
         let err = err.unwrap();
-        assert!(matches!(err.kind, ErrorKind::Transport { code: ErrorCode::HttpResponseIncomplete, .. }), "{err:?}");
-        assert!(err.message.starts_with("[A2A_ERROR] "), "{}", err.message);
+        assert!(err.message.starts_with("[A2A_ERROR] the stream was cut after 0 events: "), "{}", err.message);
+        // Not a cut: a refused body (not worth resuming).
+        let (_, err) = all(&mut stream(vec![Chunk::Fail(TransportError::TooLarge(9))]));
+        assert!(matches!(err.unwrap().kind, ErrorKind::BodyTooLarge { .. }));
     }
 
     #[test]

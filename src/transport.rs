@@ -206,6 +206,9 @@ mod wasi_http {
     #[derive(Debug, Default)]
     pub(crate) struct WasiHttp;
 
+    /// The headers of a successful answer the client reads.
+    const A2A_ANSWER_HEADERS: [&str; 2] = ["a2a-extensions", "x-a2a-extensions"];
+
     fn internal(msg: impl Into<String>) -> TransportError {
         TransportError::Code(ErrorCode::InternalError(Some(msg.into())))
     }
@@ -411,11 +414,16 @@ mod wasi_http {
                         let status = response.status();
                         // One headers handle for both reads: the declared length
                         // (a length over the cap fails now, unread; one within it
-                        // sizes the buffer once) and, off 2xx, every header.
+                        // sizes the buffer once) and, off 2xx, every header; a 2xx
+                        // answer is read for its A2A extensions only.
                         let fields = response.headers();
                         let declared = content_length(&fields.get("content-length"));
                         let headers = if (200..300).contains(&status) {
-                            Vec::new()
+                            A2A_ANSWER_HEADERS
+                                .iter()
+                                .flat_map(|&name| fields.get(name).into_iter().map(move |v| (name, v)))
+                                .map(|(k, v)| (k.to_owned(), String::from_utf8_lossy(&v).into_owned()))
+                                .collect()
                         } else {
                             fields
                                 .entries()

@@ -247,7 +247,8 @@ mod component {
         let (Some(peer), Some(text)) = (args["peer"].as_str(), args["text"].as_str()) else {
             return bad_request("\"peer\" and \"text\" (strings) are required".into());
         };
-        let options = CallOptions { source: args["source"].as_str().map(str::to_owned), protocol: None };
+        let options =
+            CallOptions { source: args["source"].as_str().map(str::to_owned), protocol: None, extensions: Vec::new() };
         with_client(|c| match c.send_message(peer, text, &options) {
             Ok(reply) => {
                 let kind = match &reply.kind {
@@ -275,14 +276,17 @@ mod component {
         };
         with_client(|c| {
             let label = c
-                .enrich_peer_metadata_nonblocking(&from, &CallOptions { source: None, protocol: None })
+                .enrich_peer_metadata_nonblocking(
+                    &from,
+                    &CallOptions { source: None, protocol: None, extensions: Vec::new() },
+                )
                 .map(|p| json!({"id": p.id, "name": p.name, "role": p.role}));
             (200, json!({"from": label, "text": text}))
         })
     }
 
     fn peers() -> (u16, Value) {
-        with_client(|c| match c.peers(None, &CallOptions { source: None, protocol: None }) {
+        with_client(|c| match c.peers(None, &CallOptions { source: None, protocol: None, extensions: Vec::new() }) {
             Ok(peers) => {
                 let list: Vec<Value> = peers
                     .iter()
@@ -331,6 +335,7 @@ mod component {
             ErrorKind::RpcError(_) => (502, "rpc-error"),
             ErrorKind::AgentError(_) => (502, "agent-error"),
             ErrorKind::PlatformError(_) => (502, "platform-error"),
+            ErrorKind::StreamCut(_) => (502, "stream-cut"),
         };
         let (status, mut answer) = failure(status, kind, e.message.clone());
         answer["error"]["attempts"] = e.attempts.len().into();

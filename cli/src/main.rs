@@ -56,9 +56,23 @@ struct Conn {
     /// A2A version spoken to peers [default: v0.3]; `auto` reads the peer's agent card.
     #[arg(long, value_enum, global = true)]
     protocol: Option<ProtocolArg>,
+    /// An A2A extension to activate, by URI (repeatable; the `A2A-Extensions` header).
+    #[arg(long = "extension", value_name = "URI", global = true)]
+    extensions: Vec<String>,
     /// Print JSON instead of text.
     #[arg(long, global = true)]
     json: bool,
+}
+
+impl Conn {
+    /// The call options every call here shares: source, version, extensions.
+    fn call_options(&self) -> bindings::CallOptions {
+        bindings::CallOptions {
+            source: self.source.clone(),
+            protocol: self.protocol.map(Into::into),
+            extensions: self.extensions.clone(),
+        }
+    }
 }
 
 /// `a2a task` actions.
@@ -482,8 +496,7 @@ async fn one_call(conn: &Conn, command: &Command) -> wasmtime::Result<ExitCode> 
             instance.agent_card_url(client, id).await?.map(|url| if conn.json { json!(url).to_string() } else { url })
         }
         Command::Task { action: TaskAction::List, peer, state, context_id, page_size, page_token, .. } => {
-            let options =
-                bindings::CallOptions { source: conn.source.clone(), protocol: conn.protocol.map(Into::into) };
+            let options = conn.call_options();
             let query = bindings::TaskQuery {
                 context_id: context_id.clone(),
                 state: state.clone(),
@@ -506,8 +519,7 @@ async fn one_call(conn: &Conn, command: &Command) -> wasmtime::Result<ExitCode> 
             })
         }
         Command::Task { action, peer, task_id, .. } => {
-            let options =
-                bindings::CallOptions { source: conn.source.clone(), protocol: conn.protocol.map(Into::into) };
+            let options = conn.call_options();
             let task_id = task_id.as_deref().unwrap_or_default();
             let task = match action {
                 TaskAction::Get => instance.get_task(client, peer, task_id, &options).await?,
@@ -525,8 +537,7 @@ async fn one_call(conn: &Conn, command: &Command) -> wasmtime::Result<ExitCode> 
         }
         Command::Card { id, extended } => {
             let card = if *extended {
-                let options =
-                    bindings::CallOptions { source: conn.source.clone(), protocol: conn.protocol.map(Into::into) };
+                let options = conn.call_options();
                 instance.extended_agent_card(client, id, &options).await?
             } else {
                 instance.agent_card(client, id, source).await?
@@ -559,8 +570,7 @@ async fn one_call(conn: &Conn, command: &Command) -> wasmtime::Result<ExitCode> 
             })
         }
         Command::PushConfig { action } => {
-            let options =
-                bindings::CallOptions { source: conn.source.clone(), protocol: conn.protocol.map(Into::into) };
+            let options = conn.call_options();
             // One config: a JSON object, or a line of text.
             let show = |c: &bindings::PushConfig| {
                 if conn.json {
@@ -600,8 +610,7 @@ async fn one_call(conn: &Conn, command: &Command) -> wasmtime::Result<ExitCode> 
             }
         }
         Command::SendMany { text, peers } => {
-            let options =
-                bindings::CallOptions { source: conn.source.clone(), protocol: conn.protocol.map(Into::into) };
+            let options = conn.call_options();
             let targets: Vec<bindings::SendTarget> = peers
                 .iter()
                 .map(|p| bindings::SendTarget { peer_id: p.clone(), message: bindings::OutgoingMessage::text(text) })
@@ -709,7 +718,7 @@ async fn send(
         Ok(c) => c,
         Err(e) => return Ok(report(&e, conn.json)),
     };
-    let options = bindings::CallOptions { source: conn.source.clone(), protocol: conn.protocol.map(Into::into) };
+    let options = conn.call_options();
     match instance.send(client, peer, message, &options).await? {
         Ok(reply) => {
             if conn.json {
@@ -728,6 +737,9 @@ async fn send(
                             "(the peer waits for an answer: a2a send {peer} \"<answer>\" --task-id {id}{context})"
                         );
                     }
+                }
+                if !reply.activated_extensions.is_empty() {
+                    eprintln!("(extensions activated: {})", reply.activated_extensions.join(", "));
                 }
             }
             Ok(ExitCode::SUCCESS)
@@ -798,7 +810,7 @@ async fn send_stream(
         Ok(c) => c,
         Err(e) => return Ok(report(&e, conn.json)),
     };
-    let options = bindings::CallOptions { source: conn.source.clone(), protocol: conn.protocol.map(Into::into) };
+    let options = conn.call_options();
     let stream = instance.send_stream(client, peer, message, &options).await?;
     print_stream(&mut instance, stream, conn.json).await
 }
@@ -810,7 +822,7 @@ async fn subscribe(conn: &Conn, peer: &str, task_id: &str) -> wasmtime::Result<E
         Ok(c) => c,
         Err(e) => return Ok(report(&e, conn.json)),
     };
-    let options = bindings::CallOptions { source: conn.source.clone(), protocol: conn.protocol.map(Into::into) };
+    let options = conn.call_options();
     let stream = instance.subscribe_to_task(client, peer, task_id, &options).await?;
     print_stream(&mut instance, stream, conn.json).await
 }
@@ -866,7 +878,7 @@ fn need<'a>(args: &'a Value, name: &str) -> Result<&'a str, Value> {
     arg(args, name).ok_or_else(|| bad_call(format!("missing string argument \"{name}\"")))
 }
 
-/// `{"source"?, "protocol"?: "v03" | "v10" | "auto"}` of a batch call.
+/// `{"source"?, "protocol"?: "v03" | "v10" | "auto", "extensions"?: [URI]}` of a batch call.
 fn call_options(args: &Value) -> Result<bindings::CallOptions, Value> {
     let protocol = match arg(args, "protocol") {
         None => None,
@@ -875,7 +887,16 @@ fn call_options(args: &Value) -> Result<bindings::CallOptions, Value> {
         Some("auto") => Some(bindings::Protocol::Auto),
         Some(other) => return Err(bad_call(format!("\"protocol\" is v03, v10 or auto, got {other:?}"))),
     };
-    Ok(bindings::CallOptions { source: arg(args, "source").map(str::to_owned), protocol })
+    let extensions = match args.get("extensions") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(list)) => list
+            .iter()
+            .map(|uri| uri.as_str().map(str::to_owned))
+            .collect::<Option<_>>()
+            .ok_or_else(|| bad_call("\"extensions\" is a list of URI strings".into()))?,
+        Some(_) => return Err(bad_call("\"extensions\" is a list of URI strings".into())),
+    };
+    Ok(bindings::CallOptions { source: arg(args, "source").map(str::to_owned), protocol, extensions })
 }
 
 fn bad_call(message: String) -> Value {
@@ -1028,6 +1049,100 @@ async fn batch_call(
             Ok(peer) => wit(instance.agent_card(client, peer, arg(args, "source")).await?.map(|c| json::card(&c))),
             Err(e) => Err(e),
         },
+        "extended-agent-card" => {
+            let options = match call_options(args) {
+                Ok(o) => o,
+                Err(e) => return Ok(Err(e)),
+            };
+            match need(args, "peer-id") {
+                Ok(peer) => wit(instance.extended_agent_card(client, peer, &options).await?.map(|c| json::card(&c))),
+                Err(e) => Err(e),
+            }
+        }
+        "create-push-config" | "get-push-config" | "list-push-configs" | "delete-push-config" => {
+            let options = match call_options(args) {
+                Ok(o) => o,
+                Err(e) => return Ok(Err(e)),
+            };
+            let (peer, task) = match (need(args, "peer-id"), need(args, "task-id")) {
+                (Ok(peer), Ok(task)) => (peer, task),
+                (Err(e), _) | (_, Err(e)) => return Ok(Err(e)),
+            };
+            match call {
+                "create-push-config" => {
+                    let url = match need(args, "url") {
+                        Ok(url) => url,
+                        Err(e) => return Ok(Err(e)),
+                    };
+                    let config = bindings::NewPushConfig {
+                        task_id: task.to_owned(),
+                        id: arg(args, "config-id").map(str::to_owned),
+                        url: url.to_owned(),
+                        token: arg(args, "token").map(str::to_owned),
+                    };
+                    wit(instance
+                        .create_push_config(client, peer, &config, &options)
+                        .await?
+                        .map(|c| json::push_config(&c)))
+                }
+                "list-push-configs" => wit(instance
+                    .list_push_configs(client, peer, task, &options)
+                    .await?
+                    .map(|list| Value::Array(list.iter().map(json::push_config).collect()))),
+                _ => match need(args, "config-id") {
+                    Ok(id) if call == "get-push-config" => wit(instance
+                        .get_push_config(client, (peer, task, id), &options)
+                        .await?
+                        .map(|c| json::push_config(&c))),
+                    Ok(id) => wit(instance
+                        .delete_push_config(client, (peer, task, id), &options)
+                        .await?
+                        .map(|()| Value::Null)),
+                    Err(e) => Err(e),
+                },
+            }
+        }
+        "send-stream" | "subscribe-to-task" => {
+            let options = match call_options(args) {
+                Ok(o) => o,
+                Err(e) => return Ok(Err(e)),
+            };
+            let opened = match call {
+                "send-stream" => {
+                    let message = match args.get("message").map(json::outgoing_message) {
+                        Some(Ok(m)) => m,
+                        Some(Err(why)) => return Ok(Err(bad_call(format!("\"message\": {why}")))),
+                        None => return Ok(Err(bad_call("missing argument \"message\"".into()))),
+                    };
+                    match need(args, "peer-id") {
+                        Ok(peer) => instance.send_stream(client, peer, &message, &options).await?,
+                        Err(e) => return Ok(Err(e)),
+                    }
+                }
+                _ => match (need(args, "peer-id"), need(args, "task-id")) {
+                    (Ok(peer), Ok(task)) => instance.subscribe_to_task(client, peer, task, &options).await?,
+                    (Err(e), _) | (_, Err(e)) => return Ok(Err(e)),
+                },
+            };
+            match opened {
+                // The whole stream, read to its end: its events, then how it ended.
+                Ok(stream) => {
+                    let mut events = Vec::new();
+                    let end = loop {
+                        match instance.next_event(stream).await? {
+                            Ok(Some(event)) => events.push(json::stream_event(&event)),
+                            Ok(None) => break Value::Null,
+                            Err(e) => break json::error(&e),
+                        }
+                    };
+                    let resumes = instance.stream_resumes(stream).await?;
+                    let extensions = instance.stream_extensions(stream).await?;
+                    instance.drop_stream(stream).await?;
+                    Ok(json!({"events": events, "end": end, "resumes": resumes, "activated-extensions": extensions}))
+                }
+                Err(e) => Err(json::error(&e)),
+            }
+        }
         "set-token" => match need(args, "workspace-id") {
             Ok(ws) => wit(instance.set_token(client, ws, arg(args, "token")).await?.map(|()| Value::Null)),
             Err(e) => Err(e),
@@ -1043,8 +1158,9 @@ async fn batch_call(
         other => Err(bad_call(format!(
             "unknown call {other:?}; calls: validate-peer-id, discover-peer, peers, workspace-info, agent-card-url, \
              enrich-peer-metadata, enrich-peer-metadata-nonblocking, await-enrichment, peer-name, routed-source, \
-             stats, send-message, send, send-many, list-tasks, get-task, cancel-task, agent-card, set-token, \
-             advance-clock"
+             stats, send-message, send, send-many, send-stream, list-tasks, get-task, cancel-task, \
+             subscribe-to-task, agent-card, extended-agent-card, create-push-config, get-push-config, \
+             list-push-configs, delete-push-config, set-token, advance-clock"
         ))),
     })
 }

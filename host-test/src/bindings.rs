@@ -26,7 +26,7 @@ pub use exports::a2a::client::api::*;
 
 impl Default for CallOptions {
     fn default() -> Self {
-        CallOptions { source: None, protocol: None }
+        CallOptions { source: None, protocol: None, extensions: Vec::new() }
     }
 }
 

@@ -419,6 +419,18 @@ impl Instance {
         api.event_stream().call_protocol(&mut self.store, s.0).await
     }
 
+    /// `event-stream.resumes`.
+    pub async fn stream_resumes(&mut self, s: EventStream) -> Result<u32> {
+        let api = self.bindings.a2a_client_api();
+        api.event_stream().call_resumes(&mut self.store, s.0).await
+    }
+
+    /// `event-stream.activated-extensions`.
+    pub async fn stream_extensions(&mut self, s: EventStream) -> Result<Vec<String>> {
+        let api = self.bindings.a2a_client_api();
+        api.event_stream().call_activated_extensions(&mut self.store, s.0).await
+    }
+
     /// `event-stream.subscribe`, as a host that multiplexes uses it: whether
     /// the pollable is ready at once, then (when `block`) waits on it. The
     /// pollable is dropped before returning, as the WIT asks.

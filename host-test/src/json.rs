@@ -45,6 +45,7 @@ pub fn reply(r: &Reply) -> Value {
         "protocol": protocol(r.protocol), "text": r.text, "parts": parts(&r.parts),
         "metadata": r.metadata.as_deref().map(embedded), "kind": kind, "request-id": r.request_id,
         "message-id": r.message_id, "attempts": r.attempts.iter().map(attempt).collect::<Vec<_>>(), "raw": embedded(&r.raw),
+        "activated-extensions": r.activated_extensions,
     })
 }
 
@@ -197,6 +198,7 @@ pub fn kind_name(kind: &ErrorKind) -> &'static str {
         ErrorKind::RpcError(_) => "rpc-error",
         ErrorKind::AgentError(_) => "agent-error",
         ErrorKind::PlatformError(_) => "platform-error",
+        ErrorKind::StreamCut(_) => "stream-cut",
     }
 }
 
@@ -227,6 +229,9 @@ pub fn error(e: &Error) -> Value {
         ErrorKind::AgentError(a) => json!({"url": a.url, "text": a.text}),
         ErrorKind::PlatformError(p) => {
             json!({"url": p.url, "status": p.status, "platform-message": p.message})
+        }
+        ErrorKind::StreamCut(c) => {
+            json!({"url": c.url, "task-id": c.task_id, "events": c.events, "resumes": c.resumes, "cause": c.cause})
         }
     };
     let kind = kind_name(&e.kind);

@@ -138,6 +138,15 @@ pub enum Fault {
         /// Start over after the last chunk, until the client goes away.
         forever: bool,
     },
+    /// Forward to the peer's agent as usual, but end the response after
+    /// this many complete server-sent events — cleanly between events, or
+    /// with half of the next event sent (a proxy that drops a stream).
+    CutStream {
+        /// Complete events passed through.
+        after_events: usize,
+        /// Send the first half of the next event before ending.
+        mid_event: bool,
+    },
 }
 
 impl Fault {
@@ -349,8 +358,15 @@ async fn respond(
         None => {
             let upstream = upstream_of(&state.lock().unwrap(), &parts.method, segments, &caller);
             match upstream {
-                Some(url) => Ok(forward(&url, parts, body).await),
+                Some(url) => Ok(forward(&url, parts, body, None).await),
                 None => Ok(answer(&state.lock().unwrap())),
+            }
+        }
+        Some(Fault::CutStream { after_events, mid_event }) => {
+            let upstream = upstream_of(&state.lock().unwrap(), &parts.method, segments, &caller);
+            match upstream {
+                Some(url) => Ok(forward(&url, parts, body, Some((after_events, mid_event))).await),
+                None => Ok(json_response(500, json!({"error": "a stream cut needs a peer with an upstream agent"}))),
             }
         }
         Some(Fault::Respond { status, content_type, body }) => {
@@ -434,7 +450,12 @@ fn upstream_of(state: &State, method: &Method, segments: &[&str], caller: &Calle
 /// Forwards an A2A call to a real agent, as the platform's proxy does: the
 /// JSON-RPC body and the A2A headers go up, the status, content type and
 /// body (streamed as it arrives: SSE) come back. An unreachable agent is 502.
-async fn forward(upstream: &str, parts: &http::request::Parts, body: &[u8]) -> Response<Body> {
+async fn forward(
+    upstream: &str,
+    parts: &http::request::Parts,
+    body: &[u8],
+    cut: Option<(usize, bool)>,
+) -> Response<Body> {
     let fail = |what: String| json_response(502, json!({"error": format!("upstream agent: {what}")}));
     let Ok(uri) = upstream.parse::<http::Uri>() else { return fail(format!("bad URL {upstream}")) };
     let authority = uri.authority().map(|a| a.to_string()).unwrap_or_default();
@@ -448,7 +469,8 @@ async fn forward(upstream: &str, parts: &http::request::Parts, body: &[u8]) -> R
     };
     tokio::spawn(conn);
     let mut req = Request::builder().method(Method::POST).uri(uri.path()).header("host", authority.as_str());
-    for name in ["content-type", "accept", "a2a-version"] {
+    // The A2A headers pass through both ways, like a proxy that speaks A2A.
+    for name in ["content-type", "accept", "a2a-version", "a2a-extensions", "x-a2a-extensions"] {
         if let Some(value) = parts.headers.get(name) {
             req = req.header(name, value);
         }
@@ -462,17 +484,53 @@ async fn forward(upstream: &str, parts: &http::request::Parts, body: &[u8]) -> R
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Frame<Bytes>, Infallible>>(16);
     tokio::spawn(async move {
         // Frame by frame, so a stream reaches the client as the agent writes it.
+        let Some((after_events, mid_event)) = cut else {
+            while let Some(Ok(frame)) = incoming.frame().await {
+                if tx.send(Ok(frame)).await.is_err() {
+                    return;
+                }
+            }
+            return;
+        };
+        // Cut: pass complete events through until `after_events`, then end.
+        let mut pending = Vec::new();
+        let mut passed = 0;
         while let Some(Ok(frame)) = incoming.frame().await {
-            if tx.send(Ok(frame)).await.is_err() {
-                return;
+            let Ok(data) = frame.into_data() else { continue };
+            pending.extend_from_slice(&data);
+            while let Some(end) = event_end(&pending) {
+                if passed == after_events {
+                    if mid_event {
+                        let half = Bytes::copy_from_slice(&pending[..end / 2]);
+                        let _ = tx.send(Ok(Frame::data(half))).await;
+                    }
+                    return;
+                }
+                let event: Vec<u8> = pending.drain(..end).collect();
+                if tx.send(Ok(Frame::data(Bytes::from(event)))).await.is_err() {
+                    return;
+                }
+                passed += 1;
             }
         }
     });
     let mut out = Response::builder().status(head.status);
-    if let Some(ct) = head.headers.get("content-type") {
-        out = out.header("content-type", ct);
+    for name in ["content-type", "a2a-extensions", "x-a2a-extensions"] {
+        for value in head.headers.get_all(name) {
+            out = out.header(name, value);
+        }
     }
     out.body(StreamBody::new(tokio_stream::wrappers::ReceiverStream::new(rx)).boxed()).unwrap()
+}
+
+/// Where the first complete server-sent event of `buf` ends (after its
+/// blank line, `\n\n` or `\r\n\r\n`).
+fn event_end(buf: &[u8]) -> Option<usize> {
+    let find = |pat: &[u8]| buf.windows(pat.len()).position(|w| w == pat).map(|i| i + pat.len());
+    match (find(b"\n\n"), find(b"\r\n\r\n")) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
 }
 
 fn take_fault(faults: &mut Vec<RouteFault>, route: Option<Route>) -> Option<Fault> {

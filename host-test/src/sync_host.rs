@@ -102,7 +102,7 @@ impl SyncInstance {
             &mut self.store,
             client,
             peer_id,
-            &CallOptions { source: None, protocol: None },
+            &CallOptions { source: None, protocol: None, extensions: Vec::new() },
         )
     }
 

@@ -14,7 +14,7 @@
 
 use std::time::Duration;
 
-use crate::a2a::{self, SendIds};
+use crate::a2a::{self, Ask, SendIds};
 use crate::client::Client;
 use crate::config::{RawCachePolicy, RawConfig, RawRetryPolicy};
 use crate::error::{Error, Redact};
@@ -304,7 +304,7 @@ pub fn a2a_reply(data: &[u8]) {
     }
     let mut c = checked_client(&resp, MAX_ATTEMPTS as usize);
     let ids = SendIds { request_id: "req-1".into(), message_id: "msg-1".into() };
-    match c.send_message(PEER, &Message::text("hello\r\n\u{0}"), None, None, &mut FixedEnv, ids) {
+    match c.send_message(PEER, &Message::text("hello\r\n\u{0}"), None, &Ask::default(), &mut FixedEnv, ids) {
         Ok(sent) => {
             assert!(sent.attempts.len() as u32 <= MAX_ATTEMPTS);
             assert_eq!(sent.attempts.last().map(|a| a.outcome.as_str()), Some("ok"));
@@ -343,7 +343,7 @@ fn request_size(data: &[u8], resp: &Response) {
     let message = Message::text(&text);
     let checked = crate::message::check(&message).expect("a text message is always sendable");
     let body_len = a2a::message_body(a2a::Protocol::V0_3, a2a::Call::Send, &ids, &checked).len();
-    let outcome = c.send_message(PEER, &message, None, None, &mut FixedEnv, ids);
+    let outcome = c.send_message(PEER, &message, None, &Ask::default(), &mut FixedEnv, ids);
     let sent = &c.transport_mut().sent;
     if body_len > CAP {
         match outcome {
@@ -367,18 +367,27 @@ pub fn stream(data: &[u8]) {
     let Some((&cut, body)) = data.split_first() else { return };
     let _ = crate::card::from_record(&String::from_utf8_lossy(body));
     let size = usize::from(cut % 31) + 1;
-    let chunks = body.chunks(size).map(|c| crate::testing::Chunk::Data(c.to_vec())).collect();
-    let mut c = checked_client(&Response { status: 200, headers: Vec::new(), body: Vec::new() }, 0);
-    c.transport_mut().then_stream(200, "text/event-stream", chunks);
+    let chunks: Vec<_> = body.chunks(size).map(|c| crate::testing::Chunk::Data(c.to_vec())).collect();
+    // The same body answers the send, every resubscription of a stream it
+    // leaves cut, and the task read that settles a refused one.
+    let answer = Response { status: 200, headers: Vec::new(), body: body.to_vec() };
+    let mut c = checked_client(&answer, 1);
+    for _ in 0..MAX_ATTEMPTS {
+        c.transport_mut().then_stream(200, "text/event-stream", chunks.clone());
+    }
     let ids = SendIds { request_id: "req-1".into(), message_id: "msg-1".into() };
-    let mut events = match c.send_message_stream(PEER, &Message::text("hello"), None, None, &mut FixedEnv, ids) {
-        Ok(events) => events,
-        Err(e) => return assert_clean_error(&e, "send-message-stream"),
-    };
-    let most = body.windows(5).filter(|w| w == b"data:").count();
+    let mut events =
+        match c.send_message_stream(PEER, &Message::text("hello"), None, &Ask::default(), &mut FixedEnv, ids) {
+            Ok(events) => events,
+            Err(e) => return assert_clean_error(&e, "send-message-stream"),
+        };
+    // Each stream's data lines, and what catching up adds (an event per
+    // artifact and one for the status, per resubscription).
+    let lines = body.windows(5).filter(|w| w == b"data:").count();
+    let most = (lines + body.len()) * MAX_ATTEMPTS as usize;
     let mut got = 0;
     loop {
-        match events.next_event(|| 0) {
+        match c.next_stream_event(&mut events, &mut FixedEnv) {
             Ok(Some(_)) => {
                 got += 1;
                 assert!(got <= most, "{got} events from {most} data lines");
@@ -391,7 +400,7 @@ pub fn stream(data: &[u8]) {
             }
         }
     }
-    assert!(matches!(events.next_event(|| 0), Ok(None)), "an ended stream must answer none");
+    assert!(matches!(c.next_stream_event(&mut events, &mut FixedEnv), Ok(None)), "an ended stream must answer none");
     assert_clean_requests(&c.transport_mut().sent);
 }
 
@@ -640,6 +649,16 @@ pub fn seeds(check: &str) -> Vec<Vec<u8>> {
                 message(4, ["", "", "{"], &[]),
             ]
         }
+        "resume" => vec![
+            // Task, working, a chunk of a, another appended; then working again with a grown and b new.
+            vec![2, 0, 1, 1, 0, 0, 0x10, 4, 0xff, 1, 0, 0, 0, 4, 8, 1, 1, 9],
+            // A status only; the task completed with two artifacts.
+            vec![1, 3, 0xff, 3, 2, 0, 1, 2, 3, 4, 1, 5],
+            // Nothing seen before the cut.
+            vec![0xff, 2, 7, 3, 3],
+            // An artifact replaced, then a shorter snapshot of it.
+            vec![0, 1, 0, 5, 0xff, 1, 0, 0, 9],
+        ],
         "retry_after" => text(&[
             "120",
             "Sun, 06 Nov 1994 08:49:37 GMT",
@@ -650,6 +669,89 @@ pub fn seeds(check: &str) -> Vec<Vec<u8>> {
         ]),
         other => panic!("no check named {other}"),
     }
+}
+
+/// `resume`: whatever a stream handed out before a cut, the events caught up
+/// to a snapshot of its task bring the caller exactly to that snapshot —
+/// catching up to it again gives nothing — and an artifact grown by chunks
+/// is caught up as an append of the new chunks only.
+///
+/// Input: byte pairs, each an event handed out before the cut (an artifact
+/// chunk, appended or not, of artifact `a`–`d`; a status; the whole task),
+/// up to a `0xff` byte; the rest builds the snapshot (a state, then up to
+/// four artifacts with distinct ids and up to four parts each).
+pub fn resume(data: &[u8]) {
+    use crate::a2a::{Artifact, StreamEvent};
+    use crate::message::Part;
+    use crate::resume::Seen;
+    const STATES: [&str; 5] = ["submitted", "working", "input-required", "completed", "failed"];
+    let text = |b: u8| Part::Text(format!("p{}", b % 8));
+    let (before, snapshot) = match data.iter().position(|&b| b == 0xff) {
+        Some(i) => (&data[..i], &data[i + 1..]),
+        None => (data, &[][..]),
+    };
+    let mut seen = Seen::default();
+    for pair in before.chunks(2) {
+        let (op, arg) = (pair[0], pair.get(1).copied().unwrap_or(0));
+        let event = match op % 3 {
+            0 => StreamEvent::ArtifactUpdate {
+                task_id: Some("t".into()),
+                artifact_id: Some(format!("{}", (b'a' + arg % 4) as char)),
+                name: None,
+                text: String::new(),
+                parts: vec![text(arg / 4)],
+                append: op & 0x10 != 0,
+                last_chunk: false,
+            },
+            1 => StreamEvent::StatusUpdate {
+                task_id: Some("t".into()),
+                state: STATES[arg as usize % STATES.len()].into(),
+                text: String::new(),
+                parts: vec![text(arg / 8)],
+                is_final: false,
+            },
+            _ => StreamEvent::Task {
+                id: Some("t".into()),
+                context_id: None,
+                state: STATES[arg as usize % STATES.len()].into(),
+                text: String::new(),
+                parts: vec![text(arg / 8)],
+                artifacts: Vec::new(),
+            },
+        };
+        seen.record(&event);
+    }
+    let state = STATES[snapshot.first().copied().unwrap_or(0) as usize % STATES.len()];
+    let status = vec![text(snapshot.get(1).copied().unwrap_or(0))];
+    let artifacts: Vec<Artifact> = snapshot
+        .get(2..)
+        .unwrap_or_default()
+        .chunks(5)
+        .take(4)
+        .enumerate()
+        .map(|(i, spec)| Artifact {
+            id: Some(format!("{}", (b'a' + ((spec[0] as usize + i) % 4) as u8) as char)),
+            name: None,
+            parts: spec[1..].iter().map(|&b| text(b)).collect(),
+        })
+        .fold(Vec::new(), |mut unique: Vec<Artifact>, a| {
+            if !unique.iter().any(|u| u.id == a.id) {
+                unique.push(a);
+            }
+            unique
+        });
+    let events = seen.catch_up(state, &status, &artifacts);
+    assert!(events.len() <= artifacts.len() + 1, "{} events for {} artifacts", events.len(), artifacts.len());
+    for event in &events {
+        if let StreamEvent::ArtifactUpdate { artifact_id, parts, append: true, .. } = event {
+            let whole = artifacts.iter().find(|a| &a.id == artifact_id).expect("an artifact of the snapshot");
+            assert!(!parts.is_empty() && parts.len() < whole.parts.len() + 1, "an append of new chunks only");
+            assert_eq!(&whole.parts[whole.parts.len() - parts.len()..], &parts[..], "the snapshot's last parts");
+        }
+        seen.record(event);
+    }
+    let again = seen.catch_up(state, &status, &artifacts);
+    assert!(again.is_empty(), "caught up, yet {again:?}");
 }
 
 /// `message`: any outgoing message is refused with a clean error, or written
@@ -694,7 +796,9 @@ pub fn message(data: &[u8]) {
             // Refused through the client, as a caller meets it: clean, and nothing sent.
             let mut c = checked_client(&response(&[]), 0);
             let ids = SendIds { request_id: "req-1".into(), message_id: "msg-1".into() };
-            let e = c.send_message(PEER, &message, None, None, &mut FixedEnv, ids).expect_err("a refused message");
+            let e = c
+                .send_message(PEER, &message, None, &Ask::default(), &mut FixedEnv, ids)
+                .expect_err("a refused message");
             assert_clean_error(&e, "message");
             assert!(e.message.starts_with("[A2A_ERROR] "), "{:?}", e.message);
             assert!(c.transport_mut().sent.is_empty(), "a refused message made a request");
@@ -723,7 +827,7 @@ pub fn message(data: &[u8]) {
 pub type Check = fn(&[u8]);
 
 /// Every check by name.
-pub const CHECKS: [(&str, Check); 7] = [
+pub const CHECKS: [(&str, Check); 8] = [
     ("ids", ids),
     ("config", config),
     ("platform_body", platform_body),
@@ -731,6 +835,7 @@ pub const CHECKS: [(&str, Check); 7] = [
     ("retry_after", retry_after),
     ("stream", stream),
     ("message", message),
+    ("resume", resume),
 ];
 
 #[cfg(test)]
@@ -811,7 +916,7 @@ mod tests {
             assert_clean_error(&c.peers(None, None, 0).unwrap_err(), "peers");
             assert_clean_error(&c.workspace_info(None, 0).unwrap_err(), "workspace");
             let ids = SendIds { request_id: "r".into(), message_id: "m".into() };
-            let e = c.send_message(PEER, &Message::text("x"), None, None, &mut FixedEnv, ids).unwrap_err();
+            let e = c.send_message(PEER, &Message::text("x"), None, &Ask::default(), &mut FixedEnv, ids).unwrap_err();
             assert_clean_error(&e, "send");
         }
     }

@@ -14,6 +14,8 @@ What it answers, by the text it is sent:
   "ask: X"    a Task that needs input (input-required, status message "what about X?");
               a message continuing it (its task and context ids) with text Y completes
               it with the status message "done: X+Y" and an artifact "X+Y"
+  "tenant?"   a Message "tenant: <the request's tenant>"
+  "extensions?" a Message "extensions: <the extensions requested, sorted, comma-separated>"
   a message with a data or file part, or metadata: a Message that echoes every part
               and the metadata back
   otherwise   a Message "echo: <text>"
@@ -52,6 +54,13 @@ class Echo(AgentExecutor):
             await updater.add_artifact([new_text_part(answer)], name="answer")
             await updater.complete(updater.new_agent_message([new_text_part(f"done: {answer}")]))
             return
+        if text == "tenant?":
+            await event_queue.enqueue_event(new_text_message(f"tenant: {context.tenant}", context_id=context.context_id))
+            return
+        if text == "extensions?":
+            requested = ",".join(sorted(context.requested_extensions))
+            await event_queue.enqueue_event(new_text_message(f"extensions: {requested}", context_id=context.context_id))
+            return
         message = context.message
         if message.HasField("metadata") or any(p.WhichOneof("content") != "text" for p in message.parts):
             echo = new_message(list(message.parts), context_id=context.context_id)
@@ -89,6 +98,34 @@ class Echo(AgentExecutor):
         await updater.cancel(updater.new_agent_message([new_text_part("canceled")]))
 
 
+# The one extension this agent supports: when a request asks for it, the
+# answer says it was activated (A2A-Extensions, and X-A2A-Extensions for v0.3
+# callers), as A2A servers do. The SDK leaves that header to the application.
+ECHO_EXTENSION = "urn:a2a-test:echo"
+
+
+class ActivateExtensions:
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        requested = set()
+        for name, value in scope["headers"]:
+            if name.lower() in (b"a2a-extensions", b"x-a2a-extensions"):
+                requested |= {v.strip() for v in value.decode().split(",")}
+
+        async def send_with_header(message):
+            if message["type"] == "http.response.start" and ECHO_EXTENSION in requested:
+                headers = list(message.get("headers", []))
+                headers.append((b"a2a-extensions", ECHO_EXTENSION.encode()))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_header)
+
+
 def main():
     port = int(sys.argv[1])
     url = f"http://127.0.0.1:{port}/"
@@ -119,7 +156,7 @@ def main():
         push_config_store=InMemoryPushNotificationConfigStore(),
     )
     routes = create_agent_card_routes(card) + create_jsonrpc_routes(handler, "/", enable_v0_3_compat=True)
-    app = Starlette(routes=routes)
+    app = ActivateExtensions(Starlette(routes=routes))
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
     server = uvicorn.Server(config)
 

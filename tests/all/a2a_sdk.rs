@@ -10,10 +10,10 @@ use common::*;
 use host_test::a2a_sdk::SdkAgent;
 use host_test::bindings::{
     CallOptions, ErrorKind, FileContent, FilePart, NewPushConfig, OutgoingMessage, Part, Protocol, ReplyKind,
-    RpcReason, SendTarget, StreamEvent, TaskQuery,
+    RetryPolicy, RpcReason, SendTarget, StreamEvent, TaskQuery,
 };
 use host_test::harness::Harness;
-use host_test::platform::{Platform, Workspace};
+use host_test::platform::{Fault, Platform, Route, Workspace};
 use host_test::{Client, Instance, InstanceOptions};
 use serde_json::json;
 
@@ -28,10 +28,17 @@ struct SdkSetup {
 }
 
 async fn sdk_setup(protocol: Option<Protocol>) -> SdkSetup {
+    sdk_setup_with_card(protocol, |_| {}).await
+}
+
+/// The set-up, with the card the registry lists for the agent edited.
+async fn sdk_setup_with_card(protocol: Option<Protocol>, edit: impl FnOnce(&mut serde_json::Value)) -> SdkSetup {
     let agent = SdkAgent::start().await.expect("the a2a-sdk agent starts");
     let mut sdk = Workspace::new(SDK_PEER, "SDK Echo", "echo");
     sdk.upstream = Some(agent.url.clone());
-    sdk.agent_card = Some(agent.card.clone());
+    let mut card = agent.card.clone();
+    edit(&mut card);
+    sdk.agent_card = Some(card);
     let mut all = workspaces();
     all[0].peers.push(SDK_PEER.into());
     all.push(sdk);
@@ -119,6 +126,41 @@ async fn tasks_are_read_and_canceled_in_both_versions() {
         assert!(matches!(&e.kind, ErrorKind::InvalidId(i) if i.param == "task-id"), "{e:?}");
     }
     assert_eq!(s.platform.log().len(), before);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn auto_takes_the_cards_preferred_interface_and_names_its_tenant() {
+    // The registry's card puts a tenant on the v1.0 interface.
+    let mut s = sdk_setup_with_card(Some(Protocol::Auto), |card| {
+        card["supportedInterfaces"][0]["tenant"] = json!("acme");
+    })
+    .await;
+    let reply = s.instance.send_message(s.client, SDK_PEER, "tenant?", None).await.unwrap().unwrap();
+    assert_eq!((reply.text.as_str(), reply.protocol), ("tenant: acme", Protocol::V10));
+    // Asked for v1.0 by name: the cached card's v1.0 tenant too; v0.3 carries none.
+    let reply =
+        s.instance.send_message_with(s.client, SDK_PEER, "tenant?", &with(Protocol::V10)).await.unwrap().unwrap();
+    assert_eq!(reply.text, "tenant: acme");
+    let reply =
+        s.instance.send_message_with(s.client, SDK_PEER, "tenant?", &with(Protocol::V03)).await.unwrap().unwrap();
+    assert_eq!(reply.text, "tenant: ");
+    // Task calls carry it as well.
+    let reply = s.instance.send_message(s.client, SDK_PEER, "wait: t", None).await.unwrap().unwrap();
+    let ReplyKind::Task(task) = &reply.kind else { panic!("{:?}", reply.kind) };
+    let id = task.id.clone().expect("a task id");
+    let read = s.instance.get_task(s.client, SDK_PEER, &id, &CallOptions::default()).await.unwrap().unwrap();
+    assert_eq!(read.state, "working");
+    let sent = a2a_requests(&s.platform);
+    assert!(sent.last().unwrap().body.contains(r#""tenant":"acme""#), "{}", sent.last().unwrap().body);
+
+    // The agent prefers v0.3 (listed first): auto speaks v0.3.
+    let mut s = sdk_setup_with_card(Some(Protocol::Auto), |card| {
+        let interfaces = card["supportedInterfaces"].as_array_mut().unwrap();
+        interfaces.reverse();
+    })
+    .await;
+    let reply = s.instance.send_message(s.client, SDK_PEER, "hello", None).await.unwrap().unwrap();
+    assert_eq!((reply.text.as_str(), reply.protocol), ("echo: hello", Protocol::V03));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -562,4 +604,127 @@ async fn push_configs_round_trip_in_both_versions() {
     // A peer that does not take them: its typed error.
     let e = s.instance.list_push_configs(s.client, BUILDER, "t", &with(Protocol::V03)).await.unwrap().unwrap_err();
     assert_eq!(kind_name(&e.kind), "rpc-error", "{}", e.message);
+}
+
+/// A client on `s`'s platform whose resubscriptions wait 50–150 ms.
+async fn quick_resuming_client(s: &mut SdkSetup) -> Client {
+    let mut cfg = config(&s.platform.url());
+    cfg.retry = Some(RetryPolicy { base_delay_ms: Some(100), jitter_percent: Some(50), ..Default::default() });
+    s.instance.client(&cfg).await.unwrap().expect("config accepted")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_stream_cut_by_the_proxy_is_resumed_without_repeats_or_gaps_in_both_versions() {
+    let mut s = sdk_setup(None).await;
+    let client = quick_resuming_client(&mut s).await;
+    for protocol in [Protocol::V03, Protocol::V10] {
+        s.platform.clear_log();
+        // The proxy drops the stream after the task, its start and the first
+        // artifact (between events in v0.3, mid-event in v1.0).
+        let cut = Fault::CutStream { after_events: 3, mid_event: protocol == Protocol::V10 };
+        s.platform.fault(Route::A2a, cut, Some(1));
+        let stream =
+            s.instance.send_message_stream(client, SDK_PEER, "slow: 6", &with(protocol)).await.unwrap().unwrap();
+        let mut events = Vec::new();
+        let end = loop {
+            match s.instance.next_event(stream).await.unwrap() {
+                Ok(Some(event)) => events.push(event),
+                Ok(None) => break None,
+                Err(e) => break Some(e),
+            }
+        };
+        assert!(end.is_none(), "{protocol:?}: {end:?}");
+        assert_eq!(s.instance.stream_resumes(stream).await.unwrap(), 1, "{protocol:?}");
+        s.instance.drop_stream(stream).await.unwrap();
+        let seen: Vec<String> = events.iter().map(short).collect();
+        let mut expected = vec!["task submitted".to_owned(), "status working".to_owned()];
+        expected.extend((0..6).map(|i| format!("artifact chunk {i}")));
+        expected.push("status completed final".into());
+        assert_eq!(seen, expected, "{protocol:?}: every event once, in order");
+        let StreamEvent::StatusUpdate(done) = events.last().unwrap() else { unreachable!() };
+        assert_eq!(done.text, "streamed 6", "{protocol:?}");
+        let method = if protocol == Protocol::V10 { "\"SubscribeToTask\"" } else { "\"tasks/resubscribe\"" };
+        let sent = a2a_requests(&s.platform);
+        assert_eq!(sent.len(), 2, "{protocol:?}: the send, then one resubscription");
+        assert!(sent[1].body.contains(method), "{}", sent[1].body);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn cuts_that_cannot_be_resumed_end_with_stream_cut() {
+    let mut s = sdk_setup(None).await;
+    let client = quick_resuming_client(&mut s).await;
+    for protocol in [Protocol::V03, Protocol::V10] {
+        // Cut before any event: no task to subscribe to.
+        s.platform.clear_log();
+        s.platform.fault(Route::A2a, Fault::CutStream { after_events: 0, mid_event: true }, Some(1));
+        let stream =
+            s.instance.send_message_stream(client, SDK_PEER, "slow: 3", &with(protocol)).await.unwrap().unwrap();
+        let (events, end) = s.instance.drain_stream(stream).await.unwrap();
+        assert!(events.is_empty(), "{protocol:?}: {events:?}");
+        let end = end.expect("a cut is an error, not an end");
+        let ErrorKind::StreamCut(cut) = &end.kind else { panic!("{protocol:?}: {end:?}") };
+        assert_eq!((cut.task_id.as_deref(), cut.events, cut.resumes), (None, 0, 0), "{protocol:?}");
+        assert!(cut.cause.contains("no event named its task"), "{}", cut.cause);
+        assert_eq!(a2a_requests(&s.platform).len(), 1, "{protocol:?}: nothing to resubscribe to");
+
+        // Every resubscription cut before its first event: the policy's attempts, then stream-cut.
+        s.platform.clear_log();
+        s.platform.fault(Route::A2a, Fault::CutStream { after_events: 2, mid_event: false }, Some(1));
+        s.platform.fault(Route::A2a, Fault::CutStream { after_events: 0, mid_event: false }, Some(4));
+        let stream =
+            s.instance.send_message_stream(client, SDK_PEER, "slow: 8", &with(protocol)).await.unwrap().unwrap();
+        let (events, end) = s.instance.drain_stream(stream).await.unwrap();
+        assert_eq!(events.iter().map(short).collect::<Vec<_>>(), ["task submitted", "status working"]);
+        let end = end.expect("a cut is an error, not an end");
+        let ErrorKind::StreamCut(cut) = &end.kind else { panic!("{protocol:?}: {end:?}") };
+        assert_eq!((cut.events, cut.resumes), (2, 4), "{protocol:?}: {}", end.message);
+        assert!(cut.task_id.is_some() && cut.cause.contains("5 attempts"), "{}", end.message);
+        assert!(end.message.contains("was cut after 2 events after 4 resubscriptions"), "{}", end.message);
+        assert_eq!(a2a_requests(&s.platform).len(), 5, "{protocol:?}");
+        s.platform.clear_faults();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn extensions_are_requested_and_the_activated_ones_read_back_in_both_versions() {
+    let mut s = sdk_setup(None).await;
+    for protocol in [Protocol::V03, Protocol::V10] {
+        s.platform.clear_log();
+        let options = CallOptions {
+            protocol: Some(protocol),
+            extensions: vec!["urn:a2a-test:echo".into(), "urn:a2a-test:unknown".into(), "urn:a2a-test:echo".into()],
+            ..Default::default()
+        };
+        // The agent sees what was asked for; it activates the one it knows.
+        let reply = s.instance.send_message_with(s.client, SDK_PEER, "extensions?", &options).await.unwrap().unwrap();
+        assert_eq!(reply.text, "extensions: urn:a2a-test:echo,urn:a2a-test:unknown", "{protocol:?}");
+        assert_eq!(reply.activated_extensions, ["urn:a2a-test:echo"], "{protocol:?}");
+        let sent = a2a_requests(&s.platform);
+        let header = |name: &str| sent[0].headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+        assert_eq!(header("a2a-extensions").as_deref(), Some("urn:a2a-test:echo, urn:a2a-test:unknown"));
+        let legacy = header("x-a2a-extensions");
+        assert_eq!(legacy.is_some(), protocol == Protocol::V03, "{protocol:?}: v0.3's name too: {legacy:?}");
+
+        // A stream says so from its head.
+        let stream = s.instance.send_message_stream(s.client, SDK_PEER, "stream: 1", &options).await.unwrap().unwrap();
+        assert_eq!(s.instance.stream_extensions(stream).await.unwrap(), ["urn:a2a-test:echo"], "{protocol:?}");
+        let (_, end) = s.instance.drain_stream(stream).await.unwrap();
+        assert!(end.is_none(), "{end:?}");
+
+        // None asked, none activated.
+        let plain = s.instance.send_message_with(s.client, SDK_PEER, "extensions?", &with(protocol)).await.unwrap();
+        let plain = plain.unwrap();
+        assert_eq!((plain.text.as_str(), plain.activated_extensions.len()), ("extensions: ", 0));
+    }
+    // One that cannot go in a header: refused, nothing sent.
+    let before = s.platform.log().len();
+    for bad in ["", "urn:a b", "urn:a,urn:b", "urn:\u{7}"] {
+        let options = CallOptions { extensions: vec![bad.into()], ..Default::default() };
+        let e = s.instance.send_message_with(s.client, SDK_PEER, "hi", &options).await.unwrap().unwrap_err();
+        let ErrorKind::InvalidId(i) = &e.kind else { panic!("{bad:?}: {e:?}") };
+        assert_eq!(i.param, "extensions");
+        assert!(e.message.contains("without spaces, commas or control characters"), "{}", e.message);
+    }
+    assert_eq!(s.platform.log().len(), before);
 }

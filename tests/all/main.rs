@@ -5,6 +5,7 @@
 
 mod common;
 
+mod a2a_errors;
 mod a2a_sdk;
 mod cache;
 mod failures;

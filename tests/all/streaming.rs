@@ -1,5 +1,5 @@
 //! Streamed replies through the component against the embedded platform's
-//! scripted streams: a stream cut mid-event, an oversized event, an endless
+//! scripted streams: a stream cut mid-event (resumed, refused), an oversized event, an endless
 //! stream stopped by the budget, a silent one stopped by the read timeout,
 //! error events, an error status at the start, and a stream dropped midway.
 //! (Streams from a real agent: tests/a2a_sdk.rs.)
@@ -62,14 +62,28 @@ async fn a_scripted_stream_reads_to_its_final_event() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_stream_cut_mid_event_is_an_incomplete_response() {
+async fn a_stream_cut_mid_event_is_resumed_and_a_refused_resumption_is_stream_cut() {
     let mut s = stream_setup().await;
     let (events, end, _) = run(&mut s, script(&[WORKING, "data: {\"result\":{\"ki"], 5, false)).await;
     assert_eq!(events.len(), 1);
     let e = end.expect("an error");
-    let ErrorKind::Transport(t) = &e.kind else { panic!("{e:?}") };
-    assert_eq!(host_test::json::error_code(&t.code)["case"], "HTTP-response-incomplete");
-    assert!(e.message.starts_with("[A2A_ERROR] "), "{}", e.message);
+    // The cut is met by subscribing to task t again; this platform's agent
+    // knows no such method (-32601), and reading the task fails the same way.
+    let ErrorKind::StreamCut(cut) = &e.kind else { panic!("{e:?}") };
+    assert_eq!((cut.task_id.as_deref(), cut.events, cut.resumes), (Some("t"), 1, 1), "{}", e.message);
+    assert!(cut.cause.starts_with("resubscribing was refused: "), "{}", cut.cause);
+    assert!(e.message.starts_with("[A2A_ERROR] the stream of task 't' was cut after 1 events"), "{}", e.message);
+    let methods: Vec<String> = s
+        .platform
+        .log()
+        .iter()
+        .filter(|r| r.path.ends_with("/a2a"))
+        .map(|r| {
+            let body: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+            body["method"].as_str().unwrap_or_default().to_owned()
+        })
+        .collect();
+    assert_eq!(methods, ["message/stream", "tasks/resubscribe", "tasks/get"]);
     still_works(&mut s).await;
 }
 

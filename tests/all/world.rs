@@ -9,7 +9,7 @@ fn component_targets_the_a2a_client_world_and_imports_only_wasi() {
     check_targets(&wit_dir(), "a2a-client", &wasm).expect("the component targets a2a:client/a2a-client");
     let world = component_world(&wasm).unwrap();
     println!("imports: {:#?}\nexports: {:#?}", world.imports, world.exports);
-    assert_eq!(world.exports, ["a2a:client/api@0.3.0"]);
+    assert_eq!(world.exports, ["a2a:client/api@0.4.0"]);
     assert!(!world.imports.is_empty());
     for import in &world.imports {
         assert!(import.starts_with("wasi:") && import.contains("@0.2."), "non-WASI-0.2 import {import}");

@@ -384,3 +384,50 @@ async fn conversations_data_and_files_against_the_sdk_agent() {
     assert_eq!(reply["parts"][2], json!({"file": {"name": "a.bin", "media-type": null, "bytes": "AAEC"}}));
     assert_eq!(reply["metadata"]["trace"], "t-9");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn batch_streams_push_configs_extended_cards_and_extensions_against_the_sdk_agent() {
+    const SDK: &str = "cccccccc-0000-4000-8000-000000000001";
+    let agent = host_test::a2a_sdk::SdkAgent::start().await.expect("the a2a-sdk agent starts");
+    let mut me = Workspace::new(ME, "Planner", "planner");
+    me.token = Some(TOKEN.into());
+    me.peers = vec![SDK.into()];
+    let mut sdk = Workspace::new(SDK, "SDK Echo", "echo");
+    sdk.upstream = Some(agent.url.clone());
+    let p = Platform::start(vec![me, sdk]).await.unwrap();
+
+    // `--extension` asks for it; the activated ones are said on stderr.
+    let (code, out, err) = run(a2a(Some(&p)), &["send", SDK, "extensions?", "--extension", "urn:a2a-test:echo"]).await;
+    assert_eq!((code, out.as_str()), (0, "extensions: urn:a2a-test:echo\n"), "{err}");
+    assert!(err.contains("(extensions activated: urn:a2a-test:echo)"), "{err}");
+
+    let mut child = a2a(Some(&p)).args(["batch"]).spawn().unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let calls = [
+        json!({"id": 1, "call": "send-stream", "args": {"peer-id": SDK, "message": {"parts": [{"text": "stream: 2"}]},
+               "extensions": ["urn:a2a-test:echo"]}}),
+        json!({"id": 2, "call": "extended-agent-card", "args": {"peer-id": SDK, "protocol": "v10"}}),
+        json!({"id": 3, "call": "subscribe-to-task", "args": {"peer-id": SDK, "task-id": "no-such-task"}}),
+        json!({"id": 4, "call": "create-push-config", "args": {"peer-id": SDK, "task-id": "t", "url": "https://me.example/h"}}),
+        json!({"id": 5, "call": "send", "args": {"peer-id": SDK, "message": {"parts": [{"text": "hi"}]}, "extensions": "x"}}),
+    ];
+    for line in &calls {
+        stdin.write_all(format!("{line}\n").as_bytes()).await.unwrap();
+    }
+    drop(stdin);
+    let out = child.wait_with_output().await.unwrap();
+    let answers: Vec<Value> =
+        String::from_utf8_lossy(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(answers.len(), calls.len(), "{answers:?}");
+    let streamed = &answers[0]["ok"];
+    assert_eq!(streamed["events"].as_array().map(Vec::len), Some(5), "{streamed}");
+    assert_eq!((&streamed["end"], &streamed["resumes"]), (&Value::Null, &json!(0)));
+    assert_eq!(streamed["activated-extensions"], json!(["urn:a2a-test:echo"]));
+    assert_eq!(answers[1]["ok"]["name"], "SDK Echo (extended)", "{}", answers[1]);
+    // A subscription the peer refuses at once: its error as the stream's end (or the call's).
+    let refused = answers[2].get("err").or_else(|| answers[2]["ok"].get("end")).unwrap();
+    assert_eq!(refused["kind"], "rpc-error", "{}", answers[2]);
+    // The task does not exist: the peer's typed error.
+    assert_eq!(answers[3]["err"]["kind"], "rpc-error", "{}", answers[3]);
+    assert_eq!(answers[4]["err"]["kind"], "bad-call", "{}", answers[4]);
+}

@@ -1,0 +1,664 @@
+//! What a caller has seen of a task's stream, and the events that bring it
+//! up to a later snapshot of the task. A stream cut mid-task is resumed by
+//! subscribing to the task again; the new stream starts with the whole task
+//! as it stands, and the caller should see only what changed since the cut:
+//! artifacts it has not seen (or the chunks appended to one it has), and the
+//! status when it moved. Parts are remembered as running hashes, not copies,
+//! so following a stream costs a few words per artifact.
+
+use std::collections::hash_map::DefaultHasher;
+use std::collections::{HashMap, VecDeque};
+use std::hash::{Hash, Hasher};
+
+use crate::a2a::{settled, Artifact, Ask, Call, Protocol, ProtocolChoice, StreamEvent};
+use crate::client::Client;
+use crate::error::{Error, ErrorKind};
+use crate::message::{text_of, Part};
+use crate::messaging::SendEnv;
+use crate::retry::{backoff, is_transient_code, is_transient_status};
+use crate::streaming::EventStream;
+use crate::transport::{BodyStream, Transport};
+
+/// A streamed reply (a send's or a subscription's) that resumes itself: its
+/// events, and when its connection is cut before the final event, those of
+/// a new subscription to its task, caught up with what was handed out.
+pub(crate) struct ResumingStream<S> {
+    current: EventStream<S>,
+    /// Streams replaced by a resubscription, kept until this one is
+    /// dropped: a pollable a host took is a child of their bodies.
+    replaced: Vec<EventStream<S>>,
+    seen: Seen,
+    /// Events that bring the caller up to a resubscription's first event.
+    caught_up: VecDeque<StreamEvent>,
+    /// Whether the current stream is a resubscription whose first event
+    /// (the task as it stands) has not been read yet.
+    awaiting_snapshot: bool,
+    /// Where a resubscription goes (peer, source), with the extensions the
+    /// call asked for.
+    peer: String,
+    source: String,
+    extensions: Vec<String>,
+    request_id: String,
+    resumes: u32,
+    delivered: u32,
+    ended: bool,
+}
+
+impl<S> crate::error::Redact for ResumingStream<S> {}
+
+impl<S: BodyStream> ResumingStream<S> {
+    /// A stream of `peer`'s (as `source`), resumable through subscriptions
+    /// that ask for the same `extensions`, with JSON-RPC ids derived from
+    /// `request_id`.
+    pub(crate) fn new(
+        stream: EventStream<S>,
+        (peer, source): (String, String),
+        extensions: Vec<String>,
+        request_id: String,
+    ) -> Self {
+        ResumingStream {
+            current: stream,
+            replaced: Vec::new(),
+            seen: Seen::default(),
+            caught_up: VecDeque::new(),
+            awaiting_snapshot: false,
+            peer,
+            source,
+            extensions,
+            request_id,
+            resumes: 0,
+            delivered: 0,
+            ended: false,
+        }
+    }
+
+    /// The stream being read.
+    pub(crate) fn current(&self) -> &EventStream<S> {
+        &self.current
+    }
+
+    /// Whether the next event is known without reading.
+    pub(crate) fn has_buffered(&self) -> bool {
+        self.ended || !self.caught_up.is_empty() || self.current.has_buffered()
+    }
+
+    /// Resubscriptions made.
+    pub(crate) fn resumes(&self) -> u32 {
+        self.resumes
+    }
+
+    fn hand_out(&mut self, event: StreamEvent) -> StreamEvent {
+        self.seen.record(&event);
+        self.delivered += 1;
+        self.ended |= event.ends_stream();
+        event
+    }
+
+    /// The error that ends a stream that could not be resumed.
+    fn cut(&mut self, url: String, cause: String) -> Error {
+        self.ended = true;
+        self.caught_up.clear();
+        let kind = ErrorKind::StreamCut {
+            url,
+            task_id: self.seen.task_id.clone(),
+            events: self.delivered,
+            resumes: self.resumes,
+            cause,
+        };
+        Error::a2a(kind)
+    }
+}
+
+/// Whether a failed resubscription is worth another.
+fn transient(e: &Error) -> bool {
+    match &e.kind {
+        ErrorKind::Transport { code, .. } => is_transient_code(code),
+        ErrorKind::HttpStatus { status, .. } => is_transient_status(*status),
+        ErrorKind::TimedOut { .. } | ErrorKind::StreamCut { .. } => true,
+        _ => false,
+    }
+}
+
+fn choice(protocol: Protocol) -> ProtocolChoice {
+    match protocol {
+        Protocol::V0_3 => ProtocolChoice::V0_3,
+        Protocol::V1_0 => ProtocolChoice::V1_0,
+    }
+}
+
+impl<T: Transport> Client<T> {
+    /// The next event of `stream`, blocking until it arrives; none once it
+    /// has ended. A cut before the final event is met by subscribing to the
+    /// task again — after the retry policy's backoff, at most
+    /// `max-attempts - 1` times, within the stream's total budget — and the
+    /// new stream's first event (the task as it stands) is handed out as
+    /// what changed since the cut. A subscription the peer refuses (a task
+    /// that ended meanwhile) is settled by reading the task. A cut that
+    /// cannot be resumed ends the stream with `stream-cut`.
+    pub(crate) fn next_stream_event(
+        &mut self,
+        stream: &mut ResumingStream<T::Stream>,
+        env: &mut impl SendEnv,
+    ) -> Result<Option<StreamEvent>, Error> {
+        loop {
+            if let Some(event) = stream.caught_up.pop_front() {
+                return Ok(Some(stream.hand_out(event)));
+            }
+            if stream.ended {
+                return Ok(None);
+            }
+            match stream.current.next_event(|| env.mono_now()) {
+                Ok(Some(StreamEvent::Task { state, parts, artifacts, .. })) if stream.awaiting_snapshot => {
+                    stream.awaiting_snapshot = false;
+                    let events = stream.seen.catch_up(&state, &parts, &artifacts);
+                    stream.caught_up.extend(events);
+                }
+                Ok(Some(event)) => {
+                    stream.awaiting_snapshot = false;
+                    return Ok(Some(stream.hand_out(event)));
+                }
+                Ok(None) => return Ok(None),
+                Err(e) if matches!(e.kind, ErrorKind::StreamCut { .. }) => self.resume(stream, env, e)?,
+                // A subscription refused in its first event: the task may have ended.
+                Err(e) if stream.awaiting_snapshot => self.settle(stream, env, e)?,
+                Err(e) => {
+                    stream.ended = true;
+                    return Err(e);
+                }
+            }
+        }
+    }
+
+    /// Replaces a cut stream by a new subscription to its task.
+    fn resume(
+        &mut self,
+        stream: &mut ResumingStream<T::Stream>,
+        env: &mut impl SendEnv,
+        cut: Error,
+    ) -> Result<(), Error> {
+        let url = stream.current.url().to_owned();
+        let Some(task_id) = stream.seen.task_id.clone() else {
+            let cause = format!("{}; no event named its task, so it cannot be resumed", cause_of(&cut));
+            return Err(self.handed_out(stream.cut(url, cause)));
+        };
+        let policy = self.retry_policy().clone();
+        let protocol = stream.current.protocol();
+        let started = stream.current.started();
+        let mut last = cut;
+        loop {
+            if stream.resumes + 1 >= policy.max_attempts {
+                let cause = format!(
+                    "{} (resubscribing stopped: the retry policy's {} attempts)",
+                    cause_of(&last),
+                    policy.max_attempts
+                );
+                return Err(self.handed_out(stream.cut(url, cause)));
+            }
+            let delay = backoff(&policy, stream.resumes, env.random());
+            let spent = std::time::Duration::from_nanos(env.mono_now().saturating_sub(started));
+            if spent + delay >= policy.total_budget {
+                let budget = policy.total_budget.as_millis();
+                let cause = format!("{} (resubscribing stopped: the {budget} ms total budget)", cause_of(&last));
+                return Err(self.handed_out(stream.cut(url, cause)));
+            }
+            self.pause(delay);
+            stream.resumes += 1;
+            let request_id = format!("{}.{}", stream.request_id, stream.resumes);
+            let target = (stream.peer.as_str(), task_id.as_str());
+            let source = Some(stream.source.as_str());
+            let ask = Ask { protocol: Some(choice(protocol)), extensions: stream.extensions.clone() };
+            match self.subscription(target, source, &ask, env, &request_id) {
+                Ok(next) => {
+                    let replaced = std::mem::replace(&mut stream.current, next.since(started));
+                    stream.replaced.push(replaced);
+                    stream.awaiting_snapshot = true;
+                    return Ok(());
+                }
+                Err(e) if transient(&e) => last = e,
+                Err(refused) => return self.settle(stream, env, refused),
+            }
+        }
+    }
+
+    /// Meets a refused subscription by reading the task: one that ended or
+    /// paused is caught up to and ends the stream; otherwise the stream
+    /// ends with `stream-cut`, saying why.
+    fn settle(
+        &mut self,
+        stream: &mut ResumingStream<T::Stream>,
+        env: &mut impl SendEnv,
+        refused: Error,
+    ) -> Result<(), Error> {
+        let url = stream.current.url().to_owned();
+        let task_id = stream.seen.task_id.clone().unwrap_or_default();
+        let protocol = stream.current.protocol();
+        let request_id = format!("{}.get", stream.request_id);
+        let target = (stream.peer.as_str(), task_id.as_str());
+        let source = Some(stream.source.as_str());
+        let ask = Ask { protocol: Some(choice(protocol)), extensions: stream.extensions.clone() };
+        match self.task_call(Call::GetTask, target, source, &ask, env, &request_id) {
+            Ok(report) if settled(&report.task.state) => {
+                let events = stream.seen.catch_up(&report.task.state, &report.task.parts, &report.task.artifacts);
+                stream.caught_up.extend(events);
+                stream.awaiting_snapshot = false;
+                // Nothing more comes from the refused subscription.
+                stream.ended = stream.caught_up.is_empty();
+                Ok(())
+            }
+            _ => {
+                let cause = format!("resubscribing was refused: {}", refused.message);
+                Err(self.handed_out(stream.cut(url, cause)))
+            }
+        }
+    }
+}
+
+/// What ended a stream, in a few words.
+fn cause_of(e: &Error) -> String {
+    match &e.kind {
+        ErrorKind::StreamCut { cause, .. } => cause.clone(),
+        _ => e.message.strip_prefix("[A2A_ERROR] ").unwrap_or(&e.message).to_owned(),
+    }
+}
+
+/// Most artifacts remembered; one past it is handed out whole again on a
+/// resume (a repeat, never a gap).
+const MAX_ARTIFACTS: usize = 4096;
+
+/// The parts of one artifact handed out so far.
+#[derive(Clone)]
+struct PartsSeen {
+    count: usize,
+    hash: DefaultHasher,
+}
+
+impl PartsSeen {
+    fn of(parts: &[Part]) -> Self {
+        let mut seen = PartsSeen { count: 0, hash: DefaultHasher::new() };
+        seen.extend(parts);
+        seen
+    }
+
+    fn extend(&mut self, parts: &[Part]) {
+        for part in parts {
+            part.hash(&mut self.hash);
+        }
+        self.count += parts.len();
+    }
+
+    /// The parts of `parts` past those seen, when `parts` starts with them.
+    fn rest_of<'p>(&self, parts: &'p [Part]) -> Option<&'p [Part]> {
+        if parts.len() < self.count {
+            return None;
+        }
+        let prefix = PartsSeen::of(&parts[..self.count]);
+        (prefix.hash.finish() == self.hash.finish()).then(|| &parts[self.count..])
+    }
+}
+
+/// What a stream has handed out about its task.
+#[derive(Default)]
+pub(crate) struct Seen {
+    /// The task the stream follows, once an event named it.
+    pub task_id: Option<String>,
+    /// The last status: its state and a hash of its message's parts.
+    status: Option<(String, u64)>,
+    /// Artifacts by id.
+    artifacts: HashMap<String, PartsSeen>,
+}
+
+fn parts_hash(parts: &[Part]) -> u64 {
+    PartsSeen::of(parts).hash.finish()
+}
+
+impl Seen {
+    /// Notes an event handed out.
+    pub(crate) fn record(&mut self, event: &StreamEvent) {
+        match event {
+            StreamEvent::Task { id, state, parts, artifacts, .. } => {
+                self.name_task(id.as_deref());
+                self.status = Some((state.clone(), parts_hash(parts)));
+                self.artifacts.clear();
+                for artifact in artifacts {
+                    if let Some(id) = &artifact.id {
+                        self.remember(id, PartsSeen::of(&artifact.parts));
+                    }
+                }
+            }
+            StreamEvent::StatusUpdate { task_id, state, parts, .. } => {
+                self.name_task(task_id.as_deref());
+                self.status = Some((state.clone(), parts_hash(parts)));
+            }
+            StreamEvent::ArtifactUpdate { task_id, artifact_id, parts, append, .. } => {
+                self.name_task(task_id.as_deref());
+                let Some(id) = artifact_id else { return };
+                match self.artifacts.get_mut(id) {
+                    Some(seen) if *append => seen.extend(parts),
+                    _ => self.remember(id, PartsSeen::of(parts)),
+                }
+            }
+            StreamEvent::Message { .. } => {}
+        }
+    }
+
+    fn name_task(&mut self, id: Option<&str>) {
+        if self.task_id.is_none() {
+            self.task_id = id.map(str::to_owned);
+        }
+    }
+
+    fn remember(&mut self, id: &str, seen: PartsSeen) {
+        if self.artifacts.len() < MAX_ARTIFACTS || self.artifacts.contains_key(id) {
+            self.artifacts.insert(id.to_owned(), seen);
+        }
+    }
+
+    /// The events that bring a caller who saw what `self` saw up to the task
+    /// as `snapshot` shows it (`state`, its status message's `parts`, its
+    /// `artifacts`): each artifact not seen (whole), the chunks appended to
+    /// one seen, one that changed otherwise (whole, replacing it), then the
+    /// status if it moved — marked final when the state ends or pauses the
+    /// task. Nothing when nothing changed.
+    pub(crate) fn catch_up(&self, state: &str, parts: &[Part], artifacts: &[Artifact]) -> Vec<StreamEvent> {
+        let settled = settled(state);
+        let mut events = Vec::new();
+        for artifact in artifacts {
+            let seen = artifact.id.as_ref().and_then(|id| self.artifacts.get(id));
+            let (new_parts, append) = match seen.and_then(|s| s.rest_of(&artifact.parts)) {
+                Some([]) => continue,
+                Some(rest) => (rest, true),
+                None => (&artifact.parts[..], false),
+            };
+            events.push(StreamEvent::ArtifactUpdate {
+                task_id: self.task_id.clone(),
+                artifact_id: artifact.id.clone(),
+                name: artifact.name.clone(),
+                text: text_of(new_parts),
+                parts: new_parts.to_vec(),
+                append,
+                last_chunk: settled,
+            });
+        }
+        if self.status.as_ref() != Some(&(state.to_owned(), parts_hash(parts))) {
+            events.push(StreamEvent::StatusUpdate {
+                task_id: self.task_id.clone(),
+                state: state.to_owned(),
+                text: text_of(parts),
+                parts: parts.to_vec(),
+                is_final: settled,
+            });
+        }
+        events
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{RawConfig, RawRetryPolicy};
+    use crate::message::Message;
+    use crate::testing::{Chunk, FakeTransport, FixedEnv};
+    use crate::transport::TransportError;
+    use wasi::http::types::ErrorCode;
+
+    const ME: &str = "11111111-2222-4333-8444-555555555555";
+    const PEER: &str = "aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee";
+
+    fn client(t: FakeTransport) -> Client<FakeTransport> {
+        let retry = RawRetryPolicy { max_attempts: Some(3), base_delay_ms: Some(10), ..Default::default() };
+        let raw = RawConfig {
+            workspace_id: ME.into(),
+            platform_url: Some("http://p".into()),
+            credentials: vec![(ME.into(), "tok-me".into())],
+            retry: Some(retry),
+            ..Default::default()
+        };
+        Client::new(raw, t).unwrap()
+    }
+
+    fn sse(events: &[String]) -> Vec<Chunk> {
+        events.iter().map(|e| Chunk::Data(format!("data: {{\"result\":{e}}}\n\n").into_bytes())).collect()
+    }
+
+    fn task(state: &str, artifacts: &str) -> String {
+        format!(
+            r#"{{"kind":"task","id":"t","contextId":"c","status":{{"state":"{state}"}},"artifacts":[{artifacts}]}}"#
+        )
+    }
+
+    fn working() -> String {
+        r#"{"kind":"status-update","taskId":"t","final":false,"status":{"state":"working"}}"#.into()
+    }
+
+    fn completed() -> String {
+        r#"{"kind":"status-update","taskId":"t","final":true,"status":{"state":"completed","message":{"kind":"message","role":"agent","messageId":"m","parts":[{"kind":"text","text":"done"}]}}}"#.into()
+    }
+
+    fn artifact_json(id: &str, texts: &[&str]) -> String {
+        let parts: Vec<String> = texts.iter().map(|t| format!(r#"{{"kind":"text","text":"{t}"}}"#)).collect();
+        format!(r#"{{"artifactId":"{id}","name":"{id}","parts":[{}]}}"#, parts.join(","))
+    }
+
+    fn chunk_event(id: &str, text: &str, append: bool) -> String {
+        let artifact = artifact_json(id, &[text]);
+        format!(r#"{{"kind":"artifact-update","taskId":"t","artifact":{artifact},"append":{append}}}"#)
+    }
+
+    fn ids() -> crate::a2a::SendIds {
+        crate::a2a::SendIds { request_id: "req".into(), message_id: "msg".into() }
+    }
+
+    /// Every event of a stream sent to PEER in v0.3, and how it ended.
+    fn drain(c: &mut Client<FakeTransport>) -> (Vec<String>, Option<Error>) {
+        let v03 = Ask::from(ProtocolChoice::V0_3);
+        let mut stream = c.send_message_stream(PEER, &Message::text("go"), None, &v03, &mut FixedEnv, ids()).unwrap();
+        let mut seen = Vec::new();
+        loop {
+            match c.next_stream_event(&mut stream, &mut FixedEnv) {
+                Ok(Some(e)) => seen.push(short(std::slice::from_ref(&e)).remove(0)),
+                Ok(None) => return (seen, None),
+                Err(e) => {
+                    assert!(matches!(c.next_stream_event(&mut stream, &mut FixedEnv), Ok(None)));
+                    return (seen, Some(e));
+                }
+            }
+        }
+    }
+
+    fn bodies(c: &mut Client<FakeTransport>) -> Vec<String> {
+        c.transport_mut()
+            .sent
+            .iter()
+            .map(|r| String::from_utf8_lossy(r.body.as_deref().unwrap_or(&[])).into_owned())
+            .collect()
+    }
+
+    #[test]
+    fn a_cut_stream_is_resumed_and_caught_up_without_repeats() {
+        let mut t = FakeTransport::default();
+        let first = [task("submitted", ""), working(), chunk_event("a", "one", false)];
+        t.then_stream(200, "text/event-stream", sse(&first));
+        // Reset mid-event on the first resubscription's way: tried again.
+        t.then_stream(
+            200,
+            "text/event-stream",
+            vec![Chunk::Fail(TransportError::Code(ErrorCode::ConnectionTerminated))],
+        );
+        let snapshot =
+            task("working", &[artifact_json("a", &["one", "two"]), artifact_json("b", &["whole"])].join(","));
+        t.then_stream(200, "text/event-stream", sse(&[snapshot, completed()]));
+        let mut c = client(t);
+        let (events, end) = drain(&mut c);
+        assert!(end.is_none(), "{end:?}");
+        assert!(events[0].starts_with("Task {"), "{events:?}");
+        assert_eq!(events[1..], ["status working ", "a one", "a +two", "b whole", "status completed done final"]);
+        let sent = bodies(&mut c);
+        assert_eq!(sent.len(), 3);
+        for (i, body) in sent[1..].iter().enumerate() {
+            assert!(body.contains(r#""method":"tasks/resubscribe""#) && body.contains(r#""id":"t""#), "{body}");
+            assert!(body.contains(&format!(r#""id":"req.{}""#, i + 1)), "{body}");
+        }
+        // Each resubscription waited the policy's backoff first.
+        assert_eq!(c.transport_mut().slept.len(), 2);
+    }
+
+    #[test]
+    fn a_task_that_ended_during_the_cut_is_read_and_its_end_handed_out() {
+        let mut t = FakeTransport::default();
+        t.then_stream(200, "text/event-stream", sse(&[task("working", "")]));
+        let refused = r#"event: error
+data: {"error":{"code":-32004,"message":"Task t is in a terminal state"}}
+
+"#;
+        t.then_stream(200, "text/event-stream", vec![Chunk::Data(refused.as_bytes().to_vec())]);
+        let ended = task("completed", &artifact_json("a", &["all"]));
+        t.then_answer(200, &format!(r#"{{"jsonrpc":"2.0","id":"req.get","result":{ended}}}"#));
+        let mut c = client(t);
+        let (events, end) = drain(&mut c);
+        assert!(end.is_none(), "{end:?}");
+        assert_eq!(events[1..], ["a all", "status completed  final"]);
+        assert!(bodies(&mut c)[2].contains(r#""method":"tasks/get""#));
+    }
+
+    #[test]
+    fn cuts_that_cannot_be_resumed_say_so() {
+        // Cut before any event named the task.
+        let mut t = FakeTransport::default();
+        t.then_stream(200, "text/event-stream", vec![]);
+        let (events, end) = drain(&mut client(t));
+        let end = end.unwrap();
+        assert!(events.is_empty());
+        let ErrorKind::StreamCut { task_id: None, resumes: 0, cause, .. } = &end.kind else { panic!("{end:?}") };
+        assert!(cause.contains("no event named its task"), "{cause}");
+
+        // Every resubscription fails: the policy's attempts, then stream-cut.
+        let mut t = FakeTransport::default();
+        t.then_stream(200, "text/event-stream", sse(&[task("working", ""), working()]));
+        t.then_stream_fail(TransportError::Code(ErrorCode::ConnectionRefused));
+        t.then_stream_fail(TransportError::Code(ErrorCode::ConnectionRefused));
+        let (events, end) = drain(&mut client(t));
+        assert_eq!(events.len(), 2);
+        let end = end.unwrap();
+        let ErrorKind::StreamCut { task_id: Some(id), resumes: 2, events: 2, cause, .. } = &end.kind else {
+            panic!("{end:?}")
+        };
+        assert_eq!(id, "t");
+        assert!(cause.contains("connection refused") && cause.contains("3 attempts"), "{cause}");
+        assert!(
+            end.message
+                .starts_with("[A2A_ERROR] the stream of task 't' was cut after 2 events after 2 resubscriptions: "),
+            "{}",
+            end.message
+        );
+
+        // A refused subscription to a task still running: stream-cut with the refusal.
+        let mut t = FakeTransport::default();
+        t.then_stream(200, "text/event-stream", sse(&[task("working", "")]));
+        t.then_stream(404, "text/plain", vec![Chunk::Data(b"no such task here".to_vec())]);
+        t.then_answer(200, &format!(r#"{{"jsonrpc":"2.0","id":"x","result":{}}}"#, task("working", "")));
+        let mut c = client(t);
+        let (_, end) = drain(&mut c);
+        let end = end.unwrap();
+        let ErrorKind::StreamCut { cause, .. } = &end.kind else { panic!("{end:?}") };
+        assert!(cause.starts_with("resubscribing was refused: "), "{cause}");
+    }
+
+    fn text(s: &str) -> Part {
+        Part::Text(s.into())
+    }
+
+    fn artifact(id: &str, parts: &[&str]) -> Artifact {
+        Artifact { id: Some(id.into()), name: Some(id.into()), parts: parts.iter().map(|p| text(p)).collect() }
+    }
+
+    fn chunk(id: &str, parts: &[&str], append: bool) -> StreamEvent {
+        StreamEvent::ArtifactUpdate {
+            task_id: Some("t".into()),
+            artifact_id: Some(id.into()),
+            name: Some(id.into()),
+            text: parts.join("\n"),
+            parts: parts.iter().map(|p| text(p)).collect(),
+            append,
+            last_chunk: false,
+        }
+    }
+
+    fn status(state: &str, message: &str) -> StreamEvent {
+        StreamEvent::StatusUpdate {
+            task_id: Some("t".into()),
+            state: state.into(),
+            text: message.into(),
+            parts: vec![text(message)],
+            is_final: false,
+        }
+    }
+
+    fn short(events: &[StreamEvent]) -> Vec<String> {
+        events
+            .iter()
+            .map(|e| match e {
+                StreamEvent::ArtifactUpdate { artifact_id, text, append, .. } => {
+                    format!("{} {}{}", artifact_id.as_deref().unwrap_or("-"), if *append { "+" } else { "" }, text)
+                }
+                StreamEvent::StatusUpdate { state, text, is_final, .. } => {
+                    format!("status {state} {text}{}", if *is_final { " final" } else { "" })
+                }
+                other => format!("{other:?}"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn only_what_changed_since_the_cut_is_handed_out() {
+        let mut seen = Seen::default();
+        seen.record(&StreamEvent::Task {
+            id: Some("t".into()),
+            context_id: None,
+            state: "submitted".into(),
+            text: String::new(),
+            parts: vec![],
+            artifacts: vec![],
+        });
+        seen.record(&status("working", "on it"));
+        seen.record(&chunk("a", &["one"], false));
+        seen.record(&chunk("a", &["two"], true));
+        seen.record(&chunk("b", &["whole"], false));
+        assert_eq!(seen.task_id.as_deref(), Some("t"));
+
+        // Nothing moved: nothing to hand out.
+        let same = [artifact("a", &["one", "two"]), artifact("b", &["whole"])];
+        assert!(seen.catch_up("working", &[text("on it")], &same).is_empty());
+
+        // One chunk appended to a, b unchanged, c new, then completed.
+        let later = [artifact("a", &["one", "two", "three"]), artifact("b", &["whole"]), artifact("c", &["new"])];
+        let events = seen.catch_up("completed", &[text("done")], &later);
+        assert_eq!(short(&events), ["a +three", "c new", "status completed done final"]);
+        assert!(events.last().unwrap().ends_stream());
+    }
+
+    #[test]
+    fn an_artifact_that_changed_otherwise_is_handed_out_whole() {
+        let mut seen = Seen::default();
+        seen.record(&chunk("a", &["one", "two"], false));
+        seen.record(&status("working", ""));
+        let events = seen.catch_up("working", &[text("")], &[artifact("a", &["ONE", "two", "three"])]);
+        assert_eq!(short(&events), ["a ONE\ntwo\nthree"]);
+        // Shorter than what was seen: replaced too.
+        let events = seen.catch_up("working", &[text("")], &[artifact("a", &["one"])]);
+        assert_eq!(short(&events), ["a one"]);
+        // The same state with another message is a move of the status.
+        let events = seen.catch_up("working", &[text("still")], &[artifact("a", &["one", "two"])]);
+        assert_eq!(short(&events), ["status working still"]);
+    }
+
+    #[test]
+    fn a_replaced_artifact_and_one_without_an_id() {
+        let mut seen = Seen::default();
+        seen.record(&chunk("a", &["old"], false));
+        seen.record(&chunk("a", &["new"], false));
+        seen.record(&status("working", ""));
+        assert!(seen.catch_up("working", &[text("")], &[artifact("a", &["new"])]).is_empty());
+        let anonymous = Artifact { id: None, name: None, parts: vec![text("x")] };
+        assert_eq!(short(&seen.catch_up("working", &[text("")], &[anonymous])), ["- x"]);
+    }
+}
