@@ -94,11 +94,15 @@ pub(crate) struct Ask {
     pub protocol: Option<ProtocolChoice>,
     /// Extension URIs (the `A2A-Extensions` header).
     pub extensions: Vec<String>,
+    /// Set by the client when a call continues another (the resubscription
+    /// of a cut stream, the task read after one): it speaks exactly as the
+    /// first did — version, tenant, extensions — whatever the cache says now.
+    pub continuing: Option<Spoken>,
 }
 
 impl From<ProtocolChoice> for Ask {
     fn from(protocol: ProtocolChoice) -> Self {
-        Ask { protocol: Some(protocol), extensions: Vec::new() }
+        Ask { protocol: Some(protocol), ..Default::default() }
     }
 }
 

@@ -63,11 +63,7 @@ const MAX_EXTENSIONS: usize = 32;
 /// The extension URIs a call asks for, each usable in a header (not empty,
 /// at most 2 KiB, no spaces, commas or control characters), repeats dropped.
 fn checked_extensions(asked: &[String]) -> Result<Vec<String>, ErrorKind> {
-    if asked.len() > MAX_EXTENSIONS {
-        let value = format!("{} URIs (at most {MAX_EXTENSIONS})", asked.len());
-        return Err(ErrorKind::InvalidId { param: "extensions".into(), value });
-    }
-    let mut out: Vec<String> = Vec::with_capacity(asked.len());
+    let mut out: Vec<String> = Vec::with_capacity(asked.len().min(MAX_EXTENSIONS));
     for uri in asked {
         let usable = !uri.is_empty()
             && uri.len() <= 2048
@@ -78,6 +74,10 @@ fn checked_extensions(asked: &[String]) -> Result<Vec<String>, ErrorKind> {
         if !out.contains(uri) {
             out.push(uri.clone());
         }
+    }
+    if out.len() > MAX_EXTENSIONS {
+        let value = format!("{} URIs (at most {MAX_EXTENSIONS})", out.len());
+        return Err(ErrorKind::InvalidId { param: "extensions".into(), value });
     }
     Ok(out)
 }
@@ -449,7 +449,7 @@ impl<T: Transport> Client<T> {
             let protocol = spoken.protocol;
             let body = spoken.stamp(a2a::message_body(protocol, Call::Stream, &ids, &message));
             let stream = self.open_stream(&peer, &source, &spoken, body, env)?;
-            Ok(ResumingStream::new(stream, (peer, source), ask.extensions.clone(), ids.request_id.clone()))
+            Ok(ResumingStream::new(stream, (peer, source), ids.request_id.clone()))
         });
         self.handed_out(result)
     }
@@ -467,7 +467,7 @@ impl<T: Transport> Client<T> {
     ) -> Result<ResumingStream<T::Stream>, Error> {
         self.subscription(target, source, ask, env, request_id).and_then(|stream| {
             let (peer, source) = self.canonical_ids(target.0, source).map_err(Error::a2a)?;
-            Ok(ResumingStream::new(stream, (peer, source), ask.extensions.clone(), request_id.to_owned()))
+            Ok(ResumingStream::new(stream, (peer, source), request_id.to_owned()))
         })
     }
 
@@ -497,6 +497,11 @@ impl<T: Transport> Client<T> {
         &self.config.retry
     }
 
+    /// The retry budget every send shares (resubscriptions draw on it too).
+    pub(crate) fn retry_budget(&mut self) -> &mut RetryBudget {
+        &mut self.budget
+    }
+
     /// Waits `delay` (a backoff), through the transport's timer.
     pub(crate) fn pause(&mut self, delay: Duration) {
         let timer = self.transport.timer(delay);
@@ -515,7 +520,6 @@ impl<T: Transport> Client<T> {
         env: &mut impl SendEnv,
     ) -> Result<EventStream<T::Stream>, Error> {
         let cfg = &self.config;
-        let protocol = spoken.protocol;
         let path = format!("/workspaces/{peer}/a2a");
         let url = cfg.platform.url(&path);
         let mut headers = messaging::a2a_headers(cfg, source, spoken);
@@ -540,7 +544,7 @@ impl<T: Transport> Client<T> {
         let ct = opened.header("content-type").unwrap_or("").trim_start().to_ascii_lowercase();
         let activated = messaging::activated_extensions(&opened.headers);
         if (200..300).contains(&opened.status) && ct.starts_with("text/event-stream") {
-            return Ok(EventStream::new(opened.body, url, cfg, protocol, started).activated(activated));
+            return Ok(EventStream::new(opened.body, url, cfg, spoken.clone(), started).activated(activated));
         }
         // Not a stream: an error status, or one whole JSON-RPC answer.
         let body = read_rest(&mut opened.body, cfg.send_read, cfg.max_body_bytes)
@@ -551,7 +555,7 @@ impl<T: Transport> Client<T> {
         }
         let json: serde_json::Value = serde_json::from_slice(&resp.body).unwrap_or_default();
         match a2a::read_stream_event(&json) {
-            Ok(event) => Ok(EventStream::single(event, url, cfg, protocol).activated(activated)),
+            Ok(event) => Ok(EventStream::single(event, url, cfg, spoken.clone()).activated(activated)),
             Err(why) => {
                 let why = match why {
                     a2a::Outcome::Shape(detail) => format!(": {detail}"),
@@ -765,6 +769,9 @@ impl<T: Transport> Client<T> {
     /// The extensions asked for are checked first (an error, and no request,
     /// for one that cannot go in a header).
     fn spoken_for(&mut self, peer: &str, source: &str, ask: &Ask, now: u64) -> Result<Spoken, ErrorKind> {
+        if let Some(spoken) = &ask.continuing {
+            return Ok(spoken.clone());
+        }
         let extensions = checked_extensions(&ask.extensions)?;
         let (protocol, tenant) = match ask.protocol.unwrap_or(self.config.protocol) {
             ProtocolChoice::V0_3 => (Protocol::V0_3, None),

@@ -470,12 +470,13 @@ pub(crate) fn detail(kind: &ErrorKind) -> String {
         }
         ErrorKind::StreamCut { url, task_id, events, resumes, cause } => {
             let task = task_id.as_ref().map(|t| format!(" of task {}", quote_input(t, 80))).unwrap_or_default();
+            let plural = |n: u32, one: &str| if n == 1 { format!("1 {one}") } else { format!("{n} {one}s") };
             let resumed = match resumes {
                 0 => String::new(),
-                1 => " after 1 resubscription".into(),
-                n => format!(" after {n} resubscriptions"),
+                n => format!(" and {}", plural(*n, "resubscription")),
             };
-            format!("the stream{task} was cut after {events} events{resumed}: {cause} [target={url}]")
+            let events = plural(*events, "event");
+            format!("the stream{task} was cut after {events}{resumed}: {cause} [target={url}]")
         }
         ErrorKind::Removed { id, hint, .. } => format!("workspace {id} was removed: {hint}"),
     }

@@ -588,7 +588,11 @@ mod component {
     }
 
     fn ask_of(options: &wit::CallOptions) -> Ask {
-        Ask { protocol: options.protocol.map(from_wit_protocol), extensions: options.extensions.clone() }
+        Ask {
+            protocol: options.protocol.map(from_wit_protocol),
+            extensions: options.extensions.clone(),
+            continuing: None,
+        }
     }
 
     fn from_wit_protocol(p: wit::Protocol) -> ProtocolChoice {

@@ -119,12 +119,15 @@ pub(crate) fn a2a_headers(cfg: &Config, source: &str, spoken: &Spoken) -> Vec<(&
     headers
 }
 
+/// Most extensions read from one answer (a peer's header is untrusted).
+const MAX_ACTIVATED: usize = 64;
+
 /// The extensions a response says the peer activated: its `A2A-Extensions`
 /// (or v0.3's `X-A2A-Extensions`) header, split at commas, each once.
 pub(crate) fn activated_extensions(headers: &[(String, String)]) -> Vec<String> {
     let mut activated: Vec<String> = Vec::new();
     let values = headers.iter().filter(|(k, _)| k == "a2a-extensions" || k == "x-a2a-extensions");
-    for uri in values.flat_map(|(_, v)| v.split(',')).map(str::trim).filter(|u| !u.is_empty()).take(64) {
+    for uri in values.flat_map(|(_, v)| v.split(',')).map(str::trim).filter(|u| !u.is_empty()).take(MAX_ACTIVATED) {
         if !activated.iter().any(|seen| seen == uri) {
             activated.push(uri.to_owned());
         }

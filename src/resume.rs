@@ -10,7 +10,7 @@ use std::collections::hash_map::DefaultHasher;
 use std::collections::{HashMap, VecDeque};
 use std::hash::{Hash, Hasher};
 
-use crate::a2a::{settled, Artifact, Ask, Call, Protocol, ProtocolChoice, StreamEvent};
+use crate::a2a::{settled, Artifact, Ask, Call, StreamEvent, Task};
 use crate::client::Client;
 use crate::error::{Error, ErrorKind};
 use crate::message::{text_of, Part};
@@ -28,16 +28,14 @@ pub(crate) struct ResumingStream<S> {
     /// dropped: a pollable a host took is a child of their bodies.
     replaced: Vec<EventStream<S>>,
     seen: Seen,
-    /// Events that bring the caller up to a resubscription's first event.
+    /// Events that bring the caller up to date after a resubscription.
     caught_up: VecDeque<StreamEvent>,
     /// Whether the current stream is a resubscription whose first event
-    /// (the task as it stands) has not been read yet.
+    /// has not been read yet (the task as it stands, from a conforming peer).
     awaiting_snapshot: bool,
-    /// Where a resubscription goes (peer, source), with the extensions the
-    /// call asked for.
+    /// Where a resubscription goes: the peer, as which source.
     peer: String,
     source: String,
-    extensions: Vec<String>,
     request_id: String,
     resumes: u32,
     delivered: u32,
@@ -48,14 +46,8 @@ impl<S> crate::error::Redact for ResumingStream<S> {}
 
 impl<S: BodyStream> ResumingStream<S> {
     /// A stream of `peer`'s (as `source`), resumable through subscriptions
-    /// that ask for the same `extensions`, with JSON-RPC ids derived from
-    /// `request_id`.
-    pub(crate) fn new(
-        stream: EventStream<S>,
-        (peer, source): (String, String),
-        extensions: Vec<String>,
-        request_id: String,
-    ) -> Self {
+    /// whose JSON-RPC ids derive from `request_id`.
+    pub(crate) fn new(stream: EventStream<S>, (peer, source): (String, String), request_id: String) -> Self {
         ResumingStream {
             current: stream,
             replaced: Vec::new(),
@@ -64,7 +56,6 @@ impl<S: BodyStream> ResumingStream<S> {
             awaiting_snapshot: false,
             peer,
             source,
-            extensions,
             request_id,
             resumes: 0,
             delivered: 0,
@@ -77,7 +68,8 @@ impl<S: BodyStream> ResumingStream<S> {
         &self.current
     }
 
-    /// Whether the next event is known without reading.
+    /// Whether the next event is known without reading. (After a cut the
+    /// next `next_event` resubscribes, which waits on the network.)
     pub(crate) fn has_buffered(&self) -> bool {
         self.ended || !self.caught_up.is_empty() || self.current.has_buffered()
     }
@@ -94,12 +86,23 @@ impl<S: BodyStream> ResumingStream<S> {
         event
     }
 
+    /// Whether `event`, read after a resubscription, only repeats what the
+    /// caller has (the peer's snapshot and its live events may overlap).
+    fn repeats(&self, event: &StreamEvent) -> bool {
+        self.resumes > 0 && self.seen.repeats(event)
+    }
+
+    /// The call options of a call that continues this stream's.
+    fn continuing(&self) -> Ask {
+        Ask { continuing: Some(self.current.spoken().clone()), ..Default::default() }
+    }
+
     /// The error that ends a stream that could not be resumed.
-    fn cut(&mut self, url: String, cause: String) -> Error {
+    fn cut(&mut self, cause: String) -> Error {
         self.ended = true;
         self.caught_up.clear();
         let kind = ErrorKind::StreamCut {
-            url,
+            url: self.current.url().to_owned(),
             task_id: self.seen.task_id.clone(),
             events: self.delivered,
             resumes: self.resumes,
@@ -119,22 +122,16 @@ fn transient(e: &Error) -> bool {
     }
 }
 
-fn choice(protocol: Protocol) -> ProtocolChoice {
-    match protocol {
-        Protocol::V0_3 => ProtocolChoice::V0_3,
-        Protocol::V1_0 => ProtocolChoice::V1_0,
-    }
-}
-
 impl<T: Transport> Client<T> {
     /// The next event of `stream`, blocking until it arrives; none once it
     /// has ended. A cut before the final event is met by subscribing to the
     /// task again — after the retry policy's backoff, at most
-    /// `max-attempts - 1` times, within the stream's total budget — and the
-    /// new stream's first event (the task as it stands) is handed out as
-    /// what changed since the cut. A subscription the peer refuses (a task
-    /// that ended meanwhile) is settled by reading the task. A cut that
-    /// cannot be resumed ends the stream with `stream-cut`.
+    /// `max-attempts - 1` times, while the stream's total budget and the
+    /// client's retry budget allow — and the new stream's first event (the
+    /// task as it stands) is handed out as what changed since the cut. A
+    /// subscription the peer refuses (a task that ended meanwhile) is
+    /// settled by reading the task. A cut that cannot be resumed ends the
+    /// stream with `stream-cut`.
     pub(crate) fn next_stream_event(
         &mut self,
         stream: &mut ResumingStream<T::Stream>,
@@ -142,6 +139,9 @@ impl<T: Transport> Client<T> {
     ) -> Result<Option<StreamEvent>, Error> {
         loop {
             if let Some(event) = stream.caught_up.pop_front() {
+                if stream.repeats(&event) {
+                    continue;
+                }
                 return Ok(Some(stream.hand_out(event)));
             }
             if stream.ended {
@@ -153,10 +153,18 @@ impl<T: Transport> Client<T> {
                     let events = stream.seen.catch_up(&state, &parts, &artifacts);
                     stream.caught_up.extend(events);
                 }
-                Ok(Some(event)) => {
+                Ok(Some(event)) if stream.awaiting_snapshot => {
+                    // No snapshot first: read the task for one, catch up to
+                    // it, then this event unless it only repeats.
                     stream.awaiting_snapshot = false;
-                    return Ok(Some(stream.hand_out(event)));
+                    if let Ok(task) = self.read_task(stream, env) {
+                        let events = stream.seen.catch_up(&task.state, &task.parts, &task.artifacts);
+                        stream.caught_up.extend(events);
+                    }
+                    stream.caught_up.push_back(event);
                 }
+                Ok(Some(event)) if stream.repeats(&event) => {}
+                Ok(Some(event)) => return Ok(Some(stream.hand_out(event))),
                 Ok(None) => return Ok(None),
                 Err(e) if matches!(e.kind, ErrorKind::StreamCut { .. }) => self.resume(stream, env, e)?,
                 // A subscription refused in its first event: the task may have ended.
@@ -176,45 +184,45 @@ impl<T: Transport> Client<T> {
         env: &mut impl SendEnv,
         cut: Error,
     ) -> Result<(), Error> {
-        let url = stream.current.url().to_owned();
         let Some(task_id) = stream.seen.task_id.clone() else {
             let cause = format!("{}; no event named its task, so it cannot be resumed", cause_of(&cut));
-            return Err(self.handed_out(stream.cut(url, cause)));
+            return Err(self.handed_out(stream.cut(cause)));
         };
         let policy = self.retry_policy().clone();
-        let protocol = stream.current.protocol();
         let started = stream.current.started();
         let mut last = cut;
         loop {
-            if stream.resumes + 1 >= policy.max_attempts {
-                let cause = format!(
-                    "{} (resubscribing stopped: the retry policy's {} attempts)",
-                    cause_of(&last),
-                    policy.max_attempts
-                );
-                return Err(self.handed_out(stream.cut(url, cause)));
-            }
             let delay = backoff(&policy, stream.resumes, env.random());
             let spent = std::time::Duration::from_nanos(env.mono_now().saturating_sub(started));
-            if spent + delay >= policy.total_budget {
-                let budget = policy.total_budget.as_millis();
-                let cause = format!("{} (resubscribing stopped: the {budget} ms total budget)", cause_of(&last));
-                return Err(self.handed_out(stream.cut(url, cause)));
+            let stop = if stream.resumes + 1 >= policy.max_attempts {
+                Some(format!("the retry policy's {} attempts", policy.max_attempts))
+            } else if !self.retry_budget().allows_retry() {
+                Some("the client's retry budget is spent".to_owned())
+            } else if spent + delay >= policy.total_budget {
+                Some(format!("the {} ms total budget", policy.total_budget.as_millis()))
+            } else {
+                None
+            };
+            if let Some(limit) = stop {
+                let cause = format!("{} (resubscribing stopped: {limit})", cause_of(&last));
+                return Err(self.handed_out(stream.cut(cause)));
             }
             self.pause(delay);
             stream.resumes += 1;
             let request_id = format!("{}.{}", stream.request_id, stream.resumes);
-            let target = (stream.peer.as_str(), task_id.as_str());
-            let source = Some(stream.source.as_str());
-            let ask = Ask { protocol: Some(choice(protocol)), extensions: stream.extensions.clone() };
-            match self.subscription(target, source, &ask, env, &request_id) {
+            let (peer, source, ask) = (stream.peer.clone(), stream.source.clone(), stream.continuing());
+            match self.subscription((&peer, &task_id), Some(&source), &ask, env, &request_id) {
                 Ok(next) => {
+                    self.retry_budget().on_success();
                     let replaced = std::mem::replace(&mut stream.current, next.since(started));
                     stream.replaced.push(replaced);
                     stream.awaiting_snapshot = true;
                     return Ok(());
                 }
-                Err(e) if transient(&e) => last = e,
+                Err(e) if transient(&e) => {
+                    self.retry_budget().on_failure();
+                    last = e;
+                }
                 Err(refused) => return self.settle(stream, env, refused),
             }
         }
@@ -229,35 +237,45 @@ impl<T: Transport> Client<T> {
         env: &mut impl SendEnv,
         refused: Error,
     ) -> Result<(), Error> {
-        let url = stream.current.url().to_owned();
-        let task_id = stream.seen.task_id.clone().unwrap_or_default();
-        let protocol = stream.current.protocol();
-        let request_id = format!("{}.get", stream.request_id);
-        let target = (stream.peer.as_str(), task_id.as_str());
-        let source = Some(stream.source.as_str());
-        let ask = Ask { protocol: Some(choice(protocol)), extensions: stream.extensions.clone() };
-        match self.task_call(Call::GetTask, target, source, &ask, env, &request_id) {
-            Ok(report) if settled(&report.task.state) => {
-                let events = stream.seen.catch_up(&report.task.state, &report.task.parts, &report.task.artifacts);
+        stream.awaiting_snapshot = false;
+        let why = match self.read_task(stream, env) {
+            Ok(task) if settled(&task.state) => {
+                let events = stream.seen.catch_up(&task.state, &task.parts, &task.artifacts);
                 stream.caught_up.extend(events);
-                stream.awaiting_snapshot = false;
                 // Nothing more comes from the refused subscription.
                 stream.ended = stream.caught_up.is_empty();
-                Ok(())
+                return Ok(());
             }
-            _ => {
-                let cause = format!("resubscribing was refused: {}", refused.message);
-                Err(self.handed_out(stream.cut(url, cause)))
-            }
-        }
+            Ok(task) => format!("the task is still {}", task.state),
+            Err(e) => format!("reading the task failed too: {}", cause_of(&e)),
+        };
+        let cause = format!("resubscribing was refused: {}; {why}", cause_of(&refused));
+        Err(self.handed_out(stream.cut(cause)))
+    }
+
+    /// The stream's task as the peer has it now (`get-task`, spoken as the
+    /// stream was; a task read by one who has not seen its id is refused as
+    /// an invalid task id, with no request).
+    fn read_task(&mut self, stream: &ResumingStream<T::Stream>, env: &mut impl SendEnv) -> Result<Task, Error> {
+        let task_id = stream.seen.task_id.as_deref().unwrap_or_default();
+        let request_id = format!("{}.get", stream.request_id);
+        let ask = stream.continuing();
+        let target = (stream.peer.as_str(), task_id);
+        let report = self.task_call(Call::GetTask, target, Some(stream.source.as_str()), &ask, env, &request_id)?;
+        Ok(report.task)
     }
 }
 
-/// What ended a stream, in a few words.
+/// What ended a stream, in a few words: an error's text without the
+/// prefix and the target the stream's own error names again.
 fn cause_of(e: &Error) -> String {
-    match &e.kind {
-        ErrorKind::StreamCut { cause, .. } => cause.clone(),
-        _ => e.message.strip_prefix("[A2A_ERROR] ").unwrap_or(&e.message).to_owned(),
+    let text = match &e.kind {
+        ErrorKind::StreamCut { cause, .. } => cause.as_str(),
+        _ => e.message.strip_prefix("[A2A_ERROR] ").unwrap_or(&e.message),
+    };
+    match (text.find(" [target="), text.rfind(']')) {
+        (Some(start), Some(end)) if end > start => format!("{}{}", &text[..start], &text[end + 1..]),
+        _ => text.to_owned(),
     }
 }
 
@@ -341,6 +359,22 @@ impl Seen {
         }
     }
 
+    /// Whether handing `event` out would tell the caller nothing new: the
+    /// status it has, or a whole artifact it has. An event that ends the
+    /// stream is never a repeat (the caller must see the end).
+    pub(crate) fn repeats(&self, event: &StreamEvent) -> bool {
+        match event {
+            _ if event.ends_stream() => false,
+            StreamEvent::StatusUpdate { state, parts, .. } => {
+                self.status.as_ref() == Some(&(state.clone(), parts_hash(parts)))
+            }
+            StreamEvent::ArtifactUpdate { artifact_id: Some(id), parts, append: false, .. } => {
+                self.artifacts.get(id).is_some_and(|seen| seen.count == parts.len() && seen.rest_of(parts) == Some(&[]))
+            }
+            _ => false,
+        }
+    }
+
     fn name_task(&mut self, id: Option<&str>) {
         if self.task_id.is_none() {
             self.task_id = id.map(str::to_owned);
@@ -395,6 +429,7 @@ impl Seen {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::a2a::ProtocolChoice;
     use crate::config::{RawConfig, RawRetryPolicy};
     use crate::message::Message;
     use crate::testing::{Chunk, FakeTransport, FixedEnv};
@@ -478,7 +513,7 @@ mod tests {
         let mut t = FakeTransport::default();
         let first = [task("submitted", ""), working(), chunk_event("a", "one", false)];
         t.then_stream(200, "text/event-stream", sse(&first));
-        // Reset mid-event on the first resubscription's way: tried again.
+        // The first resubscription is reset before its first event: tried again.
         t.then_stream(
             200,
             "text/event-stream",
@@ -544,14 +579,13 @@ data: {"error":{"code":-32004,"message":"Task t is in a terminal state"}}
         };
         assert_eq!(id, "t");
         assert!(cause.contains("connection refused") && cause.contains("3 attempts"), "{cause}");
-        assert!(
-            end.message
-                .starts_with("[A2A_ERROR] the stream of task 't' was cut after 2 events after 2 resubscriptions: "),
-            "{}",
-            end.message
-        );
+        assert_eq!(end.message.matches("[target=").count(), 1, "{}", end.message);
+        let lead =
+            "[A2A_ERROR] the stream of task 't' was cut after 2 events and 2 resubscriptions: connection refused";
+        assert!(end.message.starts_with(lead), "{}", end.message);
 
-        // A refused subscription to a task still running: stream-cut with the refusal.
+        // A refused subscription to a task still running: stream-cut with the
+        // refusal and the state read.
         let mut t = FakeTransport::default();
         t.then_stream(200, "text/event-stream", sse(&[task("working", "")]));
         t.then_stream(404, "text/plain", vec![Chunk::Data(b"no such task here".to_vec())]);
@@ -560,7 +594,98 @@ data: {"error":{"code":-32004,"message":"Task t is in a terminal state"}}
         let (_, end) = drain(&mut c);
         let end = end.unwrap();
         let ErrorKind::StreamCut { cause, .. } = &end.kind else { panic!("{end:?}") };
-        assert!(cause.starts_with("resubscribing was refused: "), "{cause}");
+        assert!(cause.starts_with("resubscribing was refused: HTTP 404"), "{cause}");
+        assert!(cause.ends_with("; the task is still working"), "{cause}");
+        assert!(!cause.contains("[A2A_ERROR]") && !cause.contains("[target="), "{cause}");
+        assert!(bodies(&mut c)[2].contains(r#""method":"tasks/get""#));
+    }
+
+    #[test]
+    fn a_resumption_speaks_as_the_stream_did_tenant_and_extensions_included() {
+        let mut t = FakeTransport::default();
+        let v10_task = r#"{"task":{"id":"t","status":{"state":"TASK_STATE_WORKING"}}}"#;
+        t.then_stream(200, "text/event-stream", sse(&[v10_task.to_owned()]));
+        t.then_stream(
+            200,
+            "text/event-stream",
+            sse(&[r#"{"task":{"id":"t","status":{"state":"TASK_STATE_COMPLETED"}}}"#.to_owned()]),
+        );
+        let mut c = client(t);
+        let spoken = crate::a2a::Spoken {
+            protocol: crate::a2a::Protocol::V1_0,
+            tenant: Some("acme".into()),
+            extensions: vec!["urn:x".into()],
+        };
+        let ask = Ask { continuing: Some(spoken), ..Default::default() };
+        let mut stream = c.send_message_stream(PEER, &Message::text("go"), None, &ask, &mut FixedEnv, ids()).unwrap();
+        while let Some(_) = c.next_stream_event(&mut stream, &mut FixedEnv).unwrap() {}
+        assert_eq!(stream.resumes(), 1);
+        let sent = &c.transport_mut().sent;
+        let resub = String::from_utf8_lossy(sent[1].body.as_deref().unwrap()).into_owned();
+        assert!(resub.contains(r#""method":"SubscribeToTask""#) && resub.contains(r#""tenant":"acme""#), "{resub}");
+        assert!(sent[1].headers.iter().any(|(k, v)| *k == "a2a-extensions" && v == "urn:x"), "{:?}", sent[1].headers);
+    }
+
+    #[test]
+    fn a_resubscription_that_does_not_start_with_the_task_is_caught_up_by_reading_it() {
+        let mut t = FakeTransport::default();
+        t.then_stream(200, "text/event-stream", sse(&[task("working", ""), chunk_event("a", "one", false)]));
+        // The peer's resubscription starts with live events: a chunk of b
+        // already in the task, then the end.
+        t.then_stream(200, "text/event-stream", sse(&[chunk_event("b", "two", false), completed()]));
+        let read = task("working", &[artifact_json("a", &["one"]), artifact_json("b", &["two"])].join(","));
+        t.then_answer(200, &format!(r#"{{"jsonrpc":"2.0","id":"req.get","result":{read}}}"#));
+        let mut c = client(t);
+        let (events, end) = drain(&mut c);
+        assert!(end.is_none(), "{end:?}");
+        assert_eq!(events[1..], ["a one", "b two", "status completed done final"], "b once");
+        assert!(bodies(&mut c)[2].contains(r#""method":"tasks/get""#));
+    }
+
+    #[test]
+    fn resubscribing_stops_at_the_streams_total_budget() {
+        // The clock moves only when the client waits (its backoff).
+        struct Clocked(std::rc::Rc<std::cell::Cell<std::time::Duration>>);
+        impl SendEnv for Clocked {
+            fn random(&mut self) -> f64 {
+                0.5
+            }
+            fn unix_now(&mut self) -> u64 {
+                1_700_000_000
+            }
+            fn mono_now(&mut self) -> u64 {
+                self.0.get().as_nanos() as u64
+            }
+        }
+        let mut t = FakeTransport::default();
+        t.then_stream(200, "text/event-stream", sse(&[task("working", "")]));
+        for _ in 0..8 {
+            t.then_stream_fail(TransportError::Code(ErrorCode::ConnectionRefused));
+        }
+        let mut env = Clocked(t.now.clone());
+        let retry = RawRetryPolicy {
+            max_attempts: Some(20),
+            base_delay_ms: Some(10),
+            jitter_percent: Some(0),
+            total_budget_ms: Some(50),
+            budget_tokens: Some(0),
+            ..Default::default()
+        };
+        let raw = RawConfig {
+            workspace_id: ME.into(),
+            platform_url: Some("http://p".into()),
+            credentials: vec![(ME.into(), "tok-me".into())],
+            retry: Some(retry),
+            ..Default::default()
+        };
+        let mut c = Client::new(raw, t).unwrap();
+        let v03 = Ask::from(ProtocolChoice::V0_3);
+        let mut stream = c.send_message_stream(PEER, &Message::text("go"), None, &v03, &mut env, ids()).unwrap();
+        assert!(c.next_stream_event(&mut stream, &mut env).unwrap().is_some());
+        let end = c.next_stream_event(&mut stream, &mut env).unwrap_err();
+        // Waits of 10 and 20 ms fit in 50; the next, 40, would not.
+        let ErrorKind::StreamCut { resumes: 2, cause, .. } = &end.kind else { panic!("{end:?}") };
+        assert!(cause.ends_with("(resubscribing stopped: the 50 ms total budget)"), "{cause}");
     }
 
     fn text(s: &str) -> Part {

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::a2a::{self, Outcome, Protocol, StreamEvent};
+use crate::a2a::{self, Outcome, Protocol, Spoken, StreamEvent};
 use crate::config::Config;
 use crate::error::{self, excerpt, Error, ErrorKind};
 use crate::platform;
@@ -54,7 +54,9 @@ pub(crate) struct EventStream<S> {
     /// Monotonic nanoseconds when the stream started.
     started: u64,
     secrets: Vec<String>,
-    protocol: Protocol,
+    /// How the request spoke (version, tenant, extensions): a resumption
+    /// speaks the same way.
+    spoken: Spoken,
     /// A failure to report once the events read before it are handed out.
     failure: Option<ErrorKind>,
     /// Events handed out.
@@ -69,14 +71,23 @@ pub(crate) struct EventStream<S> {
 
 impl<S: BodyStream> EventStream<S> {
     /// Events from `body` (an open `text/event-stream` of `url`), started at `now`.
-    pub(crate) fn new(body: S, url: String, cfg: &Config, protocol: Protocol, now: u64) -> Self {
+    pub(crate) fn new(body: S, url: String, cfg: &Config, spoken: Spoken, now: u64) -> Self {
         let parser = SseParser::new(cfg.max_body_bytes);
-        Self::with(State::Open { body, parser }, VecDeque::new(), url, cfg, protocol, now)
+        Self::with(State::Open { body, parser }, VecDeque::new(), url, cfg, spoken, now)
     }
 
     /// A stream of the one event a peer answered without streaming.
-    pub(crate) fn single(event: StreamEvent, url: String, cfg: &Config, protocol: Protocol) -> Self {
-        Self::with(State::Ended, VecDeque::from([event]), url, cfg, protocol, 0)
+    /// A task that has not ended yet leaves the stream cut after its event:
+    /// the caller learns it must follow the task (the client resubscribes).
+    pub(crate) fn single(event: StreamEvent, url: String, cfg: &Config, spoken: Spoken) -> Self {
+        let unfinished = !event.ends_stream();
+        let mut stream = Self::with(State::Ended, VecDeque::from([event]), url, cfg, spoken, 0);
+        if unfinished {
+            let cause = "the peer answered with one result, not a stream, before the task ended".to_owned();
+            let kind = ErrorKind::StreamCut { url: stream.url.clone(), task_id: None, events: 1, resumes: 0, cause };
+            stream.failure = Some(kind);
+        }
+        stream
     }
 
     fn with(
@@ -84,7 +95,7 @@ impl<S: BodyStream> EventStream<S> {
         queue: VecDeque<StreamEvent>,
         url: String,
         cfg: &Config,
-        protocol: Protocol,
+        spoken: Spoken,
         now: u64,
     ) -> Self {
         EventStream {
@@ -94,7 +105,7 @@ impl<S: BodyStream> EventStream<S> {
             limits: Limits::of(cfg),
             started: now,
             secrets: cfg.tokens.values().cloned().collect(),
-            protocol,
+            spoken,
             failure: None,
             delivered: 0,
             extensions: Vec::new(),
@@ -132,7 +143,12 @@ impl<S: BodyStream> EventStream<S> {
 
     /// The version spoken.
     pub(crate) fn protocol(&self) -> Protocol {
-        self.protocol
+        self.spoken.protocol
+    }
+
+    /// How the request spoke.
+    pub(crate) fn spoken(&self) -> &Spoken {
+        &self.spoken
     }
 
     /// Whether `next_event` would return without reading: an event is
@@ -300,7 +316,7 @@ mod tests {
         t.then_stream(200, "text/event-stream", chunks);
         let cfg = cfg();
         let opened = t.open(&cfg.platform, &crate::testing::any_request()).unwrap();
-        EventStream::new(opened.body, "http://p/workspaces/x/a2a".into(), &cfg, Protocol::V0_3, 0)
+        EventStream::new(opened.body, "http://p/workspaces/x/a2a".into(), &cfg, Protocol::V0_3.into(), 0)
     }
 
     fn data(s: &str) -> Chunk {

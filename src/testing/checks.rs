@@ -371,7 +371,9 @@ pub fn stream(data: &[u8]) {
     // The same body answers the send, every resubscription of a stream it
     // leaves cut, and the task read that settles a refused one.
     let answer = Response { status: 200, headers: Vec::new(), body: body.to_vec() };
-    let mut c = checked_client(&answer, 1);
+    // Answers for the send-free calls a resume may make: a task read per
+    // resubscription and one to settle, each with its retries.
+    let mut c = checked_client(&answer, (2 * MAX_ATTEMPTS * MAX_ATTEMPTS) as usize);
     for _ in 0..MAX_ATTEMPTS {
         c.transport_mut().then_stream(200, "text/event-stream", chunks.clone());
     }

@@ -99,8 +99,8 @@ class Echo(AgentExecutor):
 
 
 # The one extension this agent supports: when a request asks for it, the
-# answer says it was activated (A2A-Extensions, and X-A2A-Extensions for v0.3
-# callers), as A2A servers do. The SDK leaves that header to the application.
+# answer says it was activated (an A2A-Extensions header; the request may name
+# it in A2A-Extensions or v0.3's X-A2A-Extensions), as A2A servers do. The SDK leaves that header to the application.
 ECHO_EXTENSION = "urn:a2a-test:echo"
 
 

@@ -680,7 +680,7 @@ async fn cuts_that_cannot_be_resumed_end_with_stream_cut() {
         let ErrorKind::StreamCut(cut) = &end.kind else { panic!("{protocol:?}: {end:?}") };
         assert_eq!((cut.events, cut.resumes), (2, 4), "{protocol:?}: {}", end.message);
         assert!(cut.task_id.is_some() && cut.cause.contains("5 attempts"), "{}", end.message);
-        assert!(end.message.contains("was cut after 2 events after 4 resubscriptions"), "{}", end.message);
+        assert!(end.message.contains("was cut after 2 events and 4 resubscriptions"), "{}", end.message);
         assert_eq!(a2a_requests(&s.platform).len(), 5, "{protocol:?}");
         s.platform.clear_faults();
     }

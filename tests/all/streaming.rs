@@ -72,7 +72,7 @@ async fn a_stream_cut_mid_event_is_resumed_and_a_refused_resumption_is_stream_cu
     let ErrorKind::StreamCut(cut) = &e.kind else { panic!("{e:?}") };
     assert_eq!((cut.task_id.as_deref(), cut.events, cut.resumes), (Some("t"), 1, 1), "{}", e.message);
     assert!(cut.cause.starts_with("resubscribing was refused: "), "{}", cut.cause);
-    assert!(e.message.starts_with("[A2A_ERROR] the stream of task 't' was cut after 1 events"), "{}", e.message);
+    assert!(e.message.starts_with("[A2A_ERROR] the stream of task 't' was cut after 1 event and 1 resubscription: resubscribing was refused: Method not found (code=-32601); reading the task failed too: "), "{}", e.message);
     let methods: Vec<String> = s
         .platform
         .log()
