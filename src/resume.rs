@@ -618,7 +618,7 @@ data: {"error":{"code":-32004,"message":"Task t is in a terminal state"}}
         };
         let ask = Ask { continuing: Some(spoken), ..Default::default() };
         let mut stream = c.send_message_stream(PEER, &Message::text("go"), None, &ask, &mut FixedEnv, ids()).unwrap();
-        while let Some(_) = c.next_stream_event(&mut stream, &mut FixedEnv).unwrap() {}
+        while c.next_stream_event(&mut stream, &mut FixedEnv).unwrap().is_some() {}
         assert_eq!(stream.resumes(), 1);
         let sent = &c.transport_mut().sent;
         let resub = String::from_utf8_lossy(sent[1].body.as_deref().unwrap()).into_owned();

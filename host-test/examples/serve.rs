@@ -4,7 +4,8 @@
 //! through the served agent, with the CLI's default instance lifetime and
 //! with instance reuse ([`INSTANCE_REUSE`]).
 //!
-//! Run: `cargo perf serve` (needs `wasmtime` 48.0.8: `bash .ci/run` installs it)
+//! Run: `cargo build --profile perf -p stock-wasmtime && cargo perf serve`
+//! (the stock `wasmtime` 48.0.8 beside the benchmark; one on the `PATH` also serves)
 
 use std::time::{Duration, Instant};
 
@@ -20,7 +21,7 @@ const PUSHES: usize = 1000;
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     let peers: Vec<String> = (1..=10).map(|i| format!("cccccccc-0000-4000-8000-{i:012}")).collect();
-    // Latency depends on how that wasmtime was built (.ci/run builds it at opt-level 1).
+    // Latency depends on how that wasmtime was built (the perf profile: opt-level 3).
     println!("wasmtime: {}", host_test::stock::wasmtime_cli().unwrap().display());
     for (label, flags) in [("default (1 request per instance)", &[][..]), ("with INSTANCE_REUSE", &INSTANCE_REUSE[..])]
     {

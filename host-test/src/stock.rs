@@ -18,10 +18,17 @@ use wasmtime::{bail, format_err, Result};
 /// The wasmtime CLI version the tests run against.
 pub const WASMTIME_CLI_VERSION: &str = "48.0.8";
 
-/// A stock tool: `$<env>`, else `bin` on the `PATH`, else `~/.cargo/bin/<bin>`,
-/// checked to print `version` as its second word of `--version`.
+/// A stock tool: `$<env>`, else the one this workspace builds (beside the
+/// running test or example: `target/<profile>/<bin>`), else `bin` on the
+/// `PATH`, else `~/.cargo/bin/<bin>`; checked to print `version` as the
+/// second word of `--version`.
 fn stock_tool(bin: &str, env: &str, version: &str, install: &str) -> Result<PathBuf> {
-    let candidates = std::env::var_os(env).map(PathBuf::from).into_iter().chain([
+    let built = std::env::current_exe().ok().and_then(|exe| {
+        // target/<profile>/deps/<test> or target/<profile>/examples/<example>
+        let profile_dir = exe.parent()?.parent()?;
+        Some(profile_dir.join(bin))
+    });
+    let candidates = std::env::var_os(env).map(PathBuf::from).into_iter().chain(built).chain([
         PathBuf::from(bin),
         std::env::var_os("HOME").map(|h| Path::new(&h).join(".cargo/bin").join(bin)).unwrap_or_default(),
     ]);
@@ -35,19 +42,17 @@ fn stock_tool(bin: &str, env: &str, version: &str, install: &str) -> Result<Path
         seen.push(format!("{} is {printed:?}", cli.display()));
     }
     bail!(
-        "no {bin} {version} found ({}); install it with `cargo install {install} --locked` (`.ci/run` does)",
+        "no {bin} {version} found ({}); build it with `{install}` (`cargo test --workspace` does)",
         if seen.is_empty() { "none on the PATH".to_string() } else { seen.join(", ") }
     )
 }
 
-/// The `wasmtime` CLI, version [`WASMTIME_CLI_VERSION`] (`$A2A_WASMTIME` overrides).
+/// The `wasmtime` CLI, version [`WASMTIME_CLI_VERSION`]: the stock
+/// commands built by this workspace's `stock-wasmtime` crate from the
+/// published wasmtime-cli crate (`$A2A_WASMTIME` overrides; an installed
+/// `wasmtime` of that version also serves).
 pub fn wasmtime_cli() -> Result<PathBuf> {
-    stock_tool(
-        "wasmtime",
-        "A2A_WASMTIME",
-        WASMTIME_CLI_VERSION,
-        &format!("wasmtime-cli --version {WASMTIME_CLI_VERSION}"),
-    )
+    stock_tool("wasmtime", "A2A_WASMTIME", WASMTIME_CLI_VERSION, "cargo build -p stock-wasmtime")
 }
 
 /// `wasmtime serve` flags that keep one instance (and so the agent's client,

@@ -1,6 +1,6 @@
-//! The components under the stock `wasmtime` CLI (48.0.8, installed by
-//! `.ci/run`): the example agent composed with the client, served by
-//! `wasmtime serve -S cli`, driven over plain HTTP against the embedded
+//! The components under the stock `wasmtime` CLI (48.0.8: wasmtime-cli's
+//! own commands, built by the workspace's `stock-wasmtime`): the example
+//! agent composed with the client, served by `wasmtime serve -S cli`, driven over plain HTTP against the embedded
 //! platform — with the CLI's default instance lifetime and with instance
 //! reuse, where the agent's client and its cache outlive a request; and the
 //! bare client component compiled by the stock CLI.
