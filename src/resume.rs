@@ -92,6 +92,13 @@ impl<S: BodyStream> ResumingStream<S> {
         self.resumes > 0 && self.seen.repeats(event)
     }
 
+    /// Queues the events that bring the caller up to the task as a
+    /// snapshot shows it.
+    fn catch_up_to(&mut self, state: &str, parts: &[Part], artifacts: &[Artifact]) {
+        let events = self.seen.catch_up(state, parts, artifacts);
+        self.caught_up.extend(events);
+    }
+
     /// The call options of a call that continues this stream's.
     fn continuing(&self) -> Ask {
         Ask { continuing: Some(self.current.spoken().clone()), ..Default::default() }
@@ -150,16 +157,14 @@ impl<T: Transport> Client<T> {
             match stream.current.next_event(|| env.mono_now()) {
                 Ok(Some(StreamEvent::Task { state, parts, artifacts, .. })) if stream.awaiting_snapshot => {
                     stream.awaiting_snapshot = false;
-                    let events = stream.seen.catch_up(&state, &parts, &artifacts);
-                    stream.caught_up.extend(events);
+                    stream.catch_up_to(&state, &parts, &artifacts);
                 }
                 Ok(Some(event)) if stream.awaiting_snapshot => {
                     // No snapshot first: read the task for one, catch up to
                     // it, then this event unless it only repeats.
                     stream.awaiting_snapshot = false;
                     if let Ok(task) = self.read_task(stream, env) {
-                        let events = stream.seen.catch_up(&task.state, &task.parts, &task.artifacts);
-                        stream.caught_up.extend(events);
+                        stream.catch_up_to(&task.state, &task.parts, &task.artifacts);
                     }
                     stream.caught_up.push_back(event);
                 }
@@ -240,8 +245,7 @@ impl<T: Transport> Client<T> {
         stream.awaiting_snapshot = false;
         let why = match self.read_task(stream, env) {
             Ok(task) if settled(&task.state) => {
-                let events = stream.seen.catch_up(&task.state, &task.parts, &task.artifacts);
-                stream.caught_up.extend(events);
+                stream.catch_up_to(&task.state, &task.parts, &task.artifacts);
                 // Nothing more comes from the refused subscription.
                 stream.ended = stream.caught_up.is_empty();
                 return Ok(());
