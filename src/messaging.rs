@@ -277,12 +277,40 @@ impl<T: Transport> Proxy<'_, T> {
     /// time is about that of the slowest call, not the sum. One outcome per
     /// job, in order. With one job, this is a plain call.
     pub(crate) fn call_many(&mut self, env: &mut impl SendEnv, jobs: Vec<Job>) -> Vec<Result<Answered, Error>> {
-        let (t, cfg, budget) = (&mut *self.transport, self.config, &mut *self.budget);
-        let policy = &cfg.retry;
-        // One clock reading starts every run and serves the first attempt too
-        // (each reading is a host call).
+        let mut calls = Calls::new(self.transport, self.config, env, jobs);
+        while !calls.start_due(self, env) {
+            let (pending, next) = calls.waiting_on();
+            self.transport.wait(&pending, next);
+            calls.progress(self, env);
+        }
+        calls.outcomes()
+    }
+}
+
+/// The calls of one [`Proxy::call_many`], as a state machine a driver runs:
+/// [`Calls::start_due`], then (until it says every call is done) a wait for
+/// what [`Calls::waiting_on`] names, then [`Calls::progress`]. The blocking
+/// driver is `call_many`; an async one awaits the same things between the
+/// steps, so the retry schedule, budget and trace are the same code in both.
+pub(crate) struct Calls<P, Tm> {
+    runs: Vec<Run<P, Tm>>,
+    /// A clock reading taken when the calls were made, used by the first
+    /// attempt (each reading is a host call).
+    unused_reading: Option<u64>,
+}
+
+impl<P: Pending, Tm> Calls<P, Tm> {
+    /// The calls of `jobs`, none started; a job whose body is too large is
+    /// done at once with that error.
+    pub(crate) fn new<T: Transport<Pending = P, Timer = Tm>>(
+        t: &mut T,
+        cfg: &Config,
+        env: &mut impl SendEnv,
+        jobs: Vec<Job>,
+    ) -> Self {
+        // One clock reading starts every run and serves the first attempt too.
         let first = env.mono_now();
-        let mut runs: Vec<Run<T::Pending, T::Timer>> = jobs
+        let runs = jobs
             .into_iter()
             .map(|job| {
                 let path = format!("/workspaces/{}/a2a", job.peer);
@@ -298,75 +326,95 @@ impl<T: Transport> Proxy<'_, T> {
                     body: job.body.into(),
                     expect: job.expect,
                     started: first,
-                    hard_stop: t.timer(policy.total_budget),
+                    hard_stop: t.timer(cfg.retry.total_budget),
                     attempts: Vec::new(),
                     stage,
                 }
             })
             .collect();
-        let mut unused_reading = Some(first);
+        Calls { runs, unused_reading: Some(first) }
+    }
 
-        loop {
-            // Start every attempt that is due.
-            for run in runs.iter_mut().filter(|r| matches!(r.stage, CallState::Due)) {
-                let now = unused_reading.take().unwrap_or_else(|| env.mono_now());
-                let remaining =
-                    policy.total_budget.saturating_sub(Duration::from_nanos(now.saturating_sub(run.started)));
-                let req = Request {
-                    method: Method::Post,
-                    path: run.path.clone(),
-                    headers: run.headers.clone(),
-                    body: Some(run.body.clone()),
-                    connect_timeout: cfg.send_connect.min(remaining),
-                    timeout: cfg.send_read.min(remaining),
-                    total: remaining,
-                    max_body_bytes: cfg.max_body_bytes,
-                };
-                match t.start(&cfg.platform, &req) {
-                    Ok(pending) => run.stage = CallState::InFlight(pending, now),
-                    Err(e) => settle(t, cfg, budget, env, run, Err(e), now),
-                }
-            }
-            if runs.iter().all(|r| matches!(r.stage, CallState::Done(_))) {
-                break;
-            }
-            // One wait for everything in flight and the earliest end of a backoff.
-            {
-                let pending: Vec<&T::Pending> = runs
-                    .iter()
-                    .filter_map(|r| if let CallState::InFlight(p, _) = &r.stage { Some(p) } else { None })
-                    .collect();
-                let next = runs
-                    .iter()
-                    .filter_map(
-                        |r| if let CallState::Backoff(timer, due) = &r.stage { Some((due, timer)) } else { None },
-                    )
-                    .min_by_key(|(due, _)| **due)
-                    .map(|(_, timer)| timer);
-                t.wait(&pending, next);
-            }
-            // Progress: finished attempts settle, ended backoffs become due.
-            for run in runs.iter_mut() {
-                match &mut run.stage {
-                    CallState::InFlight(pending, started) => {
-                        let started = *started;
-                        if let Some(outcome) = pending.poll() {
-                            settle(t, cfg, budget, env, run, outcome, started);
-                        }
-                    }
-                    CallState::Backoff(timer, _) => {
-                        if t.expired(timer) || t.expired(&run.hard_stop) {
-                            run.stage = CallState::Due;
-                        }
-                    }
-                    CallState::Due | CallState::Done(_) => {}
-                }
+    /// Starts every attempt that is due; whether every call is done.
+    pub(crate) fn start_due<T: Transport<Pending = P, Timer = Tm>>(
+        &mut self,
+        proxy: &mut Proxy<'_, T>,
+        env: &mut impl SendEnv,
+    ) -> bool {
+        let (t, cfg) = (&mut *proxy.transport, proxy.config);
+        let policy = &cfg.retry;
+        for run in self.runs.iter_mut().filter(|r| matches!(r.stage, CallState::Due)) {
+            let now = self.unused_reading.take().unwrap_or_else(|| env.mono_now());
+            let remaining = policy.total_budget.saturating_sub(Duration::from_nanos(now.saturating_sub(run.started)));
+            let req = Request {
+                method: Method::Post,
+                path: run.path.clone(),
+                headers: run.headers.clone(),
+                body: Some(run.body.clone()),
+                connect_timeout: cfg.send_connect.min(remaining),
+                timeout: cfg.send_read.min(remaining),
+                total: remaining,
+                max_body_bytes: cfg.max_body_bytes,
+            };
+            match t.start(&cfg.platform, &req) {
+                Ok(pending) => run.stage = CallState::InFlight(pending, now),
+                Err(e) => settle(t, cfg, proxy.budget, env, run, Err(e), now),
             }
         }
-        runs.into_iter()
+        self.runs.iter().all(|r| matches!(r.stage, CallState::Done(_)))
+    }
+
+    /// What the calls wait for: the attempts in flight, and the earliest end
+    /// of a backoff.
+    pub(crate) fn waiting_on(&self) -> (Vec<&P>, Option<&Tm>) {
+        let pending =
+            self.runs.iter().filter_map(|r| if let CallState::InFlight(p, _) = &r.stage { Some(p) } else { None });
+        let next = self
+            .runs
+            .iter()
+            .filter_map(|r| if let CallState::Backoff(timer, due) = &r.stage { Some((due, timer)) } else { None })
+            .min_by_key(|(due, _)| **due)
+            .map(|(_, timer)| timer);
+        (pending.collect(), next)
+    }
+
+    /// Finished attempts settle (a reply, a final error, or a backoff), and
+    /// ended backoffs make their call due again; never blocks.
+    pub(crate) fn progress<T: Transport<Pending = P, Timer = Tm>>(
+        &mut self,
+        proxy: &mut Proxy<'_, T>,
+        env: &mut impl SendEnv,
+    ) {
+        let (t, cfg) = (&mut *proxy.transport, proxy.config);
+        for run in self.runs.iter_mut() {
+            match &mut run.stage {
+                CallState::InFlight(pending, started) => {
+                    let started = *started;
+                    if let Some(outcome) = pending.poll() {
+                        settle(t, cfg, proxy.budget, env, run, outcome, started);
+                    }
+                }
+                CallState::Backoff(timer, _) => {
+                    if t.expired(timer) || t.expired(&run.hard_stop) {
+                        run.stage = CallState::Due;
+                    }
+                }
+                CallState::Due | CallState::Done(_) => {}
+            }
+        }
+    }
+
+    /// One outcome per job, in order, once [`Calls::start_due`] said every
+    /// call is done.
+    pub(crate) fn outcomes(self) -> Vec<Result<Answered, Error>> {
+        self.runs
+            .into_iter()
             .map(|r| match r.stage {
                 CallState::Done(outcome) => *outcome,
-                _ => unreachable!("every run is done"),
+                _ => Err(Error::new(
+                    ErrorKind::InvalidConfig("a call was read before it finished".into()),
+                    "[A2A_ERROR] a call was read before it finished".into(),
+                )),
             })
             .collect()
     }
