@@ -17,7 +17,7 @@ use crate::push::{self, PushCall, PushConfig};
 use crate::resume::ResumingStream;
 use crate::retry::RetryBudget;
 use crate::streaming::EventStream;
-use crate::transport::{read_rest, Method, Request, Response, Transport};
+use crate::transport::{read_rest, Method, Request, Response, Transport, TransportError};
 
 /// A configured client over transport `T`.
 pub(crate) struct Client<T: Transport> {
@@ -153,6 +153,49 @@ fn key(source: &str, peer: &str) -> Option<Key> {
     Some((id_bits(source)?, id_bits(peer)?))
 }
 
+/// How a call that chooses its version by the peer's card (`auto`) reads it.
+#[derive(Debug, Clone, Copy)]
+enum CardRead {
+    /// From the cache, else a registry lookup made there and then (blocking).
+    LookUp,
+    /// From the cache only; on the `last_chance`, a card still missing is
+    /// no card. (The WASI 0.3 glue's way, through `send_job`.)
+    #[cfg_attr(not(feature = "p3"), allow(dead_code))]
+    CacheOnly { last_chance: bool },
+}
+
+/// A step of a call prepared without blocking ([`Client::send_job`]).
+#[derive(Debug)]
+#[cfg_attr(not(feature = "p3"), allow(dead_code))] // the WASI 0.3 glue's
+pub(crate) enum Prepared<P> {
+    /// The job to run.
+    Ready(messaging::Job),
+    /// Wait for this request in flight, then prepare again.
+    Wait(P),
+    /// Prepare again at once (a lookup failed to start and was remembered).
+    Retry,
+}
+
+/// What one `send-message` is asked to send (see [`Client::send_job`]).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SendCall<'a> {
+    /// The peer, as the caller gave it.
+    pub peer_id: &'a str,
+    /// The message.
+    pub message: &'a Message,
+    /// The explicit source, if any.
+    pub source: Option<&'a str>,
+    /// The version and extensions asked for.
+    pub ask: &'a Ask,
+    /// The JSON-RPC id and message id, the same on every attempt.
+    pub ids: &'a SendIds,
+}
+
+/// The card in a peer's registry record (an empty card when it has none).
+fn card_in(record: &Peer) -> AgentCard {
+    card::from_record(&record.raw).unwrap_or_else(|| card::read(&serde_json::Value::Null))
+}
+
 impl<T: Transport> Client<T> {
     /// Every result the client hands out passes through here, the one place
     /// tokens are scrubbed: a server that echoes a request's
@@ -209,29 +252,73 @@ impl<T: Transport> Client<T> {
 
     /// `discover-peer`: a fresh registry lookup (which also refreshes the cache).
     pub(crate) fn discover_peer(&mut self, peer_id: &str, source: Option<&str>, now: u64) -> Result<Peer, Error> {
+        let (req, peer, source) = self.discover_begin(peer_id, source, now)?;
+        let outcome = self.transport.send(&self.config.platform, &req);
+        self.discover_end(&peer, &source, outcome, now)
+    }
+
+    /// The first half of `discover-peer`, up to the request to send: the
+    /// request, the canonical peer and source.
+    pub(crate) fn discover_begin(
+        &mut self,
+        peer_id: &str,
+        source: Option<&str>,
+        now: u64,
+    ) -> Result<(Request, String, String), Error> {
         self.harvest(now);
-        let result = self.canonical_ids(peer_id, source).map_err(Error::from).and_then(|(peer, source)| {
-            let found = platform::discover_peer(&mut self.transport, &self.config, &peer, &source)?;
-            if let Some(key) = key(&source, &peer) {
-                self.directory.store(key, &Ok(found.clone()), now);
-            }
-            Ok(found)
-        });
-        self.handed_out(result)
+        let (peer, source) = self.canonical_ids(peer_id, source).map_err(|e| self.handed_out(Error::from(e)))?;
+        Ok((platform::discover_request(&self.config, &peer, &source, self.config.read_timeout), peer, source))
+    }
+
+    /// The second half of `discover-peer`: reads the answer, refreshes the cache.
+    pub(crate) fn discover_end(
+        &mut self,
+        peer: &str,
+        source: &str,
+        outcome: Result<Response, TransportError>,
+        now: u64,
+    ) -> Result<Peer, Error> {
+        let found = platform::discover_peer_outcome(&self.config, peer, outcome);
+        if let (Ok(found), Some(key)) = (&found, key(source, peer)) {
+            self.directory.store(key, &Ok(found.clone()), now);
+        }
+        self.handed_out(found)
     }
 
     /// `peers`: the source's registry listing, which also warms the cache
     /// and the routing map.
     pub(crate) fn peers(&mut self, query: Option<&str>, source: Option<&str>, now: u64) -> Result<Vec<Peer>, Error> {
+        let (req, source) = self.peers_begin(query, source, now)?;
+        let outcome = self.transport.send(&self.config.platform, &req);
+        self.peers_end(&req, &source, outcome, now)
+    }
+
+    /// The first half of `peers`: the request and the canonical source.
+    pub(crate) fn peers_begin(
+        &mut self,
+        query: Option<&str>,
+        source: Option<&str>,
+        now: u64,
+    ) -> Result<(Request, String), Error> {
         self.harvest(now);
-        let result = self.config.source(source).map_err(Error::from).and_then(|source| {
-            let peers = platform::peers(&mut self.transport, &self.config, query, &source)?;
-            if let Some(bits) = id_bits(&source) {
-                self.directory.record_listing((bits, &source), &peers, now);
-            }
-            Ok(peers)
-        });
-        self.handed_out(result)
+        let source = self.config.source(source).map_err(|e| self.handed_out(Error::from(e)))?;
+        Ok((platform::peers_request(&self.config, query, &source), source))
+    }
+
+    /// The second half of `peers`: reads the answer to `req`, warms the
+    /// cache and the routes.
+    pub(crate) fn peers_end(
+        &mut self,
+        req: &Request,
+        source: &str,
+        outcome: Result<Response, TransportError>,
+        now: u64,
+    ) -> Result<Vec<Peer>, Error> {
+        let peers = platform::peers_outcome(&self.config, req, source, outcome);
+        if let (Ok(peers), Some(bits)) = (&peers, id_bits(source)) {
+            self.directory.record_listing((bits, source), peers, now);
+        }
+        self.handed_out(peers)
     }
 
     /// `workspace-info`.
@@ -377,8 +464,14 @@ impl<T: Transport> Client<T> {
         self.handed_out(result)
     }
 
+    /// Starts `req` on the platform without waiting for it.
+    #[cfg_attr(not(feature = "p3"), allow(dead_code))] // the WASI 0.3 glue's
+    pub(crate) fn start(&mut self, req: &Request) -> Result<T::Pending, TransportError> {
+        self.transport.start(&self.config.platform, req)
+    }
+
     /// The A2A proxy path of this client's calls.
-    fn proxy(&mut self) -> Proxy<'_, T> {
+    pub(crate) fn proxy(&mut self) -> Proxy<'_, T> {
         Proxy { transport: &mut self.transport, config: &self.config, budget: &mut self.budget }
     }
 
@@ -769,8 +862,23 @@ impl<T: Transport> Client<T> {
     /// The extensions asked for are checked first (an error, and no request,
     /// for one that cannot go in a header).
     fn spoken_for(&mut self, peer: &str, source: &str, ask: &Ask, now: u64) -> Result<Spoken, ErrorKind> {
+        let spoken = self.spoken(peer, source, ask, now, CardRead::LookUp)?;
+        Ok(spoken.unwrap_or_else(|| Spoken { protocol: Protocol::V0_3, tenant: None, extensions: Vec::new() }))
+    }
+
+    /// [`Self::spoken_for`], reading the card of an `auto` call as `read`
+    /// says; none when it is to be looked up first (`CacheOnly`, and the
+    /// cache has nothing for the peer).
+    fn spoken(
+        &mut self,
+        peer: &str,
+        source: &str,
+        ask: &Ask,
+        now: u64,
+        read: CardRead,
+    ) -> Result<Option<Spoken>, ErrorKind> {
         if let Some(spoken) = &ask.continuing {
-            return Ok(spoken.clone());
+            return Ok(Some(spoken.clone()));
         }
         let extensions = checked_extensions(&ask.extensions)?;
         let (protocol, tenant) = match ask.protocol.unwrap_or(self.config.protocol) {
@@ -780,12 +888,83 @@ impl<T: Transport> Client<T> {
                 let card = cached.and_then(|record| card::from_record(&record.raw));
                 (Protocol::V1_0, card.and_then(|c| c.tenant_for(Protocol::V1_0)))
             }
-            ProtocolChoice::Auto => match self.card_of(peer, source, now) {
-                Ok(card) => card.preferred(),
-                _ => (Protocol::V0_3, None),
+            ProtocolChoice::Auto => match read {
+                CardRead::LookUp => match self.card_of(peer, source, now) {
+                    Ok(card) => card.preferred(),
+                    _ => (Protocol::V0_3, None),
+                },
+                CardRead::CacheOnly { last_chance } => match key(source, peer).map(|k| self.directory.cached(k, now)) {
+                    Some(Cached::Record(record)) => card_in(&record).preferred(),
+                    Some(Cached::Nothing) if !last_chance => return Ok(None),
+                    // A remembered failure (or, after the lookups a call may
+                    // wait for, still nothing): no card, as when a lookup fails.
+                    _ => (Protocol::V0_3, None),
+                },
             },
         };
-        Ok(Spoken { protocol, tenant, extensions })
+        Ok(Some(Spoken { protocol, tenant, extensions }))
+    }
+
+    /// `send-message`'s request, prepared without blocking (the WASI 0.3
+    /// build awaits the network between such steps): the job to run, or —
+    /// when an `auto` call needs the peer's card and the cache has none —
+    /// a registry lookup in flight to wait for, after which the caller asks
+    /// again. Concurrent calls about one peer wait on one lookup (the one
+    /// `enrich-peer-metadata-nonblocking` would start). `lookups_left`
+    /// bounds the waits: with none left, a card still missing is no card.
+    #[cfg_attr(not(feature = "p3"), allow(dead_code))] // the WASI 0.3 glue's
+    pub(crate) fn send_job(
+        &mut self,
+        send: &SendCall<'_>,
+        lookups_left: u32,
+        now: u64,
+    ) -> Result<Prepared<T::Pending>, Error>
+    where
+        T::Pending: Clone,
+    {
+        let SendCall { peer_id, message, source, ask, ids } = *send;
+        let job = (|| {
+            let checked = message::check(message);
+            let (peer, source) = self.call_ids(peer_id, source, now)?;
+            let checked = checked?;
+            let read = CardRead::CacheOnly { last_chance: lookups_left == 0 };
+            let Some(spoken) = self.spoken(&peer, &source, ask, now, read)? else {
+                return Ok(self.card_lookup(&peer, &source, now));
+            };
+            let body = spoken.stamp(a2a::message_body(spoken.protocol, Call::Send, ids, &checked));
+            Ok(Prepared::Ready(messaging::Job { peer, source, spoken, body, expect: Expect::MessageOrTask }))
+        })();
+        job.map_err(|e| self.handed_out(Error::a2a(e)))
+    }
+
+    /// The registry lookup of `peer` as `source` to wait for: the one in
+    /// flight, else a new one (tracked like a non-blocking enrichment's),
+    /// else — when as many are in flight as the cache policy allows — any
+    /// of those, to try again once it is done.
+    #[cfg_attr(not(feature = "p3"), allow(dead_code))] // the WASI 0.3 glue's
+    fn card_lookup(&mut self, peer: &str, source: &str, now: u64) -> Prepared<T::Pending>
+    where
+        T::Pending: Clone,
+    {
+        let Some(key) = key(source, peer) else { return Prepared::Retry };
+        if let Some(pending) = self.directory.pending_of(key) {
+            return Prepared::Wait(pending.clone());
+        }
+        if !self.directory.has_room() {
+            return self.directory.pending().first().map_or(Prepared::Retry, |p| Prepared::Wait((*p).clone()));
+        }
+        let req = platform::discover_request(&self.config, peer, source, self.config.read_timeout);
+        match self.transport.start(&self.config.platform, &req) {
+            Ok(pending) => {
+                self.directory.track(key, peer.to_owned(), pending.clone());
+                Prepared::Wait(pending)
+            }
+            Err(e) => {
+                let result = platform::discover_outcome(&self.config, peer, Err(e));
+                self.directory.store(key, &result, now);
+                Prepared::Retry
+            }
+        }
     }
 
     /// `agent-card`: the peer's card from its cached registry record while
@@ -809,7 +988,7 @@ impl<T: Transport> Client<T> {
                 found
             }
         };
-        Ok(card::from_record(&record.raw).unwrap_or_else(|| card::read(&serde_json::Value::Null)))
+        Ok(card_in(&record))
     }
 
     /// The platform base URL requests go to (for checks of the config).
@@ -1101,6 +1280,49 @@ mod tests {
         }
         let s = c.stats(0);
         assert_eq!((s.entries, s.names, s.evictions), (2, 2, 8));
+    }
+
+    /// An `auto` send's card, read without blocking: concurrent sends wait
+    /// on one lookup, then speak what the card prefers.
+    #[test]
+    fn sends_without_blocking_wait_on_one_card_lookup() {
+        let mut t = FakeTransport::default();
+        let release = t.then_hold();
+        let mut c = client(t);
+        let (message, ids, ask) =
+            (Message::text("hi"), ids(), Ask { protocol: Some(ProtocolChoice::Auto), ..Ask::default() });
+        let call = SendCall { peer_id: PEER, message: &message, source: None, ask: &ask, ids: &ids };
+        assert!(matches!(c.send_job(&call, 3, 0), Ok(Prepared::Wait(_))));
+        assert!(matches!(c.send_job(&call, 3, 0), Ok(Prepared::Wait(_))), "the second waits on the same lookup");
+        assert_eq!(c.transport.sent.len(), 1, "one lookup for both");
+        let card = json!({"id": PEER, "name": "B", "agent_card": {"supportedInterfaces": [
+            {"url": "http://x", "protocolBinding": "JSONRPC", "protocolVersion": "1.0", "tenant": "t1"}]}});
+        release.answer(200, &card.to_string());
+        let Ok(Prepared::Ready(job)) = c.send_job(&call, 2, S) else { panic!("the card is cached now") };
+        assert_eq!((job.spoken.protocol, job.spoken.tenant.as_deref()), (Protocol::V1_0, Some("t1")));
+        assert_eq!(job.peer, PEER);
+        assert_eq!(c.transport.sent.len(), 1);
+    }
+
+    /// A lookup that fails, or a card still missing when no waits are
+    /// left, is no card: v0.3, as a blocking send does.
+    #[test]
+    fn a_card_that_cannot_be_read_is_no_card() {
+        let mut t = FakeTransport::default();
+        t.then_answer(404, "{}");
+        let mut c = client(t);
+        let (message, ids, ask) =
+            (Message::text("hi"), ids(), Ask { protocol: Some(ProtocolChoice::Auto), ..Ask::default() });
+        let call = SendCall { peer_id: PEER, message: &message, source: None, ask: &ask, ids: &ids };
+        assert!(matches!(c.send_job(&call, 3, 0), Ok(Prepared::Wait(_))));
+        let Ok(Prepared::Ready(job)) = c.send_job(&call, 2, 0) else { panic!("the failure is remembered") };
+        assert_eq!(job.spoken.protocol, Protocol::V0_3);
+        let other = SendCall { peer_id: ALT, ..call };
+        let Ok(Prepared::Ready(job)) = c.send_job(&other, 0, 0) else { panic!("no waits left: no lookup") };
+        assert_eq!(job.spoken.protocol, Protocol::V0_3);
+        assert_eq!(c.transport.sent.len(), 1);
+        let bad = SendCall { peer_id: "../x", ..call };
+        assert!(matches!(c.send_job(&bad, 3, 0), Err(e) if matches!(e.kind, ErrorKind::InvalidId { .. })));
     }
 
     fn ids() -> SendIds {

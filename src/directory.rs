@@ -187,6 +187,11 @@ impl<P: Pending> Directory<P> {
         self.in_flight.iter().any(|f| f.key == key)
     }
 
+    /// The request in flight for `key`, if any.
+    pub(crate) fn pending_of(&self, key: Key) -> Option<&P> {
+        self.in_flight.iter().find(|f| f.key == key).map(|f| &f.pending)
+    }
+
     /// Whether another request may be started.
     pub(crate) fn has_room(&self) -> bool {
         self.in_flight.len() < self.policy.max_in_flight as usize

@@ -277,7 +277,7 @@ impl<T: Transport> Proxy<'_, T> {
     /// time is about that of the slowest call, not the sum. One outcome per
     /// job, in order. With one job, this is a plain call.
     pub(crate) fn call_many(&mut self, env: &mut impl SendEnv, jobs: Vec<Job>) -> Vec<Result<Answered, Error>> {
-        let mut calls = Calls::new(self.transport, self.config, env, jobs);
+        let mut calls = Calls::new(self, env, jobs);
         while !calls.start_due(self, env) {
             let (pending, next) = calls.waiting_on();
             self.transport.wait(&pending, next);
@@ -303,11 +303,11 @@ impl<P: Pending, Tm> Calls<P, Tm> {
     /// The calls of `jobs`, none started; a job whose body is too large is
     /// done at once with that error.
     pub(crate) fn new<T: Transport<Pending = P, Timer = Tm>>(
-        t: &mut T,
-        cfg: &Config,
+        proxy: &mut Proxy<'_, T>,
         env: &mut impl SendEnv,
         jobs: Vec<Job>,
     ) -> Self {
+        let (t, cfg) = (&mut *proxy.transport, proxy.config);
         // One clock reading starts every run and serves the first attempt too.
         let first = env.mono_now();
         let runs = jobs

@@ -179,25 +179,39 @@ pub(crate) fn discover_outcome(
 /// `GET /registry/discover/{peer}` as `source` (both canonical ids).
 pub(crate) fn discover_peer(t: &mut impl Transport, cfg: &Config, peer: &str, source: &str) -> Result<Peer, Error> {
     let req = discover_request(cfg, peer, source, cfg.read_timeout);
-    let outcome = t.send(&cfg.platform, &req);
+    discover_peer_outcome(cfg, peer, t.send(&cfg.platform, &req))
+}
+
+/// Reads the answer to a `discover-peer` request (see [`discover_peer`]).
+pub(crate) fn discover_peer_outcome(
+    cfg: &Config,
+    peer: &str,
+    outcome: Result<Response, TransportError>,
+) -> Result<Peer, Error> {
     finish(discover_outcome(cfg, peer, outcome), |kind| discover_message(kind, peer))
 }
 
-/// `GET /registry/{source}/peers[?q=…]`; failures carry the Python client's diagnostics.
-pub(crate) fn peers(
-    t: &mut impl Transport,
-    cfg: &Config,
-    query: Option<&str>,
-    source: &str,
-) -> Result<Vec<Peer>, Error> {
+/// `GET /registry/{source}/peers[?q=…]`, read by [`peers_outcome`].
+pub(crate) fn peers_request(cfg: &Config, query: Option<&str>, source: &str) -> Request {
     let mut path = format!("/registry/{source}/peers");
     if let Some(q) = query.filter(|q| !q.is_empty()) {
         path.push_str("?q=");
         path.push_str(&percent_encode(q));
     }
-    let url = cfg.platform.url(&path);
+    get(cfg, path, source_headers(cfg, source))
+}
+
+/// Reads the answer to `req`, a [`peers_request`] made as `source`;
+/// failures carry the Python client's diagnostics.
+pub(crate) fn peers_outcome(
+    cfg: &Config,
+    req: &Request,
+    source: &str,
+    outcome: Result<Response, TransportError>,
+) -> Result<Vec<Peer>, Error> {
+    let url = cfg.platform.url(&req.path);
     let result = (|| {
-        let resp = fetch(t, cfg, get(cfg, path, source_headers(cfg, source)))?;
+        let resp = outcome.map_err(|e| transport_kind(e, &url))?;
         if resp.status != 200 {
             return Err(status_kind(&url, &resp));
         }
@@ -287,6 +301,13 @@ mod tests {
     use wasi::http::types::ErrorCode;
 
     use super::*;
+
+    /// `peers`, as the client makes it: the request, sent, then read.
+    fn peers(t: &mut impl Transport, cfg: &Config, query: Option<&str>, source: &str) -> Result<Vec<Peer>, Error> {
+        let req = peers_request(cfg, query, source);
+        let outcome = t.send(&cfg.platform, &req);
+        peers_outcome(cfg, &req, source, outcome)
+    }
     use crate::config::RawConfig;
     use crate::testing::FakeTransport as Fake;
 

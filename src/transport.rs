@@ -183,10 +183,11 @@ pub(crate) fn content_length(values: &[Vec<u8>]) -> Option<u64> {
     }
 }
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", not(feature = "p3")))]
 pub(crate) use wasi_http::{WasiHttp, WasiStream};
 
-#[cfg(target_arch = "wasm32")]
+/// The `wasi:http@0.2` transport (the WASI 0.3 one is in `p3/transport.rs`).
+#[cfg(all(target_arch = "wasm32", not(feature = "p3")))]
 mod wasi_http {
     use super::*;
     use crate::config::Scheme;

@@ -36,11 +36,16 @@
 //! get no environment): `workspace_id`, `platform_url`, `workspace_token`,
 //! `cache_ttl_ms`. The agent never panics: every failure is an answer.
 
-#[cfg(target_arch = "wasm32")]
+/// The agent for WASI 0.3 hosts (`--features p3`).
+#[cfg(all(target_arch = "wasm32", feature = "p3"))]
+mod p3;
+
+/// The agent for WASI 0.2 hosts.
+#[cfg(all(target_arch = "wasm32", not(feature = "p3")))]
 mod component {
     use std::cell::RefCell;
 
-    use serde_json::{json, Value};
+    use serde_json::Value;
 
     #[cfg(not(feature = "wasmcloud"))]
     wit_bindgen::generate!({
@@ -91,7 +96,10 @@ mod component {
     }
 
     use ::wasi::http::types::{Fields, IncomingRequest, Method, OutgoingBody, OutgoingResponse, ResponseOutparam};
-    use a2a::client::api::{CachePolicy, CallOptions, Client, Config, Credential, Error, ErrorKind, ReplyKind};
+    use a2a::client::api::{self, Client};
+
+    include!("answers.rs");
+    use answers::*;
     use exports::wasi::http::incoming_handler::Guest;
 
     /// Largest request body read: twice the client's default `max-body-bytes`,
@@ -131,74 +139,6 @@ mod component {
         }
     }
 
-    fn bad_request(message: String) -> (u16, Value) {
-        failure(400, "bad-request", message)
-    }
-
-    /// Every error answer's shape: `{"error": {"kind", "message"}}`.
-    fn failure(status: u16, kind: &str, message: String) -> (u16, Value) {
-        (status, json!({"error": {"kind": kind, "message": message}}))
-    }
-
-    /// What the client is built from, as the host gives it now.
-    struct Settings {
-        workspace_id: String,
-        platform_url: Option<String>,
-        token: Option<String>,
-        cache_ttl_ms: Option<String>,
-    }
-
-    impl Settings {
-        fn read() -> Self {
-            let all = host_settings();
-            let setting = |name: &str| all.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
-            Settings {
-                workspace_id: setting("workspace_id").unwrap_or_default(),
-                platform_url: setting("platform_url"),
-                token: setting("workspace_token"),
-                cache_ttl_ms: setting("cache_ttl_ms"),
-            }
-        }
-
-        /// Whether a client built from `self` serves `now` as it is, but for
-        /// the token (which `set-token` rotates without losing the cache).
-        fn same_client(&self, now: &Settings) -> bool {
-            (&self.workspace_id, &self.platform_url, &self.cache_ttl_ms)
-                == (&now.workspace_id, &now.platform_url, &now.cache_ttl_ms)
-        }
-
-        fn config(&self) -> Result<Config, (u16, Value)> {
-            let ttl_ms = match &self.cache_ttl_ms {
-                None => None,
-                Some(text) => Some(text.trim().parse::<u32>().map_err(|_| {
-                    failure(500, "invalid-config", format!("cache_ttl_ms is not a number of milliseconds: {text:?}"))
-                })?),
-            };
-            let cache = ttl_ms.map(|ttl_ms| CachePolicy {
-                max_entries: None,
-                ttl_ms: Some(ttl_ms),
-                negative_ttl_ms: None,
-                transient_negative_ttl_ms: None,
-                max_in_flight: None,
-            });
-            let credentials = self
-                .token
-                .iter()
-                .map(|token| Credential { workspace_id: self.workspace_id.clone(), token: token.clone() })
-                .collect();
-            Ok(Config {
-                workspace_id: self.workspace_id.clone(),
-                platform_url: self.platform_url.clone(),
-                credentials,
-                timeouts: None,
-                max_body_bytes: None,
-                cache,
-                retry: None,
-                protocol: None,
-            })
-        }
-    }
-
     thread_local! {
         /// This instance's client and the settings it was built from: made on
         /// the first request, kept for every later one the instance serves.
@@ -213,7 +153,7 @@ mod component {
     /// Runs `call` with this instance's client, made (or remade, when the
     /// host's settings changed) first.
     fn with_client(call: impl FnOnce(&Client) -> (u16, Value)) -> (u16, Value) {
-        let now = Settings::read();
+        let now = Settings::read(host_settings());
         KEPT.with_borrow_mut(|kept| {
             if let Some((settings, client)) = kept.as_mut().filter(|(settings, _)| settings.same_client(&now)) {
                 if settings.token != now.token {
@@ -241,105 +181,29 @@ mod component {
     }
 
     fn delegate(body: &[u8]) -> (u16, Value) {
-        let Ok(args) = serde_json::from_slice::<Value>(body) else {
-            return bad_request("the body is not JSON: send {\"peer\": \"<id>\", \"text\": \"…\"}".into());
-        };
-        let (Some(peer), Some(text)) = (args["peer"].as_str(), args["text"].as_str()) else {
-            return bad_request("\"peer\" and \"text\" (strings) are required".into());
-        };
-        let options =
-            CallOptions { source: args["source"].as_str().map(str::to_owned), protocol: None, extensions: Vec::new() };
-        with_client(|c| match c.send_message(peer, text, &options) {
-            Ok(reply) => {
-                let kind = match &reply.kind {
-                    ReplyKind::Message => json!({"type": "message"}),
-                    ReplyKind::Task(t) => json!({"type": "task", "id": t.id, "state": t.state}),
-                };
-                (200, json!({"text": reply.text, "kind": kind, "attempts": reply.attempts.len()}))
-            }
-            Err(e) => error(&e),
-        })
+        match delegate_args(body) {
+            Ok((peer, text, options)) => with_client(|c| delegated(c.send_message(&peer, &text, &options))),
+            Err(answer) => answer,
+        }
     }
 
     /// A push from a peer, labelled with the peer's name and role from the
     /// cache; never waits on the registry.
     fn inbound(body: &[u8]) -> (u16, Value) {
-        let Ok(args) = serde_json::from_slice::<Value>(body) else {
-            return bad_request("the body is not JSON: send {\"from\": \"<peer-id>\", \"text\": \"…\"}".into());
-        };
-        let (Some(from), Some(text)) = (args["from"].as_str(), args["text"].as_str()) else {
-            return bad_request("\"from\" and \"text\" (strings) are required".into());
-        };
-        let Some(from) = a2a::client::api::validate_peer_id(from) else {
-            let shown: String = from.chars().take(80).collect();
-            return failure(400, "invalid-id", format!("invalid peer id in \"from\" (expected a UUID): {shown:?}"));
-        };
-        with_client(|c| {
-            let label = c
-                .enrich_peer_metadata_nonblocking(
-                    &from,
-                    &CallOptions { source: None, protocol: None, extensions: Vec::new() },
-                )
-                .map(|p| json!({"id": p.id, "name": p.name, "role": p.role}));
-            (200, json!({"from": label, "text": text}))
-        })
+        match inbound_args(body) {
+            Ok((from, text)) => {
+                with_client(|c| labelled(c.enrich_peer_metadata_nonblocking(&from, &no_options()), text))
+            }
+            Err(answer) => answer,
+        }
     }
 
     fn peers() -> (u16, Value) {
-        with_client(|c| match c.peers(None, &CallOptions { source: None, protocol: None, extensions: Vec::new() }) {
-            Ok(peers) => {
-                let list: Vec<Value> = peers
-                    .iter()
-                    .map(|p| json!({"id": p.id, "name": p.name, "role": p.role, "status": p.status}))
-                    .collect();
-                (200, Value::Array(list))
-            }
-            Err(e) => error(&e),
-        })
+        with_client(|c| listed(c.peers(None, &no_options())))
     }
 
     fn stats() -> (u16, Value) {
-        with_client(|c| {
-            let s = c.stats();
-            let stats = json!({
-                "entries": s.entries,
-                "hits": s.hits,
-                "negative-hits": s.negative_hits,
-                "misses": s.misses,
-                "evictions": s.evictions,
-                "in-flight": s.in_flight,
-                "names": s.names,
-                "routes": s.routes,
-            });
-            (200, stats)
-        })
-    }
-
-    /// A client error as an answer: the caller's fault is 400, the rest 502.
-    fn error(e: &Error) -> (u16, Value) {
-        let (status, kind) = match &e.kind {
-            ErrorKind::InvalidId(_) => (400, "invalid-id"),
-            ErrorKind::InvalidConfig(_) => (500, "invalid-config"),
-            ErrorKind::InvalidMessage(_) => (400, "invalid-message"),
-            ErrorKind::Unsupported(_) => (501, "unsupported"),
-            ErrorKind::HostFailure(_) => (500, "host-failure"),
-            ErrorKind::Transport(_) => (502, "transport"),
-            ErrorKind::TimedOut(_) => (504, "timed-out"),
-            ErrorKind::HttpStatus(_) => (502, "http-status"),
-            ErrorKind::BadJson(_) => (502, "bad-json"),
-            ErrorKind::UnexpectedShape(_) => (502, "unexpected-shape"),
-            ErrorKind::BodyTooLarge(_) => (502, "body-too-large"),
-            // The caller's message is too large for the client to send.
-            ErrorKind::RequestTooLarge(_) => (413, "request-too-large"),
-            ErrorKind::Removed(_) => (502, "removed"),
-            ErrorKind::RpcError(_) => (502, "rpc-error"),
-            ErrorKind::AgentError(_) => (502, "agent-error"),
-            ErrorKind::PlatformError(_) => (502, "platform-error"),
-            ErrorKind::StreamCut(_) => (502, "stream-cut"),
-        };
-        let (status, mut answer) = failure(status, kind, e.message.clone());
-        answer["error"]["attempts"] = e.attempts.len().into();
-        (status, answer)
+        with_client(|c| counted(c.stats()))
     }
 
     enum BodyError {

@@ -39,6 +39,17 @@ pub fn wasmcloud_agent_path() -> PathBuf {
     PathBuf::from(env!("A2A_AGENT_WASMCLOUD_WASM"))
 }
 
+/// The WASI 0.3 agent composed with the WASI 0.3 client: one component that
+/// exports `wasi:http/handler@0.3.0` (built by `build.rs`).
+pub fn agent_async_path() -> PathBuf {
+    PathBuf::from(env!("A2A_AGENT_ASYNC_WASM"))
+}
+
+/// The WASI 0.3 client component (world `a2a-client-async`).
+pub fn client_async_path() -> PathBuf {
+    PathBuf::from(env!("A2A_GUEST_ASYNC_WASM"))
+}
+
 /// The `wit/` directory the component and these bindings come from.
 pub fn wit_dir() -> PathBuf {
     PathBuf::from(env!("A2A_WIT_DIR"))

@@ -45,6 +45,7 @@ pub(crate) struct FakeTransport {
 }
 
 /// A request in flight on the fake: complete once its slot is filled.
+#[derive(Clone)]
 pub(crate) struct FakePending(Slot, bool);
 
 impl Pending for FakePending {

@@ -17,5 +17,6 @@ mod read_paths;
 mod send_many;
 mod stock_wasmtime;
 mod streaming;
+mod wasip3;
 mod wasmcloud;
 mod world;

@@ -40,3 +40,41 @@ fn the_wasmcloud_agent_reads_wasi_config_instead_of_the_environment() {
     assert!(world.imports.iter().all(|i| i.starts_with("wasi:")), "the client import was not plugged");
     assert!(world.imports.iter().any(|i| i == "wasi:config/store@0.2.0-draft"));
 }
+
+/// The WASI 0.3 client: it exports `a2a:client-async/api` and sends over
+/// `wasi:http/client@0.3.0`; composed with the WASI 0.3 agent, it serves
+/// `wasi:http/handler@0.3.0` and imports only WASI.
+#[test]
+fn the_wasi_0_3_components_export_their_worlds_and_import_only_wasi() {
+    let wasm = std::fs::read(host_test::harness::client_async_path()).unwrap();
+    let world = component_world(&wasm).unwrap();
+    println!("client imports: {:#?}\nexports: {:#?}", world.imports, world.exports);
+    assert_eq!(world.exports, ["a2a:client-async/api@0.1.0"]);
+    assert!(world.imports.iter().all(|i| i.starts_with("wasi:")), "{:?}", world.imports);
+    assert!(world.imports.iter().any(|i| i == "wasi:http/client@0.3.0"), "{:?}", world.imports);
+    assert!(!world.imports.iter().any(|i| i.starts_with("wasi:http/outgoing-handler")), "{:?}", world.imports);
+
+    let wasm = std::fs::read(host_test::harness::agent_async_path()).unwrap();
+    let world = component_world(&wasm).unwrap();
+    println!("agent imports: {:#?}\nexports: {:#?}", world.imports, world.exports);
+    assert_eq!(world.exports, ["wasi:http/handler@0.3.0"]);
+    assert!(
+        world.imports.iter().all(|i| i.starts_with("wasi:")),
+        "the client import was not plugged: {:?}",
+        world.imports
+    );
+}
+
+/// The WASI 0.3 API's types are the WASI 0.2 API's, word for word (the
+/// async interface copies them: a type cannot be shared between the two
+/// worlds without importing the other's functions).
+#[test]
+fn the_async_api_types_are_the_api_types() {
+    let wit = std::fs::read_to_string(wit_dir().join("a2a-client.wit")).unwrap();
+    let async_wit = std::fs::read_to_string(wit_dir().join("async/a2a-client-async.wit")).unwrap();
+    let start = wit.find("    /// Check that `id` is a workspace id").unwrap();
+    let end = wit.find("    /// The events of a streamed reply").unwrap();
+    let types = wit[start..end].trim_end();
+    assert!(types.len() > 10_000 && types.contains("record error {"));
+    assert!(async_wit.contains(types), "wit/async/a2a-client-async.wit's types differ from wit/a2a-client.wit's");
+}

@@ -1,0 +1,303 @@
+//! The transport of the WASI 0.3 build: `wasi:http/client@0.3.0`.
+//!
+//! Each request runs as a task of its own (spawned), so it goes on while the
+//! call that started it is suspended — or after that call has returned, as
+//! a non-blocking enrichment's lookup does. Its outcome lands in a shared
+//! slot: the client reads it without blocking (a harvest, a send's state
+//! machine), and an async call waits for it with [`ready`].
+
+use std::cell::RefCell;
+use std::future::{poll_fn, Future};
+use std::pin::pin;
+use std::rc::Rc;
+use std::task::{Poll, Waker};
+use std::time::Duration;
+
+use wasi::http::types::ErrorCode;
+use wasip3::clocks::monotonic_clock;
+use wasip3::http::client;
+use wasip3::http::types::{
+    Fields, Method as P3Method, Request as P3Request, RequestOptions, Response as P3Response, Scheme as P3Scheme,
+};
+use wasip3::wit_bindgen::StreamResult;
+use wasip3::{wit_future, wit_stream};
+
+use super::codes::from_p3;
+use crate::config::{PlatformUrl, Scheme};
+use crate::transport::{
+    content_length, push_capped, BodyStream, Method, Opened, Pending, Request, Response, Transport, TransportError,
+};
+
+/// Largest read asked of a body stream at once.
+const READ_CHUNK: usize = 64 * 1024;
+
+/// The headers of a successful answer the client reads.
+const A2A_ANSWER_HEADERS: [&str; 2] = ["a2a-extensions", "x-a2a-extensions"];
+
+fn internal(msg: impl Into<String>) -> TransportError {
+    TransportError::Code(ErrorCode::InternalError(Some(msg.into())))
+}
+
+/// The `wasi:http/client@0.3.0` transport.
+#[derive(Debug, Default)]
+pub(crate) struct WasiHttp3;
+
+/// Where a request's outcome lands.
+#[derive(Default)]
+struct Slot {
+    /// The outcome, until it is taken.
+    outcome: Option<Result<Response, TransportError>>,
+    /// Whether the request has finished (stays true once the outcome is taken).
+    done: bool,
+    /// The calls waiting for it.
+    waiting: Vec<Waker>,
+}
+
+/// A request in flight: a handle on its slot. Clones share it, so a call can
+/// wait for a lookup that the cache also tracks; only one of them takes the
+/// outcome (the one that polls).
+#[derive(Clone)]
+pub(crate) struct InFlight(Rc<RefCell<Slot>>);
+
+impl std::fmt::Debug for InFlight {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InFlight").field("done", &self.is_done()).finish()
+    }
+}
+
+impl InFlight {
+    fn is_done(&self) -> bool {
+        self.0.borrow().done
+    }
+
+    fn finish(&self, outcome: Result<Response, TransportError>) {
+        let waiting = {
+            let mut slot = self.0.borrow_mut();
+            slot.outcome = Some(outcome);
+            slot.done = true;
+            std::mem::take(&mut slot.waiting)
+        };
+        waiting.into_iter().for_each(Waker::wake);
+    }
+}
+
+impl Pending for InFlight {
+    fn poll(&mut self) -> Option<Result<Response, TransportError>> {
+        self.0.borrow_mut().outcome.take()
+    }
+}
+
+/// Waits until one of `pending` has finished or the monotonic clock reaches
+/// `until`; at once when there is nothing to wait for.
+pub(crate) async fn ready(pending: &[InFlight], until: Option<u64>) {
+    let mut timer = until.map(|mark| Box::pin(monotonic_clock::wait_until(mark)));
+    if pending.is_empty() && timer.is_none() {
+        return;
+    }
+    poll_fn(|cx| {
+        if pending.iter().any(InFlight::is_done) {
+            return Poll::Ready(());
+        }
+        if let Some(timer) = timer.as_mut() {
+            if timer.as_mut().poll(cx).is_ready() {
+                return Poll::Ready(());
+            }
+        }
+        for p in pending {
+            let mut slot = p.0.borrow_mut();
+            if !slot.waiting.iter().any(|w| w.will_wake(cx.waker())) {
+                slot.waiting.push(cx.waker().clone());
+            }
+        }
+        Poll::Pending
+    })
+    .await
+}
+
+/// The first of two futures to finish (the other is dropped, which cancels it).
+async fn first<A: Future, B: Future>(a: A, b: B) -> Result<A::Output, B::Output> {
+    let (mut a, mut b) = (pin!(a), pin!(b));
+    poll_fn(|cx| {
+        if let Poll::Ready(out) = a.as_mut().poll(cx) {
+            return Poll::Ready(Ok(out));
+        }
+        b.as_mut().poll(cx).map(Err)
+    })
+    .await
+}
+
+/// Streamed replies are not part of the WASI 0.3 build (yet): no body
+/// stream is ever made.
+#[derive(Debug)]
+pub(crate) enum NoStream {}
+
+impl BodyStream for NoStream {
+    fn next_chunk(&mut self, _within: Duration) -> Result<Option<Vec<u8>>, TransportError> {
+        match *self {}
+    }
+}
+
+impl Transport for WasiHttp3 {
+    type Pending = InFlight;
+    /// A monotonic-clock mark.
+    type Timer = u64;
+    type Stream = NoStream;
+
+    fn open(&mut self, _platform: &PlatformUrl, _req: &Request) -> Result<Opened<NoStream>, TransportError> {
+        Err(internal("streamed replies are not in the WASI 0.3 build"))
+    }
+
+    fn start(&mut self, platform: &PlatformUrl, req: &Request) -> Result<InFlight, TransportError> {
+        let (request, upload) = build(platform, req)?;
+        let slot = InFlight(Rc::default());
+        let (total, cap) = (req.total, req.max_body_bytes);
+        let filled = slot.clone();
+        wasip3::wit_bindgen::spawn_local(async move {
+            let outcome = match first(exchange(request, upload, cap), monotonic_clock::wait_for(nanos(total))).await {
+                Ok(outcome) => outcome,
+                Err(()) => Err(TransportError::TimedOut(total)),
+            };
+            filled.finish(outcome);
+        });
+        Ok(slot)
+    }
+
+    fn timer(&mut self, after: Duration) -> u64 {
+        monotonic_clock::now().saturating_add(nanos(after))
+    }
+
+    fn expired(&mut self, timer: &u64) -> bool {
+        monotonic_clock::now() >= *timer
+    }
+
+    /// Never blocks: a WASI 0.3 call awaits [`ready`] instead, between the
+    /// steps of a state machine that polls.
+    fn wait(&mut self, _pending: &[&InFlight], _until: Option<&u64>) {}
+
+    fn ready_now(&mut self, pending: &[&InFlight]) -> Vec<usize> {
+        pending.iter().enumerate().filter(|(_, p)| p.is_done()).map(|(i, _)| i).collect()
+    }
+
+    /// A blocking send cannot be made in this build; the calls it carries
+    /// send with [`Transport::start`] and await [`ready`].
+    fn send(&mut self, _platform: &PlatformUrl, _req: &Request) -> Result<Response, TransportError> {
+        Err(internal("a blocking call in the WASI 0.3 build"))
+    }
+}
+
+fn nanos(d: Duration) -> u64 {
+    d.as_nanos().min(u64::MAX as u128) as u64
+}
+
+/// The request body and the ends the upload writes to.
+struct Upload {
+    bytes: Option<Rc<[u8]>>,
+    contents: wasip3::wit_bindgen::StreamWriter<u8>,
+    trailers: wasip3::wit_bindgen::FutureWriter<Result<Option<Fields>, wasip3::http::types::ErrorCode>>,
+}
+
+/// The `wasi:http` request for `req`, and its upload.
+fn build(platform: &PlatformUrl, req: &Request) -> Result<(P3Request, Upload), TransportError> {
+    let mut entries: Vec<(String, Vec<u8>)> =
+        req.headers.iter().map(|(k, v)| (k.to_string(), v.as_bytes().to_vec())).collect();
+    // A body known in full goes out with its length, not chunked: servers
+    // that read only `content-length` bodies see it whole.
+    if let Some(bytes) = &req.body {
+        entries.push(("content-length".into(), bytes.len().to_string().into_bytes()));
+    }
+    let headers =
+        Fields::from_list(&entries).map_err(|e| internal(format!("request header rejected by the host: {e:?}")))?;
+    let options = RequestOptions::new();
+    let t = nanos(req.timeout);
+    // A host may not support every option; the total bound still holds.
+    let _ = options.set_connect_timeout(Some(nanos(req.connect_timeout)));
+    let _ = options.set_first_byte_timeout(Some(t));
+    let _ = options.set_between_bytes_timeout(Some(t));
+    let (contents, contents_rx) = wit_stream::new();
+    let (trailers, trailers_rx) = wit_future::new(|| Ok(None));
+    let (request, _transmitted) = P3Request::new(headers, Some(contents_rx), trailers_rx, Some(options));
+    let method = match req.method {
+        Method::Get => P3Method::Get,
+        Method::Post => P3Method::Post,
+    };
+    let scheme = match platform.scheme {
+        Scheme::Http => P3Scheme::Http,
+        Scheme::Https => P3Scheme::Https,
+    };
+    request
+        .set_method(&method)
+        .and(request.set_scheme(Some(&scheme)))
+        .and(request.set_authority(Some(&platform.authority)))
+        .and(request.set_path_with_query(Some(&platform.path(&req.path))))
+        .map_err(|()| internal("the host rejected the request line"))?;
+    Ok((request, Upload { bytes: req.body.clone(), contents, trailers }))
+}
+
+/// Sends the request, writing its body alongside (a server may answer
+/// before it has read all of it), and reads the response to its end, capped.
+async fn exchange(request: P3Request, upload: Upload, cap: usize) -> Result<Response, TransportError> {
+    let Upload { bytes, mut contents, trailers } = upload;
+    wasip3::wit_bindgen::spawn_local(async move {
+        if let Some(bytes) = bytes.filter(|b| !b.is_empty()) {
+            if !contents.write_all(bytes.to_vec()).await.is_empty() {
+                return; // the other end went away: the response says why
+            }
+        }
+        drop(contents);
+        let _ = trailers.write(Ok(None)).await;
+    });
+    let response = client::send(request).await.map_err(|code| TransportError::Code(from_p3(code)))?;
+    read_response(response, cap).await
+}
+
+/// The status, the headers the client reads, and the body, capped.
+async fn read_response(response: P3Response, cap: usize) -> Result<Response, TransportError> {
+    let status = response.get_status_code();
+    let fields = response.get_headers();
+    let declared = content_length(&fields.get("content-length"));
+    // A 2xx answer is read for its A2A extensions only; any other for every header.
+    let headers = if (200..300).contains(&status) {
+        A2A_ANSWER_HEADERS
+            .iter()
+            .flat_map(|&name| fields.get(name).into_iter().map(move |v| (name, v)))
+            .map(|(k, v)| (k.to_owned(), String::from_utf8_lossy(&v).into_owned()))
+            .collect()
+    } else {
+        fields
+            .copy_all()
+            .into_iter()
+            .map(|(k, v)| (k.to_ascii_lowercase(), String::from_utf8_lossy(&v).into_owned()))
+            .collect()
+    };
+    drop(fields);
+    if declared.is_some_and(|n| n > cap as u64) {
+        return Err(TransportError::TooLarge(cap));
+    }
+    let (_, handled) = wit_future::new(|| Ok(()));
+    let (mut body, trailers) = P3Response::consume_body(response, handled);
+    let mut buf = Vec::with_capacity(declared.unwrap_or(0) as usize);
+    loop {
+        let (result, chunk) = body.read(Vec::with_capacity(READ_CHUNK)).await;
+        match result {
+            StreamResult::Complete(_) => {
+                push_capped(&mut buf, &chunk, cap);
+                if buf.len() > cap {
+                    return Err(TransportError::TooLarge(cap));
+                }
+            }
+            StreamResult::Dropped | StreamResult::Cancelled => break,
+        }
+    }
+    drop(body);
+    // The body's end says whether it arrived whole (a cut connection is an error here).
+    if let Err(code) = trailers.await {
+        return Err(TransportError::Code(match from_p3(code) {
+            ErrorCode::InternalError(_) => ErrorCode::HttpResponseIncomplete,
+            code => code,
+        }));
+    }
+    if declared.is_some_and(|n| (buf.len() as u64) < n) {
+        return Err(TransportError::Code(ErrorCode::HttpResponseIncomplete));
+    }
+    Ok(Response { status, headers, body: buf })
+}

@@ -1,0 +1,249 @@
+// Conversions between the plain-Rust types and the WIT bindings, shared by
+// the WASI 0.2 glue (`lib.rs`) and the WASI 0.3 glue (`p3/mod.rs`): each
+// includes this file where `wit` names its world's `api` bindings (the types
+// are the same in both worlds) and `transport_code` converts an error code.
+mod convert {
+    use super::wit;
+    use crate::a2a::{Artifact, Ask, Protocol, ProtocolChoice, ReplyKind, RpcReason, SendIds};
+    use crate::config::{RawCachePolicy, RawConfig, RawRetryPolicy};
+    use crate::directory::Stats;
+    use crate::error::{Attempt, Error, ErrorKind};
+    use crate::message::{FileContent, FilePart, Message, Part};
+    use crate::platform;
+
+    /// A fresh JSON-RPC id and messageId (UUID v4 from wasi:random).
+    pub(super) fn new_ids() -> Result<SendIds, Error> {
+        let uuid = || {
+            let mut bytes = [0u8; 16];
+            getrandom::fill(&mut bytes).map(|()| uuid::Builder::from_random_bytes(bytes).into_uuid().to_string())
+        };
+        match (uuid(), uuid()) {
+            (Ok(request_id), Ok(message_id)) => Ok(SendIds { request_id, message_id }),
+            _ => Err(Error::new(
+                ErrorKind::HostFailure("the host gave no randomness (wasi:random)".into()),
+                "[A2A_ERROR] the host gave no randomness (wasi:random) for the message ids".into(),
+            )),
+        }
+    }
+
+    pub(super) fn from_wit_message(m: wit::OutgoingMessage) -> Message {
+        let parts = m
+            .parts
+            .into_iter()
+            .map(|p| match p {
+                wit::Part::Text(text) => Part::Text(text),
+                wit::Part::Data(json) => Part::Data(json),
+                wit::Part::File(f) => Part::File(FilePart {
+                    name: f.name,
+                    media_type: f.media_type,
+                    content: match f.content {
+                        wit::FileContent::Bytes(bytes) => FileContent::Bytes(bytes),
+                        wit::FileContent::Uri(uri) => FileContent::Uri(uri),
+                    },
+                }),
+            })
+            .collect();
+        Message {
+            parts,
+            task_id: m.task_id,
+            context_id: m.context_id,
+            reference_task_ids: m.reference_task_ids,
+            metadata: m.metadata,
+        }
+    }
+
+    pub(super) fn to_wit_parts(parts: Vec<Part>) -> Vec<wit::Part> {
+        parts
+            .into_iter()
+            .map(|p| match p {
+                Part::Text(text) => wit::Part::Text(text),
+                Part::Data(json) => wit::Part::Data(json),
+                Part::File(f) => wit::Part::File(wit::FilePart {
+                    name: f.name,
+                    media_type: f.media_type,
+                    content: match f.content {
+                        FileContent::Bytes(bytes) => wit::FileContent::Bytes(bytes),
+                        FileContent::Uri(uri) => wit::FileContent::Uri(uri),
+                    },
+                }),
+            })
+            .collect()
+    }
+
+    pub(super) fn to_wit_artifacts(artifacts: Vec<Artifact>) -> Vec<wit::Artifact> {
+        let artifact = |a: Artifact| wit::Artifact { id: a.id, name: a.name, parts: to_wit_parts(a.parts) };
+        artifacts.into_iter().map(artifact).collect()
+    }
+
+    pub(super) fn to_wit_reply(sent: crate::messaging::Sent) -> wit::Reply {
+        let kind = match sent.reply.kind {
+            ReplyKind::Message => wit::ReplyKind::Message,
+            ReplyKind::Task { id, context_id, state, artifacts } => {
+                wit::ReplyKind::Task(wit::TaskInfo { id, context_id, state, artifacts: to_wit_artifacts(artifacts) })
+            }
+        };
+        wit::Reply {
+            protocol: to_wit_protocol(sent.protocol),
+            text: sent.reply.text,
+            parts: to_wit_parts(sent.reply.parts),
+            metadata: sent.reply.metadata,
+            kind,
+            request_id: sent.ids.request_id,
+            message_id: sent.ids.message_id,
+            attempts: sent.attempts.into_iter().map(to_wit_attempt).collect(),
+            raw: sent.reply.raw,
+            activated_extensions: sent.reply.extensions,
+        }
+    }
+
+    pub(super) fn ask_of(options: &wit::CallOptions) -> Ask {
+        Ask {
+            protocol: options.protocol.map(from_wit_protocol),
+            extensions: options.extensions.clone(),
+            continuing: None,
+        }
+    }
+
+    pub(super) fn from_wit_protocol(p: wit::Protocol) -> ProtocolChoice {
+        match p {
+            wit::Protocol::V03 => ProtocolChoice::V0_3,
+            wit::Protocol::V10 => ProtocolChoice::V1_0,
+            wit::Protocol::Auto => ProtocolChoice::Auto,
+        }
+    }
+
+    pub(super) fn to_wit_protocol(p: Protocol) -> wit::Protocol {
+        match p {
+            Protocol::V0_3 => wit::Protocol::V03,
+            Protocol::V1_0 => wit::Protocol::V10,
+        }
+    }
+
+    pub(super) fn to_wit_reason(r: RpcReason) -> wit::RpcReason {
+        match r {
+            RpcReason::TaskNotFound => wit::RpcReason::TaskNotFound,
+            RpcReason::TaskNotCancelable => wit::RpcReason::TaskNotCancelable,
+            RpcReason::PushNotificationNotSupported => wit::RpcReason::PushNotificationNotSupported,
+            RpcReason::UnsupportedOperation => wit::RpcReason::UnsupportedOperation,
+            RpcReason::ContentTypeNotSupported => wit::RpcReason::ContentTypeNotSupported,
+            RpcReason::InvalidAgentResponse => wit::RpcReason::InvalidAgentResponse,
+            RpcReason::ExtendedAgentCardNotConfigured => wit::RpcReason::ExtendedAgentCardNotConfigured,
+            RpcReason::ExtensionSupportRequired => wit::RpcReason::ExtensionSupportRequired,
+            RpcReason::VersionNotSupported => wit::RpcReason::VersionNotSupported,
+            RpcReason::MethodNotFound => wit::RpcReason::MethodNotFound,
+            RpcReason::InvalidParams => wit::RpcReason::InvalidParams,
+            RpcReason::InvalidRequest => wit::RpcReason::InvalidRequest,
+            RpcReason::ParseError => wit::RpcReason::ParseError,
+            RpcReason::InternalError => wit::RpcReason::InternalError,
+            RpcReason::Other => wit::RpcReason::Other,
+        }
+    }
+
+    pub(super) fn to_wit_attempt(a: Attempt) -> wit::Attempt {
+        wit::Attempt { number: a.number, outcome: a.outcome, delay_ms: a.delay_ms, took_ms: a.took_ms }
+    }
+
+    pub(super) fn raw_config(c: wit::Config) -> RawConfig {
+        let timeouts = c.timeouts.unwrap_or(wit::Timeouts {
+            read_ms: None,
+            read_total_ms: None,
+            enrich_ms: None,
+            send_connect_ms: None,
+            send_read_ms: None,
+        });
+        RawConfig {
+            workspace_id: c.workspace_id,
+            platform_url: c.platform_url,
+            credentials: c.credentials.into_iter().map(|c| (c.workspace_id, c.token)).collect(),
+            read_ms: timeouts.read_ms,
+            read_total_ms: timeouts.read_total_ms,
+            enrich_ms: timeouts.enrich_ms,
+            send_connect_ms: timeouts.send_connect_ms,
+            send_read_ms: timeouts.send_read_ms,
+            max_body_bytes: c.max_body_bytes,
+            cache: c.cache.map(|p| RawCachePolicy {
+                max_entries: p.max_entries,
+                ttl_ms: p.ttl_ms,
+                negative_ttl_ms: p.negative_ttl_ms,
+                transient_negative_ttl_ms: p.transient_negative_ttl_ms,
+                max_in_flight: p.max_in_flight,
+            }),
+            retry: c.retry.map(|p| RawRetryPolicy {
+                max_attempts: p.max_attempts,
+                base_delay_ms: p.base_delay_ms,
+                max_delay_ms: p.max_delay_ms,
+                jitter_percent: p.jitter_percent,
+                total_budget_ms: p.total_budget_ms,
+                budget_tokens: p.budget_tokens,
+                budget_refill_percent: p.budget_refill_percent,
+            }),
+            protocol: c.protocol.map(from_wit_protocol),
+        }
+    }
+
+    pub(super) fn to_wit_peer(p: platform::Peer) -> wit::Peer {
+        wit::Peer {
+            id: p.id,
+            name: p.name,
+            role: p.role,
+            tier: p.tier,
+            status: p.status,
+            url: p.url,
+            parent_id: p.parent_id,
+            active_tasks: p.active_tasks,
+            agent_card: p.agent_card,
+            raw: p.raw,
+        }
+    }
+
+    pub(super) fn to_wit(e: Error) -> wit::Error {
+        use wit::ErrorKind as K;
+        let kind = match e.kind {
+            ErrorKind::InvalidId { param, value } => K::InvalidId(wit::InvalidId { param, value }),
+            ErrorKind::InvalidConfig(msg) => K::InvalidConfig(msg),
+            ErrorKind::InvalidMessage(msg) => K::InvalidMessage(msg),
+            ErrorKind::Unsupported(msg) => K::Unsupported(msg),
+            ErrorKind::HostFailure(msg) => K::HostFailure(msg),
+            ErrorKind::Transport { url, code, attempt } => K::Transport(wit::TransportFailure { url, code: super::transport_code(code), attempt }),
+            ErrorKind::TimedOut { url, after_ms } => K::TimedOut(wit::TimedOut { url, after_ms }),
+            ErrorKind::HttpStatus { url, status, excerpt } => {
+                K::HttpStatus(wit::HttpStatus { url, status, body_excerpt: excerpt })
+            }
+            ErrorKind::BadJson { url, status, detail, excerpt } => {
+                K::BadJson(wit::BadBody { url, status, detail, body_excerpt: excerpt })
+            }
+            ErrorKind::UnexpectedShape { url, status, detail, excerpt } => {
+                K::UnexpectedShape(wit::BadBody { url, status, detail, body_excerpt: excerpt })
+            }
+            ErrorKind::BodyTooLarge { url, limit } => K::BodyTooLarge(wit::TooLarge { url, limit }),
+            ErrorKind::RequestTooLarge { url, size, limit } => {
+                K::RequestTooLarge(wit::RequestTooLarge { url, size, limit })
+            }
+            ErrorKind::Removed { id, removed_at, hint } => K::Removed(wit::RemovedWorkspace { id, removed_at, hint }),
+            ErrorKind::RpcError { url, code, message, data } => {
+                K::RpcError(wit::RpcError { url, reason: to_wit_reason(RpcReason::of(code)), code, message, data })
+            }
+            ErrorKind::AgentError { url, text } => K::AgentError(wit::AgentError { url, text }),
+            ErrorKind::PlatformError { url, status, message } => {
+                K::PlatformError(wit::PlatformError { url, status, message })
+            }
+            ErrorKind::StreamCut { url, task_id, events, resumes, cause } => {
+                K::StreamCut(wit::StreamCut { url, task_id, events, resumes, cause })
+            }
+        };
+        wit::Error { kind, message: e.message, attempts: e.attempts.into_iter().map(to_wit_attempt).collect() }
+    }
+
+    pub(super) fn to_wit_stats(s: Stats) -> wit::CacheStats {
+        wit::CacheStats {
+            entries: s.entries,
+            hits: s.hits,
+            negative_hits: s.negative_hits,
+            misses: s.misses,
+            evictions: s.evictions,
+            in_flight: s.in_flight,
+            names: s.names,
+            routes: s.routes,
+        }
+    }
+}

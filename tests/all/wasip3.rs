@@ -1,0 +1,102 @@
+//! The WASI 0.3 build: the example agent composed with the client's
+//! `a2a-client-async` component, served by the stock `wasmtime serve -S p3`
+//! (whose default for a `wasi:http@0.3.0` service is one instance for up to
+//! 16 requests at once and 128 in all). Requests in flight at once share the
+//! instance's client: a delegation waiting on a slow peer holds only its own
+//! request, and concurrent sends to a peer whose card is not cached wait on
+//! one registry lookup.
+
+use std::collections::HashSet;
+use std::time::{Duration, Instant};
+
+use host_test::harness::{agent_async_path, client_async_path};
+use host_test::platform::Platform;
+use host_test::stock::{request_with_headers, wasmtime_cli, Served};
+use serde_json::json;
+
+use crate::common::agent_http::{
+    delegates_texts_of_every_size, pushers_listing, pushes_are_labelled, serves_delegation_peers_and_errors,
+    workspaces_with_pushers,
+};
+use crate::common::*;
+
+/// `wasmtime serve` flags for the WASI 0.3 agent: its interfaces, and one
+/// instance kept for up to 100 000 requests (the default, 128, would
+/// recycle it eight times in 1 000 pushes) and while idle for 10 minutes
+/// (the default drops it after 1 s).
+const P3: [&str; 6] = ["-S", "p3", "--max-instance-reuse-count", "100000", "--idle-instance-timeout", "600s"];
+
+async fn served(platform: &Platform) -> Served {
+    let url = platform.url();
+    let env = [("WORKSPACE_ID", ME), ("PLATFORM_URL", url.as_str()), ("WORKSPACE_TOKEN", ME_TOKEN)];
+    Served::start_with(&agent_async_path(), &env, &P3).await.expect("wasmtime serve -S p3 runs the composed agent")
+}
+
+/// 16 delegations at once to a peer that answers after 1 s: about 1 s in
+/// all, not 16, on one instance, whose one client looked the peer's card up
+/// once for all of them (`protocol: auto` reads the card).
+#[tokio::test(flavor = "multi_thread")]
+async fn one_instance_serves_concurrent_delegations_on_one_cache() {
+    let platform = Platform::start(workspaces_with_pushers()).await.unwrap();
+    let agent = served(&platform).await;
+    // The instance and its client, made before the burst.
+    let (status, _, _) = request_with_headers(agent.addr, "GET", "/stats", None).await.unwrap();
+    assert_eq!(status, 200);
+    platform.delay_paths("/a2a", Duration::from_secs(1));
+
+    let started = Instant::now();
+    let mut sends = Vec::new();
+    for n in 0..16 {
+        let body = json!({"peer": BUILDER, "text": format!("job {n}"), "protocol": "auto"});
+        sends.push(tokio::spawn(
+            async move { request_with_headers(agent.addr, "POST", "/delegate", Some(&body)).await },
+        ));
+        // Requests a few milliseconds apart, as callers make them: `wasmtime
+        // serve` starts another instance for a request that arrives while
+        // the current one is still computing, not while it waits on I/O.
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let mut instances = HashSet::new();
+    for (n, send) in sends.into_iter().enumerate() {
+        let (status, headers, body) = send.await.unwrap().unwrap();
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["text"], format!("echo: job {n}"));
+        instances.insert(headers["x-agent-instance"].to_str().unwrap().to_owned());
+    }
+    let took = started.elapsed();
+    println!("16 delegations to a 1 s peer on wasmtime serve -S p3: {took:?}, {} instance(s)", instances.len());
+    assert_eq!(instances.len(), 1, "one instance served them all");
+    assert!(took < Duration::from_secs(8), "the delegations ran one after another: {took:?}");
+    let card_reads = platform.log().iter().filter(|r| r.path == format!("/registry/discover/{BUILDER}")).count();
+    assert_eq!(card_reads, 1, "one registry lookup for the 16 sends");
+    assert_eq!(platform.log().iter().filter(|r| r.path.ends_with("/a2a")).count(), 16);
+    agent.stop().await.unwrap();
+}
+
+/// The pushes — 1 000 from 10 peers on a cold agent cost 10 registry
+/// lookups, and every push after a peer's first is labelled — and the same
+/// checks as every host's (delegation, peers, errors, real sizes).
+#[tokio::test(flavor = "multi_thread")]
+async fn the_wasi_0_3_agent_answers_like_the_wasi_0_2_one() {
+    let platform = Platform::start(workspaces_with_pushers()).await.unwrap();
+    let agent = served(&platform).await;
+    let seen = pushes_are_labelled(agent.addr, &platform, 1000).await;
+    println!("wasmtime serve -S p3: {seen:?}");
+    assert_eq!((seen.instances, seen.lookups, seen.cold_pairs), (1, 10, 10), "{seen:?}");
+    assert_eq!((seen.labelled_after_first, seen.unlabelled_warm), (990, 0), "{seen:?}");
+    serves_delegation_peers_and_errors(agent.addr, &platform, &pushers_listing()).await;
+    delegates_texts_of_every_size(agent.addr, &platform).await;
+    agent.stop().await.unwrap();
+}
+
+/// The stock CLI compiles the bare WASI 0.3 client component.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_stock_cli_compiles_the_wasi_0_3_client() {
+    let out = tokio::process::Command::new(wasmtime_cli().unwrap())
+        .args(["compile", "-W", "component-model-async=y", "-o", "/dev/null"])
+        .arg(client_async_path())
+        .output()
+        .await
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
