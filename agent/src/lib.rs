@@ -5,7 +5,8 @@
 //! `wasi:http/incoming-handler`, so any HTTP-serving component host
 //! (`wasmtime serve`, wasmCloud's HTTP server) can run it:
 //!
-//! - `POST /delegate` `{"peer": "<uuid>", "text": "…", "source": "<uuid>"?}` →
+//! - `POST /delegate` `{"peer": "<uuid>", "text": "…", "source": "<uuid>"?,
+//!   "protocol": "v0.3" | "v1.0" | "auto"?}` →
 //!   200 `{"text", "kind", "attempts"}`, or the client's error with a status
 //!   (400 for a bad request or id, 413 for a text too large to send, 502 for
 //!   a failure upstream);
@@ -35,6 +36,10 @@
 //! `wasi:config/store@0.2.0-draft` (wasmCloud's named config, its components
 //! get no environment): `workspace_id`, `platform_url`, `workspace_token`,
 //! `cache_ttl_ms`. The agent never panics: every failure is an answer.
+//!
+//! With the `p3` feature it is the agent for WASI 0.3 hosts instead
+//! (`p3.rs`): the same routes and answers (`answers.rs`, shared) served as
+//! `wasi:http/handler@0.3.0`, many requests at once per instance.
 
 /// The agent for WASI 0.3 hosts (`--features p3`).
 #[cfg(all(target_arch = "wasm32", feature = "p3"))]
