@@ -149,6 +149,15 @@ pub(crate) const MAX_SEND_MANY: usize = 64;
 /// Lookups in flight looked at by each call's bounded sweep.
 const HARVEST_BUDGET: usize = 8;
 
+/// A `send-many` of `targets` targets is allowed (at most [`MAX_SEND_MANY`]).
+pub(crate) fn check_send_many(targets: usize) -> Result<(), Error> {
+    if targets > MAX_SEND_MANY {
+        let msg = format!("send-many takes at most {MAX_SEND_MANY} targets, got {targets}");
+        return Err(Error::new(ErrorKind::InvalidConfig(msg.clone()), format!("[A2A_ERROR] {msg}")));
+    }
+    Ok(())
+}
+
 fn key(source: &str, peer: &str) -> Option<Key> {
     Some((id_bits(source)?, id_bits(peer)?))
 }
@@ -323,13 +332,25 @@ impl<T: Transport> Client<T> {
 
     /// `workspace-info`.
     pub(crate) fn workspace_info(&mut self, source: Option<&str>, now: u64) -> Result<Workspace, Error> {
+        let (req, source) = self.workspace_begin(source, now)?;
+        let outcome = self.transport.send(&self.config.platform, &req);
+        self.workspace_end(&source, outcome)
+    }
+
+    /// The first half of `workspace-info`: the request and the canonical source.
+    pub(crate) fn workspace_begin(&mut self, source: Option<&str>, now: u64) -> Result<(Request, String), Error> {
         self.harvest(now);
-        let result = self
-            .config
-            .source(source)
-            .map_err(Error::from)
-            .and_then(|source| platform::workspace_info(&mut self.transport, &self.config, &source));
-        self.handed_out(result)
+        let source = self.config.source(source).map_err(|e| self.handed_out(Error::from(e)))?;
+        Ok((platform::workspace_request(&self.config, &source), source))
+    }
+
+    /// The second half of `workspace-info`: reads the answer.
+    pub(crate) fn workspace_end(
+        &mut self,
+        source: &str,
+        outcome: Result<Response, TransportError>,
+    ) -> Result<Workspace, Error> {
+        self.handed_out(platform::workspace_outcome(&self.config, source, outcome))
     }
 
     /// `agent-card-url`.
@@ -374,14 +395,38 @@ impl<T: Transport> Client<T> {
     /// `enrich-peer-metadata`: the cached record, else a registry lookup
     /// bounded by the enrichment timeout; failures are remembered and give none.
     pub(crate) fn enrich(&mut self, peer_id: &str, source: Option<&str>, now: u64) -> Option<Peer> {
-        let key = match self.enrich_lookup(peer_id, source, now) {
-            Ok(key) => key,
+        let (key, peer, req) = match self.enrich_begin(peer_id, source, now) {
+            Ok(lookup) => lookup,
             Err(answer) => return answer,
         };
-        let (peer, source) = self.enrich_ids(peer_id, source)?;
-        let req = self.request(&peer, &source);
         let outcome = self.transport.send(&self.config.platform, &req);
-        let result = platform::discover_outcome(&self.config, &peer, outcome);
+        self.enrich_end(key, &peer, outcome, now)
+    }
+
+    /// The first half of `enrich-peer-metadata`: the lookup to make (its
+    /// cache key, the canonical peer, the request), or the answer when the
+    /// cache has one or the id is invalid.
+    pub(crate) fn enrich_begin(
+        &mut self,
+        peer_id: &str,
+        source: Option<&str>,
+        now: u64,
+    ) -> Result<(Key, String, Request), Option<Peer>> {
+        let key = self.enrich_lookup(peer_id, source, now)?;
+        let (peer, source) = self.enrich_ids(peer_id, source).ok_or(None)?;
+        let req = self.request(&peer, &source);
+        Ok((key, peer, req))
+    }
+
+    /// The second half of `enrich-peer-metadata`: stores the lookup's outcome.
+    pub(crate) fn enrich_end(
+        &mut self,
+        key: Key,
+        peer: &str,
+        outcome: Result<Response, TransportError>,
+        now: u64,
+    ) -> Option<Peer> {
+        let result = platform::discover_outcome(&self.config, peer, outcome);
         self.directory.store(key, &result, now);
         result.ok()
     }
@@ -427,6 +472,17 @@ impl<T: Transport> Client<T> {
             let pending = self.directory.pending();
             self.transport.wait(&pending, Some(&timer));
         }
+    }
+
+    /// The enrichment lookups still in flight, after storing every finished
+    /// one: what an async `await-enrichment` waits on.
+    #[cfg_attr(not(feature = "p3"), allow(dead_code))] // the WASI 0.3 glue's
+    pub(crate) fn lookups_in_flight(&mut self, now: u64) -> Vec<T::Pending>
+    where
+        T::Pending: Clone,
+    {
+        self.harvest_all(now);
+        self.directory.pending().into_iter().cloned().collect()
     }
 
     /// The display name last seen for `peer` by the source a call would use.
@@ -487,10 +543,7 @@ impl<T: Transport> Client<T> {
         env: &mut impl SendEnv,
         mut new_ids: impl FnMut() -> Result<SendIds, Error>,
     ) -> Result<Vec<Result<Sent, Error>>, Error> {
-        if targets.len() > MAX_SEND_MANY {
-            let msg = format!("send-many takes at most {MAX_SEND_MANY} targets, got {}", targets.len());
-            return Err(Error::new(ErrorKind::InvalidConfig(msg.clone()), format!("[A2A_ERROR] {msg}")));
-        }
+        check_send_many(targets.len())?;
         let now = env.mono_now();
         // One sweep of the lookups in flight for the whole fan-out.
         self.harvest(now);
@@ -973,6 +1026,40 @@ impl<T: Transport> Client<T> {
         let result = self.call_ids(peer_id, source, now).map_err(Error::from);
         let result = result.and_then(|(peer, source)| self.card_of(&peer, &source, now));
         self.handed_out(result)
+    }
+
+    /// The first half of `agent-card`: the card when the cache has the
+    /// peer's record, else the lookup to make (request, canonical peer and
+    /// source), whose answer [`Self::agent_card_end`] reads.
+    #[cfg_attr(not(feature = "p3"), allow(dead_code))] // the WASI 0.3 glue's
+    pub(crate) fn agent_card_begin(
+        &mut self,
+        peer_id: &str,
+        source: Option<&str>,
+        now: u64,
+    ) -> Result<Result<AgentCard, (Request, String, String)>, Error> {
+        let (peer, source) = self.call_ids(peer_id, source, now).map_err(|e| self.handed_out(Error::from(e)))?;
+        match key(&source, &peer).map(|k| self.directory.cached(k, now)) {
+            Some(Cached::Record(record)) => Ok(Ok(card_in(&record))),
+            _ => Ok(Err((
+                platform::discover_request(&self.config, &peer, &source, self.config.read_timeout),
+                peer,
+                source,
+            ))),
+        }
+    }
+
+    /// The second half of `agent-card`: the lookup's record (which refreshes
+    /// the cache), read for its card.
+    #[cfg_attr(not(feature = "p3"), allow(dead_code))] // the WASI 0.3 glue's
+    pub(crate) fn agent_card_end(
+        &mut self,
+        peer: &str,
+        source: &str,
+        outcome: Result<Response, TransportError>,
+        now: u64,
+    ) -> Result<AgentCard, Error> {
+        self.discover_end(peer, source, outcome, now).map(|record| card_in(&record))
     }
 
     fn card_of(&mut self, peer: &str, source: &str, now: u64) -> Result<AgentCard, Error> {

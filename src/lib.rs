@@ -52,7 +52,6 @@ mod component {
     use std::time::Duration;
 
     use crate::a2a::{Call, Protocol, StreamEvent, Task, TaskQuery};
-    use crate::card::AgentCard;
     use crate::client::{self, TaskPage, TaskReport};
     use crate::error::{Error, ErrorKind};
     use crate::message::Message;
@@ -532,22 +531,6 @@ mod component {
             next_page_token: page.next_page_token,
             total_size: page.total_size,
             attempts: page.attempts.into_iter().map(to_wit_attempt).collect(),
-        }
-    }
-
-    fn to_wit_card(c: AgentCard) -> wit::AgentCard {
-        wit::AgentCard {
-            name: c.name,
-            description: c.description,
-            version: c.version,
-            protocol_versions: c.protocol_versions,
-            streaming: c.streaming,
-            skills: c
-                .skills
-                .into_iter()
-                .map(|s| wit::AgentSkill { id: s.id, name: s.name, description: s.description })
-                .collect(),
-            raw: c.raw,
         }
     }
 }

@@ -115,12 +115,6 @@ pub(crate) fn transport_kind(err: TransportError, url: &str) -> ErrorKind {
     }
 }
 
-/// Sends a GET and returns the response whatever its status.
-fn fetch(t: &mut impl Transport, cfg: &Config, req: Request) -> Result<Response, ErrorKind> {
-    let url = cfg.platform.url(&req.path);
-    t.send(&cfg.platform, &req).map_err(|e| transport_kind(e, &url))
-}
-
 pub(crate) fn status_kind(url: &str, resp: &Response) -> ErrorKind {
     ErrorKind::HttpStatus { url: url.into(), status: resp.status, excerpt: excerpt(&resp.body) }
 }
@@ -234,14 +228,22 @@ pub(crate) fn peers_outcome(
     finish(result, |kind| peers_diagnostic(kind, &cfg.platform.base(), source))
 }
 
-/// `GET /workspaces/{source}` with the source's bearer token; 410 is
+/// `GET /workspaces/{source}` with the source's bearer token, read by [`workspace_outcome`].
+pub(crate) fn workspace_request(cfg: &Config, source: &str) -> Request {
+    get(cfg, format!("/workspaces/{source}"), auth_header(cfg, source).into_iter().collect())
+}
+
+/// Reads the answer to a [`workspace_request`]; 410 is
 /// `removed` with the platform's hint, even when the 410 body is not an
 /// object (then with a default hint): the removal is never lost.
-pub(crate) fn workspace_info(t: &mut impl Transport, cfg: &Config, source: &str) -> Result<Workspace, Error> {
-    let path = format!("/workspaces/{source}");
-    let url = cfg.platform.url(&path);
+pub(crate) fn workspace_outcome(
+    cfg: &Config,
+    source: &str,
+    outcome: Result<Response, TransportError>,
+) -> Result<Workspace, Error> {
+    let url = cfg.platform.url(&format!("/workspaces/{source}"));
     let result = (|| {
-        let resp = fetch(t, cfg, get(cfg, path, auth_header(cfg, source).into_iter().collect()))?;
+        let resp = outcome.map_err(|e| transport_kind(e, &url))?;
         match resp.status {
             200 => match parse_json(&url, &resp)? {
                 Value::Object(obj) => Ok(Workspace {
@@ -301,6 +303,12 @@ mod tests {
     use wasi::http::types::ErrorCode;
 
     use super::*;
+
+    /// `workspace-info`, as the client makes it.
+    fn workspace_info(t: &mut impl Transport, cfg: &Config, source: &str) -> Result<Workspace, Error> {
+        let req = workspace_request(cfg, source);
+        workspace_outcome(cfg, source, t.send(&cfg.platform, &req))
+    }
 
     /// `peers`, as the client makes it: the request, sent, then read.
     fn peers(t: &mut impl Transport, cfg: &Config, query: Option<&str>, source: &str) -> Result<Vec<Peer>, Error> {

@@ -5,6 +5,7 @@
 mod convert {
     use super::wit;
     use crate::a2a::{Artifact, Ask, Protocol, ProtocolChoice, ReplyKind, RpcReason, SendIds};
+    use crate::card::AgentCard;
     use crate::config::{RawCachePolicy, RawConfig, RawRetryPolicy};
     use crate::directory::Stats;
     use crate::error::{Attempt, Error, ErrorKind};
@@ -232,6 +233,22 @@ mod convert {
             }
         };
         wit::Error { kind, message: e.message, attempts: e.attempts.into_iter().map(to_wit_attempt).collect() }
+    }
+
+    pub(super) fn to_wit_card(c: AgentCard) -> wit::AgentCard {
+        wit::AgentCard {
+            name: c.name,
+            description: c.description,
+            version: c.version,
+            protocol_versions: c.protocol_versions,
+            streaming: c.streaming,
+            skills: c
+                .skills
+                .into_iter()
+                .map(|s| wit::AgentSkill { id: s.id, name: s.name, description: s.description })
+                .collect(),
+            raw: c.raw,
+        }
     }
 
     pub(super) fn to_wit_stats(s: Stats) -> wit::CacheStats {

@@ -24,6 +24,7 @@ pub mod fuzz;
 pub mod harness;
 pub mod hostile;
 pub mod json;
+pub mod p3;
 pub mod platform;
 pub mod soak;
 pub mod stock;

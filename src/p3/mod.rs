@@ -10,6 +10,7 @@ mod transport;
 use std::cell::RefCell;
 use std::rc::Rc;
 
+use crate::a2a::{Ask, SendIds};
 use crate::client::{self, Prepared, SendCall};
 use crate::error::{Error, ErrorKind};
 use crate::message::Message;
@@ -116,6 +117,31 @@ impl Client {
         calls.outcomes()
     }
 
+    /// A send's job and ids: the message checked, the version chosen (after
+    /// waiting, without blocking the instance, for the peer's card when
+    /// `auto` needs it), no request made yet.
+    async fn prepare(
+        &self,
+        peer_id: &str,
+        message: &Message,
+        source: Option<&str>,
+        ask: &Ask,
+    ) -> Result<(Job, SendIds), Error> {
+        let ids = new_ids()?;
+        let call = SendCall { peer_id, message, source, ask, ids: &ids };
+        let mut lookups_left = LOOKUP_WAITS;
+        let job = loop {
+            let step = self.core.borrow_mut().send_job(&call, lookups_left, now());
+            match step? {
+                Prepared::Ready(job) => break job,
+                Prepared::Wait(lookup) => ready(&[lookup], None).await,
+                Prepared::Retry => {}
+            }
+            lookups_left = lookups_left.saturating_sub(1);
+        };
+        Ok((job, ids))
+    }
+
     /// `send-message` and `send`.
     async fn send_with(
         &self,
@@ -123,20 +149,8 @@ impl Client {
         message: Message,
         options: wit::CallOptions,
     ) -> Result<wit::Reply, wit::Error> {
-        let ids = new_ids().map_err(to_wit)?;
         let ask = ask_of(&options);
-        let source = options.source.as_deref();
-        let call = SendCall { peer_id, message: &message, source, ask: &ask, ids: &ids };
-        let mut lookups_left = LOOKUP_WAITS;
-        let job = loop {
-            let step = self.core.borrow_mut().send_job(&call, lookups_left, now());
-            match step.map_err(to_wit)? {
-                Prepared::Ready(job) => break job,
-                Prepared::Wait(lookup) => ready(&[lookup], None).await,
-                Prepared::Retry => {}
-            }
-            lookups_left = lookups_left.saturating_sub(1);
-        };
+        let (job, ids) = self.prepare(peer_id, &message, options.source.as_deref(), &ask).await.map_err(to_wit)?;
         let protocol = job.spoken.protocol;
         let answered = self.run(vec![job]).await.pop().unwrap_or_else(|| {
             Err(Error::new(ErrorKind::InvalidConfig("no call".into()), "[A2A_ERROR] no call".into()))
@@ -172,8 +186,36 @@ impl wit::GuestClient for Client {
         Ok(peers.into_iter().map(to_wit_peer).collect())
     }
 
+    async fn workspace_info(&self, options: wit::CallOptions) -> Result<wit::Workspace, wit::Error> {
+        let (req, source) = self.core.borrow_mut().workspace_begin(options.source.as_deref(), now()).map_err(to_wit)?;
+        let outcome = self.fetch(&req).await;
+        let w = self.core.borrow_mut().workspace_end(&source, outcome).map_err(to_wit)?;
+        Ok(wit::Workspace { id: w.id, name: w.name, role: w.role, status: w.status, raw: w.raw })
+    }
+
     fn agent_card_url(&self, peer_id: String) -> Result<String, wit::Error> {
         self.core.borrow().agent_card_url(&peer_id).map_err(to_wit)
+    }
+
+    async fn enrich_peer_metadata(&self, peer_id: String, options: wit::CallOptions) -> Option<wit::Peer> {
+        let begun = self.core.borrow_mut().enrich_begin(&peer_id, options.source.as_deref(), now());
+        let (key, peer, req) = match begun {
+            Ok(lookup) => lookup,
+            Err(answer) => return answer.map(to_wit_peer),
+        };
+        let outcome = self.fetch(&req).await;
+        self.core.borrow_mut().enrich_end(key, &peer, outcome, now()).map(to_wit_peer)
+    }
+
+    async fn await_enrichment(&self, timeout_ms: u32) -> u32 {
+        let deadline = now().saturating_add(u64::from(timeout_ms) * 1_000_000);
+        loop {
+            let pending = self.core.borrow_mut().lookups_in_flight(now());
+            if pending.is_empty() || now() >= deadline {
+                return pending.len() as u32;
+            }
+            ready(&pending, Some(deadline)).await;
+        }
     }
 
     /// Async so that the lookup it starts is a task of this call, which
@@ -210,5 +252,49 @@ impl wit::GuestClient for Client {
         options: wit::CallOptions,
     ) -> Result<wit::Reply, wit::Error> {
         self.send_with(&peer_id, from_wit_message(message), options).await
+    }
+
+    async fn send_many(
+        &self,
+        targets: Vec<wit::SendTarget>,
+        options: wit::CallOptions,
+    ) -> Result<Vec<Result<wit::Reply, wit::Error>>, wit::Error> {
+        client::check_send_many(targets.len()).map_err(to_wit)?;
+        let ask = ask_of(&options);
+        let source = options.source.as_deref();
+        // Each target's job (an invalid one is its error, and no request),
+        // then every job in flight at once.
+        let mut outcomes: Vec<Option<Result<Sent, Error>>> = Vec::with_capacity(targets.len());
+        let (mut jobs, mut sends) = (Vec::new(), Vec::new());
+        for (i, target) in targets.into_iter().enumerate() {
+            let message = from_wit_message(target.message);
+            match self.prepare(&target.peer_id, &message, source, &ask).await {
+                Ok((job, ids)) => {
+                    sends.push((i, ids, job.spoken.protocol));
+                    jobs.push(job);
+                    outcomes.push(None);
+                }
+                Err(e) => outcomes.push(Some(Err(e))),
+            }
+        }
+        for ((i, ids, protocol), answered) in sends.into_iter().zip(self.run(jobs).await) {
+            outcomes[i] = Some(answered.map(|Answered { reply, attempts }| Sent { reply, ids, attempts, protocol }));
+        }
+        let core = self.core.borrow();
+        let outcomes = outcomes.into_iter().flatten().map(|sent| core.handed_out(sent));
+        Ok(outcomes.map(|sent| sent.map(to_wit_reply).map_err(to_wit)).collect())
+    }
+
+    async fn agent_card(&self, peer_id: String, options: wit::CallOptions) -> Result<wit::AgentCard, wit::Error> {
+        let source = options.source.as_deref();
+        let begun = self.core.borrow_mut().agent_card_begin(&peer_id, source, now()).map_err(to_wit)?;
+        let card = match begun {
+            Ok(card) => card,
+            Err((req, peer, source)) => {
+                let outcome = self.fetch(&req).await;
+                self.core.borrow_mut().agent_card_end(&peer, &source, outcome, now()).map_err(to_wit)?
+            }
+        };
+        Ok(to_wit_card(card))
     }
 }

@@ -9,7 +9,9 @@
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
+use host_test::faults::TransportFaults;
 use host_test::harness::{agent_async_path, client_async_path};
+use host_test::p3::{api, AsyncInstance};
 use host_test::platform::Platform;
 use host_test::stock::{request_with_headers, wasmtime_cli, Served};
 use serde_json::json;
@@ -99,4 +101,110 @@ async fn the_stock_cli_compiles_the_wasi_0_3_client() {
         .await
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// The config of [`async_api_calls_share_one_client`]: ME and ALT, as
+/// `common::config` for the WASI 0.2 API.
+fn async_config(platform_url: &str) -> api::Config {
+    api::Config {
+        workspace_id: ME.into(),
+        platform_url: Some(platform_url.into()),
+        credentials: vec![
+            api::Credential { workspace_id: ME.into(), token: ME_TOKEN.into() },
+            api::Credential { workspace_id: ALT.into(), token: ALT_TOKEN.into() },
+        ],
+        timeouts: None,
+        max_body_bytes: None,
+        cache: None,
+        retry: None,
+        protocol: None,
+    }
+}
+
+fn no_options() -> api::CallOptions {
+    api::CallOptions { source: None, protocol: None, extensions: Vec::new() }
+}
+
+/// Every call of the async API on one instance of the bare WASI 0.3 client
+/// (a wasmtime host with the component model's async ABI): discovery,
+/// workspace information, cards, labelling and waiting for lookups,
+/// delegation one and many at once — and 8 sends in flight together on
+/// the one client, to a peer that answers in 300 ms, in about 300 ms.
+#[tokio::test(flavor = "multi_thread")]
+async fn async_api_calls_share_one_client() {
+    let platform = Platform::start(crate::common::workspaces()).await.unwrap();
+    let mut instance = AsyncInstance::load(&client_async_path(), TransportFaults::quiet()).await.unwrap();
+    let url = platform.url();
+    let sends = instance
+        .run(async |acc, api| {
+            let calls = api.client();
+            let c = calls.call_constructor(acc, async_config(&url)).await.unwrap().unwrap();
+            let bad = calls.call_constructor(acc, async_config("ftp://x")).await.unwrap();
+            assert!(matches!(bad, Err(api::Error { kind: api::ErrorKind::InvalidConfig(_), .. })));
+
+            let peer = calls.call_discover_peer(acc, c, BUILDER.into(), no_options()).await.unwrap().unwrap();
+            assert_eq!(peer.name.as_deref(), Some("Builder"));
+            let peers = calls.call_peers(acc, c, None, no_options()).await.unwrap().unwrap();
+            assert_eq!(peers.len(), 3);
+            let me = calls.call_workspace_info(acc, c, no_options()).await.unwrap().unwrap();
+            assert_eq!(me.name.as_deref(), Some("Planner"));
+            let card = calls.call_agent_card(acc, c, BUILDER.into(), no_options()).await.unwrap().unwrap();
+            assert!(card.raw.len() > 2, "{card:?}");
+            let unknown = calls.call_discover_peer(acc, c, UNKNOWN.into(), no_options()).await.unwrap();
+            assert!(matches!(unknown, Err(api::Error { kind: api::ErrorKind::HttpStatus(_), .. })), "{unknown:?}");
+
+            // Labelling: cached, then a lookup in flight, waited for.
+            let named = calls.call_enrich_peer_metadata(acc, c, BUILDER.into(), no_options()).await.unwrap();
+            assert_eq!(named.and_then(|p| p.name).as_deref(), Some("Builder"));
+            let mut alt = no_options();
+            alt.source = Some(ALT.into());
+            let first =
+                calls.call_enrich_peer_metadata_nonblocking(acc, c, STRANGER.into(), alt.clone()).await.unwrap();
+            assert!(first.is_none());
+            assert_eq!(calls.call_await_enrichment(acc, c, 5_000).await.unwrap(), 0);
+            let name = calls.call_peer_name(acc, c, STRANGER.into(), Some(ALT.into())).await.unwrap();
+            assert_eq!(name.as_deref(), Some("Stranger"));
+            let stats = calls.call_stats(acc, c).await.unwrap();
+            assert_eq!(stats.in_flight, 0);
+
+            // Delegation: one, many (an invalid target is its own error), and an error.
+            let reply = calls.call_send_message(acc, c, BUILDER.into(), "hello".into(), no_options()).await.unwrap();
+            assert_eq!(reply.unwrap().text, "echo: hello");
+            let targets = vec![
+                api::SendTarget { peer_id: BUILDER.into(), message: text_message("one") },
+                api::SendTarget { peer_id: "../admin".into(), message: text_message("two") },
+                api::SendTarget { peer_id: REVIEWER.into(), message: text_message("task: three") },
+            ];
+            let many = calls.call_send_many(acc, c, targets, no_options()).await.unwrap().unwrap();
+            assert_eq!(many[0].as_ref().unwrap().text, "echo: one");
+            assert!(matches!(&many[1], Err(api::Error { kind: api::ErrorKind::InvalidId(_), .. })), "{:?}", many[1]);
+            assert!(matches!(many[2].as_ref().unwrap().kind, api::ReplyKind::Task(_)));
+            let failed = calls.call_send_message(acc, c, STRANGER.into(), "x".into(), no_options()).await.unwrap();
+            assert!(failed.unwrap_err().message.starts_with("[A2A_ERROR] "));
+
+            // 8 sends in flight together on one client.
+            platform.delay_paths("/a2a", Duration::from_millis(300));
+            let started = Instant::now();
+            let sends = (0..8).map(|n| calls.call_send_message(acc, c, BUILDER.into(), format!("n{n}"), no_options()));
+            let replies = futures::future::join_all(sends).await;
+            let took = started.elapsed();
+            for (n, reply) in replies.into_iter().enumerate() {
+                assert_eq!(reply.unwrap().unwrap().text, format!("echo: n{n}"));
+            }
+            took
+        })
+        .await
+        .unwrap();
+    println!("8 concurrent sends to a 300 ms peer on one WASI 0.3 instance: {sends:?}");
+    assert!(sends < Duration::from_millis(8 * 300), "the sends ran one after another: {sends:?}");
+}
+
+fn text_message(text: &str) -> api::OutgoingMessage {
+    api::OutgoingMessage {
+        parts: vec![api::Part::Text(text.into())],
+        task_id: None,
+        context_id: None,
+        reference_task_ids: Vec::new(),
+        metadata: None,
+    }
 }
