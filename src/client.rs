@@ -978,7 +978,11 @@ impl<T: Transport> Client<T> {
         let SendCall { peer_id, message, source, ask, ids } = *send;
         let job = (|| {
             let checked = message::check(message);
-            let (peer, source) = self.call_ids(peer_id, source, now)?;
+            let (peer, source) = self.canonical_ids(peer_id, source)?;
+            // The sweep every call starts with, covering this peer's own
+            // lookup: a card that has arrived is read now, however many
+            // lookups are in flight.
+            self.harvest_for(key(&source, &peer), now);
             let checked = checked?;
             let read = CardRead::CacheOnly { last_chance: lookups_left == 0 };
             let Some(spoken) = self.spoken(&peer, &source, ask, now, read)? else {
@@ -1002,6 +1006,10 @@ impl<T: Transport> Client<T> {
         let Some(key) = key(source, peer) else { return Prepared::Retry };
         if let Some(pending) = self.directory.pending_of(key) {
             return Prepared::Wait(pending.clone());
+        }
+        if !self.directory.has_room() {
+            // Store what has finished first: what is left is still in flight.
+            self.harvest_all(now);
         }
         if !self.directory.has_room() {
             return self.directory.pending().first().map_or(Prepared::Retry, |p| Prepared::Wait((*p).clone()));
@@ -1389,6 +1397,32 @@ mod tests {
         assert_eq!((job.spoken.protocol, job.spoken.tenant.as_deref()), (Protocol::V1_0, Some("t1")));
         assert_eq!(job.peer, PEER);
         assert_eq!(c.transport.sent.len(), 1);
+    }
+
+    /// A card that has arrived is read by the next step even with many
+    /// other lookups in flight (the bounded sweep alone might not reach it).
+    #[test]
+    fn a_sends_own_lookup_is_read_among_many_in_flight() {
+        let mut t = FakeTransport::default();
+        let others: Vec<_> = (0..30).map(|_| t.then_hold()).collect();
+        let card = t.then_hold();
+        let mut c = client(t);
+        for i in 0..30 {
+            assert_eq!(c.enrich_nonblocking(&format!("cccccccc-0000-4000-8000-{i:012}"), None, 0), None);
+        }
+        let (message, ids, ask) =
+            (Message::text("hi"), ids(), Ask { protocol: Some(ProtocolChoice::Auto), ..Ask::default() });
+        let call = SendCall { peer_id: PEER, message: &message, source: None, ask: &ask, ids: &ids };
+        for _ in 0..5 {
+            assert!(matches!(c.send_job(&call, 3, 0), Ok(Prepared::Wait(_))));
+        }
+        let v1 = json!({"id": PEER, "agent_card": {"supportedInterfaces": [
+            {"url": "http://x", "protocolBinding": "JSONRPC", "protocolVersion": "1.0"}]}});
+        card.answer(200, &v1.to_string());
+        let Ok(Prepared::Ready(job)) = c.send_job(&call, 3, 0) else { panic!("the card has arrived") };
+        assert_eq!(job.spoken.protocol, Protocol::V1_0);
+        assert_eq!(c.transport.sent.len(), 31, "one lookup for the send");
+        drop(others);
     }
 
     /// A lookup that fails, or a card still missing when no waits are

@@ -14,7 +14,7 @@
 // reported by the wasm32 build, the one that ships.
 #![cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 // The WASI 0.3 build carries the calls an agent serving requests makes, not
-// yet the streams, task, push-config and card calls.
+// yet the streams, task, push-config and extended-card calls.
 #![cfg_attr(feature = "p3", allow(dead_code))]
 
 mod a2a;

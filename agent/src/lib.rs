@@ -6,7 +6,7 @@
 //! (`wasmtime serve`, wasmCloud's HTTP server) can run it:
 //!
 //! - `POST /delegate` `{"peer": "<uuid>", "text": "…", "source": "<uuid>"?,
-//!   "protocol": "v0.3" | "v1.0" | "auto"?}` →
+//!   "protocol": "v0.3" | "v1.0" | "auto"?}` (another `protocol` is 400) →
 //!   200 `{"text", "kind", "attempts"}`, or the client's error with a status
 //!   (400 for a bad request or id, 413 for a text too large to send, 502 for
 //!   a failure upstream);

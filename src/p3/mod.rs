@@ -8,7 +8,10 @@ mod codes;
 mod transport;
 
 use std::cell::RefCell;
+use std::future::{poll_fn, Future};
+use std::pin::Pin;
 use std::rc::Rc;
+use std::task::Poll;
 
 use crate::a2a::{Ask, SendIds};
 use crate::client::{self, Prepared, SendCall};
@@ -161,6 +164,30 @@ impl Client {
     }
 }
 
+/// Every one of `futures`, run together; their outputs in order.
+async fn all<F: Future>(futures: Vec<F>) -> Vec<F::Output> {
+    let mut futures: Vec<Pin<Box<F>>> = futures.into_iter().map(Box::pin).collect();
+    let mut outputs: Vec<Option<F::Output>> = futures.iter().map(|_| None).collect();
+    poll_fn(|cx| {
+        let mut waiting = false;
+        for (future, output) in futures.iter_mut().zip(outputs.iter_mut()) {
+            if output.is_none() {
+                match future.as_mut().poll(cx) {
+                    Poll::Ready(out) => *output = Some(out),
+                    Poll::Pending => waiting = true,
+                }
+            }
+        }
+        if waiting {
+            Poll::Pending
+        } else {
+            Poll::Ready(())
+        }
+    })
+    .await;
+    outputs.into_iter().flatten().collect()
+}
+
 impl wit::GuestClient for Client {
     fn new(config: wit::Config) -> Result<Self, wit::Error> {
         let core = client::Client::new(raw_config(config), WasiHttp3).map_err(to_wit)?;
@@ -264,11 +291,15 @@ impl wit::GuestClient for Client {
         let source = options.source.as_deref();
         // Each target's job (an invalid one is its error, and no request),
         // then every job in flight at once.
-        let mut outcomes: Vec<Option<Result<Sent, Error>>> = Vec::with_capacity(targets.len());
+        let messages: Vec<(String, Message)> =
+            targets.into_iter().map(|t| (t.peer_id, from_wit_message(t.message))).collect();
+        // Prepared together: the cards the targets need are looked up at once.
+        let prepared =
+            all(messages.iter().map(|(peer, message)| self.prepare(peer, message, source, &ask)).collect()).await;
+        let mut outcomes: Vec<Option<Result<Sent, Error>>> = Vec::with_capacity(prepared.len());
         let (mut jobs, mut sends) = (Vec::new(), Vec::new());
-        for (i, target) in targets.into_iter().enumerate() {
-            let message = from_wit_message(target.message);
-            match self.prepare(&target.peer_id, &message, source, &ask).await {
+        for (i, outcome) in prepared.into_iter().enumerate() {
+            match outcome {
                 Ok((job, ids)) => {
                     sends.push((i, ids, job.spoken.protocol));
                     jobs.push(job);

@@ -81,6 +81,20 @@ impl InFlight {
     }
 }
 
+/// Finishes a request's slot when its task ends without an outcome: the
+/// host drops a cancelled call's tasks, and a lookup that never finished
+/// would leave every call waiting on it (and the cache counting it in
+/// flight) for good.
+struct Finisher(InFlight);
+
+impl Drop for Finisher {
+    fn drop(&mut self) {
+        if !self.0.is_done() {
+            self.0.finish(Err(internal("the call that started this request was cancelled")));
+        }
+    }
+}
+
 impl Pending for InFlight {
     fn poll(&mut self) -> Option<Result<Response, TransportError>> {
         self.0.borrow_mut().outcome.take()
@@ -151,13 +165,13 @@ impl Transport for WasiHttp3 {
         let (request, upload) = build(platform, req)?;
         let slot = InFlight(Rc::default());
         let (total, cap) = (req.total, req.max_body_bytes);
-        let filled = slot.clone();
+        let filled = Finisher(slot.clone());
         wasip3::wit_bindgen::spawn_local(async move {
             let outcome = match first(exchange(request, upload, cap), monotonic_clock::wait_for(nanos(total))).await {
                 Ok(outcome) => outcome,
                 Err(()) => Err(TransportError::TimedOut(total)),
             };
-            filled.finish(outcome);
+            filled.0.finish(outcome);
         });
         Ok(slot)
     }
@@ -277,7 +291,9 @@ async fn read_response(response: P3Response, cap: usize) -> Result<Response, Tra
     let (mut body, trailers) = P3Response::consume_body(response, handled);
     let mut buf = Vec::with_capacity(declared.unwrap_or(0) as usize);
     loop {
-        let (result, chunk) = body.read(Vec::with_capacity(READ_CHUNK)).await;
+        // Never ask for more than one byte past the cap.
+        let want = READ_CHUNK.min(cap.saturating_add(1) - buf.len().min(cap));
+        let (result, chunk) = body.read(Vec::with_capacity(want)).await;
         match result {
             StreamResult::Complete(_) => {
                 push_capped(&mut buf, &chunk, cap);
