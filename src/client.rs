@@ -205,6 +205,169 @@ fn card_in(record: &Peer) -> AgentCard {
     card::from_record(&record.raw).unwrap_or_else(|| card::read(&serde_json::Value::Null))
 }
 
+/// A JSON-RPC call through the proxy other than a send — a task, push-config,
+/// extended-card or list call: its input checked, its body once the version
+/// is known, its answer read. The blocking client makes one with
+/// `Client::proxy_call`; the WASI 0.3 glue prepares its job without
+/// blocking (`Client::proxy_job`), runs it, and reads the answer
+/// (`Client::proxy_read`): the same checks, body and reading in both.
+pub(crate) trait ProxyCall {
+    /// What the caller gets.
+    type Out: Redact;
+    /// The call's own input checked (no request when it fails).
+    fn check(&self) -> Result<(), ErrorKind>;
+    /// The JSON-RPC body in the version spoken, or why the call cannot be
+    /// made in it.
+    fn body(&self, spoken: &Spoken, request_id: &str) -> Result<Vec<u8>, ErrorKind>;
+    /// What the answer's `result` must be.
+    fn expect(&self) -> Expect {
+        Expect::AnyResult
+    }
+    /// Reads the answer (its attempts kept) of a call to the proxy at `url`.
+    fn read(&self, url: String, protocol: Protocol, answered: Answered) -> Result<Self::Out, Error>;
+}
+
+/// `get-task` / `cancel-task`: the task as the peer reports it.
+pub(crate) struct TaskCall<'a> {
+    /// `GetTask` or `CancelTask`.
+    pub call: Call,
+    /// The task, as the caller gave it.
+    pub task_id: &'a str,
+}
+
+impl ProxyCall for TaskCall<'_> {
+    type Out = TaskReport;
+
+    fn check(&self) -> Result<(), ErrorKind> {
+        validate_task_id(self.task_id).map(drop).ok_or_else(|| ErrorKind::invalid_task_id(self.task_id))
+    }
+
+    fn body(&self, spoken: &Spoken, request_id: &str) -> Result<Vec<u8>, ErrorKind> {
+        Ok(spoken.stamp(a2a::task_body(spoken.protocol, self.call, request_id, self.task_id)))
+    }
+
+    fn expect(&self) -> Expect {
+        Expect::MessageOrTask
+    }
+
+    /// The task the answer holds (a Message is a shape error).
+    fn read(&self, url: String, protocol: Protocol, answered: Answered) -> Result<TaskReport, Error> {
+        let Answered { reply, attempts } = answered;
+        match reply.kind {
+            ReplyKind::Task { id, context_id, state, artifacts } => {
+                let task = Task {
+                    id: id.unwrap_or_else(|| self.task_id.to_owned()),
+                    context_id,
+                    state,
+                    text: reply.text,
+                    parts: reply.parts,
+                    artifacts,
+                    metadata: reply.metadata,
+                    raw: reply.raw,
+                };
+                Ok(TaskReport { task, protocol, attempts })
+            }
+            ReplyKind::Message => {
+                let detail = "expected a Task, got a Message".to_owned();
+                let kind =
+                    ErrorKind::UnexpectedShape { url, status: 200, detail, excerpt: excerpt(reply.raw.as_bytes()) };
+                Err(Error { attempts, ..Error::a2a(kind) })
+            }
+        }
+    }
+}
+
+/// `extended-agent-card`: the card a peer shows the callers it
+/// authenticates (`agent/getAuthenticatedExtendedCard` in v0.3,
+/// `GetExtendedAgentCard` in v1.0); never cached (it may differ per caller).
+pub(crate) struct ExtendedCard;
+
+impl ProxyCall for ExtendedCard {
+    type Out = AgentCard;
+
+    fn check(&self) -> Result<(), ErrorKind> {
+        Ok(())
+    }
+
+    fn body(&self, spoken: &Spoken, request_id: &str) -> Result<Vec<u8>, ErrorKind> {
+        Ok(spoken.stamp(a2a::extended_card_body(spoken.protocol, request_id)))
+    }
+
+    fn read(&self, url: String, _: Protocol, answered: Answered) -> Result<AgentCard, Error> {
+        let read = |card: &serde_json::Value| match card {
+            serde_json::Value::Object(_) => Ok(card::read(card)),
+            other => Err(format!("result is not an agent card (an object): {}", a2a::short(other))),
+        };
+        read_json(url, answered, read).map(|(card, _)| card)
+    }
+}
+
+/// A task's push-notification configs: create, get, list or delete; the
+/// configs the answer holds (none for a delete).
+pub(crate) struct PushConfigs<'a>(pub &'a PushCall);
+
+impl ProxyCall for PushConfigs<'_> {
+    type Out = Vec<PushConfig>;
+
+    fn check(&self) -> Result<(), ErrorKind> {
+        checked_push(self.0)
+    }
+
+    fn body(&self, spoken: &Spoken, request_id: &str) -> Result<Vec<u8>, ErrorKind> {
+        Ok(spoken.stamp(push::body(spoken.protocol, self.0, request_id)))
+    }
+
+    fn read(&self, url: String, _: Protocol, answered: Answered) -> Result<Vec<PushConfig>, Error> {
+        read_json(url, answered, |result| push::read(self.0, result)).map(|(configs, _)| configs)
+    }
+}
+
+/// `list-tasks`: `ListTasks` (A2A v1.0; v0.3 has no such method, so a call
+/// in v0.3 is `unsupported` and sends nothing).
+pub(crate) struct TaskList<'a>(pub &'a TaskQuery);
+
+impl ProxyCall for TaskList<'_> {
+    type Out = TaskPage;
+
+    fn check(&self) -> Result<(), ErrorKind> {
+        checked_query(self.0).map(drop)
+    }
+
+    fn body(&self, spoken: &Spoken, request_id: &str) -> Result<Vec<u8>, ErrorKind> {
+        if spoken.protocol == Protocol::V0_3 {
+            let why = "list-tasks is A2A v1.0's ListTasks and v0.3 has no way to list tasks: \
+                       call it with protocol v10 (or auto, for a peer whose card lists 1.0)";
+            return Err(ErrorKind::Unsupported(why.into()));
+        }
+        Ok(spoken.stamp(a2a::list_tasks_body(request_id, &checked_query(self.0)?)))
+    }
+
+    fn read(&self, url: String, _: Protocol, answered: Answered) -> Result<TaskPage, Error> {
+        let (page, attempts) = read_json(url, answered, a2a::read_task_page)?;
+        let a2a::ListedPage { tasks, next_page_token, total_size } = page;
+        Ok(TaskPage { tasks, next_page_token, total_size, attempts })
+    }
+}
+
+/// The `result` of an answer whose result is any JSON (a card, a page,
+/// configs), read by `read`; a result it refuses is an `unexpected-shape`
+/// error saying where. The attempts come back with what was read.
+fn read_json<R>(
+    url: String,
+    answered: Answered,
+    read: impl FnOnce(&serde_json::Value) -> Result<R, String>,
+) -> Result<(R, Vec<crate::error::Attempt>), Error> {
+    let Answered { reply, attempts } = answered;
+    let result: serde_json::Value = serde_json::from_str(&reply.raw).unwrap_or_default();
+    match read(&result) {
+        Ok(read) => Ok((read, attempts)),
+        Err(detail) => {
+            let excerpt = excerpt(reply.raw.as_bytes());
+            Err(Error { attempts, ..Error::a2a(ErrorKind::UnexpectedShape { url, status: 200, detail, excerpt }) })
+        }
+    }
+}
+
 impl<T: Transport> Client<T> {
     /// Every result the client hands out passes through here, the one place
     /// tokens are scrubbed: a server that echoes a request's
@@ -717,8 +880,8 @@ impl<T: Transport> Client<T> {
         }
     }
 
-    /// `get-task` (`tasks/get` / `GetTask`) or `cancel-task` (`tasks/cancel`
-    /// / `CancelTask`), as `call` says.
+    /// `get-task` / `cancel-task`: `tasks/get` / `tasks/cancel` (v0.3) or
+    /// `GetTask` / `CancelTask` (v1.0) through the proxy, retried like a send.
     pub(crate) fn task_call(
         &mut self,
         call: Call,
@@ -729,23 +892,10 @@ impl<T: Transport> Client<T> {
         request_id: &str,
     ) -> Result<TaskReport, Error> {
         let (peer_id, task_id) = target;
-        let now = env.mono_now();
-        let result = self.task_ids(peer_id, task_id, source, now).map_err(Error::a2a);
-        let result = result.and_then(|((peer, source), task_id)| {
-            let spoken = self.spoken_for(&peer, &source, ask, now).map_err(Error::a2a)?;
-            let protocol = spoken.protocol;
-            let body = spoken.stamp(a2a::task_body(protocol, call, request_id, task_id));
-            let job = messaging::Job { peer: peer.clone(), source, spoken, body, expect: Expect::MessageOrTask };
-            let answered = self.proxy().call(env, job)?;
-            self.task_report(&peer, task_id, protocol, answered)
-        });
-        self.handed_out(result)
+        self.proxy_call(&TaskCall { call, task_id }, peer_id, source, ask, env, request_id)
     }
 
-    /// `extended-agent-card`: the card a peer shows the callers it
-    /// authenticates (`agent/getAuthenticatedExtendedCard` in v0.3,
-    /// `GetExtendedAgentCard` in v1.0), through the proxy as the source,
-    /// retried like a send; never cached (it may differ per caller).
+    /// `extended-agent-card` (see [`ExtendedCard`]).
     pub(crate) fn extended_agent_card(
         &mut self,
         peer_id: &str,
@@ -754,24 +904,11 @@ impl<T: Transport> Client<T> {
         env: &mut impl SendEnv,
         request_id: &str,
     ) -> Result<AgentCard, Error> {
-        let now = env.mono_now();
-        let result = self.call_ids(peer_id, source, now).map_err(Error::a2a).and_then(|(peer, source)| {
-            let spoken = self.spoken_for(&peer, &source, ask, now).map_err(Error::a2a)?;
-            let protocol = spoken.protocol;
-            let body = spoken.stamp(a2a::extended_card_body(protocol, request_id));
-            let read = |card: &serde_json::Value| match card {
-                serde_json::Value::Object(_) => Ok(card::read(card)),
-                other => Err(format!("result is not an agent card (an object): {}", a2a::short(other))),
-            };
-            self.json_call((peer, source, spoken), body, env, read).map(|(card, _)| card)
-        });
-        self.handed_out(result)
+        self.proxy_call(&ExtendedCard, peer_id, source, ask, env, request_id)
     }
 
     /// `create-push-config`, `get-push-config`, `list-push-configs`,
-    /// `delete-push-config`: a task's push-notification configs, through
-    /// the proxy, retried like a send. The configs the answer holds (none
-    /// for a delete).
+    /// `delete-push-config` (see [`PushConfigs`]).
     pub(crate) fn push_config(
         &mut self,
         peer_id: &str,
@@ -781,20 +918,10 @@ impl<T: Transport> Client<T> {
         env: &mut impl SendEnv,
         request_id: &str,
     ) -> Result<Vec<PushConfig>, Error> {
-        let now = env.mono_now();
-        let result = self.call_ids(peer_id, source, now).and_then(|ids| checked_push(call).map(|()| ids));
-        let result = result.map_err(Error::a2a).and_then(|(peer, source)| {
-            let spoken = self.spoken_for(&peer, &source, ask, now).map_err(Error::a2a)?;
-            let protocol = spoken.protocol;
-            let body = spoken.stamp(push::body(protocol, call, request_id));
-            self.json_call((peer, source, spoken), body, env, |result| push::read(call, result))
-                .map(|(configs, _)| configs)
-        });
-        self.handed_out(result)
+        self.proxy_call(&PushConfigs(call), peer_id, source, ask, env, request_id)
     }
 
-    /// `list-tasks`: `ListTasks` (A2A v1.0; v0.3 has no such method, so a
-    /// call in v0.3 is `unsupported` and sends nothing), retried like a send.
+    /// `list-tasks` (see [`TaskList`]).
     pub(crate) fn list_tasks(
         &mut self,
         peer_id: &str,
@@ -804,56 +931,38 @@ impl<T: Transport> Client<T> {
         env: &mut impl SendEnv,
         request_id: &str,
     ) -> Result<TaskPage, Error> {
+        self.proxy_call(&TaskList(query), peer_id, source, ask, env, request_id)
+    }
+
+    /// A [`ProxyCall`], made and waited for: the ids and the call's input
+    /// checked (no request when they fail), the version chosen, the job run
+    /// with the retries of a send, the answer read.
+    fn proxy_call<C: ProxyCall>(
+        &mut self,
+        what: &C,
+        peer_id: &str,
+        source: Option<&str>,
+        ask: &Ask,
+        env: &mut impl SendEnv,
+        request_id: &str,
+    ) -> Result<C::Out, Error> {
         let now = env.mono_now();
-        let result = self.call_ids(peer_id, source, now).and_then(|ids| Ok((ids, checked_query(query)?)));
-        let result = result.map_err(Error::a2a).and_then(|((peer, source), query)| {
+        let result = self.call_ids(peer_id, source, now).and_then(|ids| what.check().map(|()| ids));
+        let result = result.map_err(Error::a2a).and_then(|(peer, source)| {
             let spoken = self.spoken_for(&peer, &source, ask, now).map_err(Error::a2a)?;
             let protocol = spoken.protocol;
-            if protocol == Protocol::V0_3 {
-                let why = "list-tasks is A2A v1.0's ListTasks and v0.3 has no way to list tasks: \
-                           call it with protocol v10 (or auto, for a peer whose card lists 1.0)";
-                return Err(Error::a2a(ErrorKind::Unsupported(why.into())));
-            }
-            let body = spoken.stamp(a2a::list_tasks_body(request_id, &query));
-            let (page, attempts) = self.json_call((peer, source, spoken), body, env, a2a::read_task_page)?;
-            let a2a::ListedPage { tasks, next_page_token, total_size } = page;
-            Ok(TaskPage { tasks, next_page_token, total_size, attempts })
+            let body = what.body(&spoken, request_id).map_err(Error::a2a)?;
+            let url = self.a2a_url(&peer);
+            let answered =
+                self.proxy().call(env, messaging::Job { peer, source, spoken, body, expect: what.expect() })?;
+            what.read(url, protocol, answered)
         });
         self.handed_out(result)
     }
 
-    /// The task a `get-task` / `cancel-task` answer holds (a Message is a
-    /// shape error).
-    fn task_report(
-        &self,
-        peer: &str,
-        task_id: &str,
-        protocol: Protocol,
-        answered: Answered,
-    ) -> Result<TaskReport, Error> {
-        let Answered { reply, attempts } = answered;
-        match reply.kind {
-            ReplyKind::Task { id, context_id, state, artifacts } => {
-                let task = Task {
-                    id: id.unwrap_or_else(|| task_id.to_owned()),
-                    context_id,
-                    state,
-                    text: reply.text,
-                    parts: reply.parts,
-                    artifacts,
-                    metadata: reply.metadata,
-                    raw: reply.raw,
-                };
-                Ok(TaskReport { task, protocol, attempts })
-            }
-            ReplyKind::Message => {
-                let url = self.config.platform.url(&format!("/workspaces/{peer}/a2a"));
-                let detail = "expected a Task, got a Message".to_owned();
-                let kind =
-                    ErrorKind::UnexpectedShape { url, status: 200, detail, excerpt: excerpt(reply.raw.as_bytes()) };
-                Err(Error { attempts, ..Error::a2a(kind) })
-            }
-        }
+    /// The proxy URL of A2A calls to `peer` (for errors).
+    fn a2a_url(&self, peer: &str) -> String {
+        self.config.platform.url(&format!("/workspaces/{peer}/a2a"))
     }
 
     /// The canonical peer and source of a call about a task, and the task id
@@ -867,30 +976,6 @@ impl<T: Transport> Client<T> {
     ) -> Result<((String, String), &'t str), ErrorKind> {
         let ids = self.call_ids(peer_id, source, now)?;
         Ok((ids, validate_task_id(task_id).ok_or_else(|| ErrorKind::invalid_task_id(task_id))?))
-    }
-
-    /// One JSON-RPC call through the proxy, retried like a send, whose
-    /// result is any JSON (a card, a page, configs): `read` reads it, and a
-    /// result it refuses is an `unexpected-shape` error saying where. The
-    /// attempts come back with what was read.
-    fn json_call<R>(
-        &mut self,
-        (peer, source, spoken): (String, String, Spoken),
-        body: Vec<u8>,
-        env: &mut impl SendEnv,
-        read: impl FnOnce(&serde_json::Value) -> Result<R, String>,
-    ) -> Result<(R, Vec<crate::error::Attempt>), Error> {
-        let url = self.config.platform.url(&format!("/workspaces/{peer}/a2a"));
-        let job = messaging::Job { peer, source, spoken, body, expect: Expect::AnyResult };
-        let Answered { reply, attempts } = self.proxy().call(env, job)?;
-        let result: serde_json::Value = serde_json::from_str(&reply.raw).unwrap_or_default();
-        match read(&result) {
-            Ok(read) => Ok((read, attempts)),
-            Err(detail) => {
-                let excerpt = excerpt(reply.raw.as_bytes());
-                Err(Error { attempts, ..Error::a2a(ErrorKind::UnexpectedShape { url, status: 200, detail, excerpt }) })
-            }
-        }
     }
 
     /// The canonical peer and source of an A2A call (after the harvest every
@@ -976,20 +1061,73 @@ impl<T: Transport> Client<T> {
         T::Pending: Clone,
     {
         let SendCall { peer_id, message, source, ask, ids } = *send;
+        let checked = message::check(message);
+        let check = checked.as_ref().map(drop).map_err(Clone::clone);
+        let body = |spoken: &Spoken| match &checked {
+            Ok(checked) => Ok(spoken.stamp(a2a::message_body(spoken.protocol, Call::Send, ids, checked))),
+            Err(e) => Err(e.clone()),
+        };
+        self.prepare_job((peer_id, source, ask), check, body, Expect::MessageOrTask, lookups_left, now)
+    }
+
+    /// A [`ProxyCall`]'s job, prepared without blocking like
+    /// [`Self::send_job`]'s; its answer is read by [`Self::proxy_read`].
+    #[cfg_attr(not(feature = "p3"), allow(dead_code))] // the WASI 0.3 glue's
+    pub(crate) fn proxy_job<C: ProxyCall>(
+        &mut self,
+        what: &C,
+        target: (&str, Option<&str>, &Ask),
+        request_id: &str,
+        lookups_left: u32,
+        now: u64,
+    ) -> Result<Prepared<T::Pending>, Error>
+    where
+        T::Pending: Clone,
+    {
+        let body = |spoken: &Spoken| what.body(spoken, request_id);
+        self.prepare_job(target, what.check(), body, what.expect(), lookups_left, now)
+    }
+
+    /// Reads the answer of a [`ProxyCall`] made to `peer` in `protocol`.
+    #[cfg_attr(not(feature = "p3"), allow(dead_code))] // the WASI 0.3 glue's
+    pub(crate) fn proxy_read<C: ProxyCall>(
+        &self,
+        what: &C,
+        peer: &str,
+        protocol: Protocol,
+        answered: Result<Answered, Error>,
+    ) -> Result<C::Out, Error> {
+        self.handed_out(answered.and_then(|answered| what.read(self.a2a_url(peer), protocol, answered)))
+    }
+
+    /// A call's job without blocking: the ids of `(peer, source, ask)`
+    /// checked, then the call's own `check`, then the version (or the card
+    /// lookup to wait for), then its body.
+    fn prepare_job(
+        &mut self,
+        (peer_id, source, ask): (&str, Option<&str>, &Ask),
+        check: Result<(), ErrorKind>,
+        body: impl FnOnce(&Spoken) -> Result<Vec<u8>, ErrorKind>,
+        expect: Expect,
+        lookups_left: u32,
+        now: u64,
+    ) -> Result<Prepared<T::Pending>, Error>
+    where
+        T::Pending: Clone,
+    {
         let job = (|| {
-            let checked = message::check(message);
             let (peer, source) = self.canonical_ids(peer_id, source)?;
             // The sweep every call starts with, covering this peer's own
             // lookup: a card that has arrived is read now, however many
             // lookups are in flight.
             self.harvest_for(key(&source, &peer), now);
-            let checked = checked?;
+            check?;
             let read = CardRead::CacheOnly { last_chance: lookups_left == 0 };
             let Some(spoken) = self.spoken(&peer, &source, ask, now, read)? else {
                 return Ok(self.card_lookup(&peer, &source, now));
             };
-            let body = spoken.stamp(a2a::message_body(spoken.protocol, Call::Send, ids, &checked));
-            Ok(Prepared::Ready(messaging::Job { peer, source, spoken, body, expect: Expect::MessageOrTask }))
+            let body = body(&spoken)?;
+            Ok(Prepared::Ready(messaging::Job { peer, source, spoken, body, expect }))
         })();
         job.map_err(|e| self.handed_out(Error::a2a(e)))
     }

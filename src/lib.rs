@@ -13,8 +13,7 @@
 // (unit tests, the testing kit) much of the crate is unused, so dead code is
 // reported by the wasm32 build, the one that ships.
 #![cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
-// The WASI 0.3 build carries the calls an agent serving requests makes, not
-// yet the streams, task, push-config and extended-card calls.
+// The WASI 0.3 build carries every call but the streamed ones (yet).
 #![cfg_attr(feature = "p3", allow(dead_code))]
 
 mod a2a;
@@ -51,12 +50,11 @@ mod component {
     use std::rc::Rc;
     use std::time::Duration;
 
-    use crate::a2a::{Call, Protocol, StreamEvent, Task, TaskQuery};
-    use crate::client::{self, TaskPage, TaskReport};
-    use crate::error::{Error, ErrorKind};
+    use crate::a2a::{Call, StreamEvent};
+    use crate::client;
     use crate::message::Message;
     use crate::messaging::SendEnv;
-    use crate::push::{PushCall, PushConfig};
+    use crate::push::PushCall;
     use crate::resume::ResumingStream;
     use crate::transport::{WasiHttp, WasiStream};
 
@@ -176,13 +174,6 @@ mod component {
         }
     }
 
-    /// The one config a create or get answers with.
-    fn one_config(mut configs: Vec<wit::PushConfig>) -> Result<wit::PushConfig, wit::Error> {
-        configs
-            .pop()
-            .ok_or_else(|| to_wit(Error::a2a(ErrorKind::InvalidConfig("the answer held no push config".into()))))
-    }
-
     impl Client {
         /// `send-message` and `send`.
         fn send_with(
@@ -226,14 +217,7 @@ mod component {
             let source = options.source.as_deref();
             let mut core = self.core.borrow_mut();
             let configs = core.push_config(peer_id, call, source, &ask, &mut WasiEnv, &ids.request_id);
-            let config = |c: PushConfig| wit::PushConfig {
-                id: c.id,
-                task_id: c.task_id,
-                url: c.url,
-                token: c.token,
-                raw: c.raw,
-            };
-            configs.map(|list| list.into_iter().map(config).collect()).map_err(to_wit)
+            configs.map(|list| list.into_iter().map(to_wit_push_config).collect()).map_err(to_wit)
         }
 
         /// `get-task` or `cancel-task`.
@@ -439,13 +423,7 @@ mod component {
         ) -> Result<wit::TaskPage, wit::Error> {
             let ids = new_ids().map_err(to_wit)?;
             let ask = ask_of(&options);
-            let query = TaskQuery {
-                include_artifacts: query.include_artifacts.then_some(true),
-                context_id: query.context_id,
-                page_size: query.page_size,
-                page_token: query.page_token,
-                status: query.state,
-            };
+            let query = from_wit_query(query);
             let source = options.source.as_deref();
             let mut core = self.core.borrow_mut();
             let page = core.list_tasks(&peer_id, &query, source, &ask, &mut WasiEnv, &ids.request_id);
@@ -502,35 +480,4 @@ mod component {
 
     include!("wit_convert.rs");
     use convert::*;
-
-    fn to_wit_task(report: TaskReport) -> wit::Task {
-        let attempts = report.attempts.into_iter().map(to_wit_attempt).collect();
-        to_wit_task_of(report.task, report.protocol, attempts)
-    }
-
-    fn to_wit_task_of(t: Task, protocol: Protocol, attempts: Vec<wit::Attempt>) -> wit::Task {
-        wit::Task {
-            id: t.id,
-            context_id: t.context_id,
-            state: t.state,
-            text: t.text,
-            parts: to_wit_parts(t.parts),
-            artifacts: to_wit_artifacts(t.artifacts),
-            metadata: t.metadata,
-            protocol: to_wit_protocol(protocol),
-            attempts,
-            raw: t.raw,
-        }
-    }
-
-    /// A page's tasks carry no attempts: the page's are the call's.
-    fn to_wit_page(page: TaskPage) -> wit::TaskPage {
-        let task = |t: Task| to_wit_task_of(t, Protocol::V1_0, Vec::new());
-        wit::TaskPage {
-            tasks: page.tasks.into_iter().map(task).collect(),
-            next_page_token: page.next_page_token,
-            total_size: page.total_size,
-            attempts: page.attempts.into_iter().map(to_wit_attempt).collect(),
-        }
-    }
 }

@@ -4,13 +4,15 @@
 // are the same in both worlds) and `transport_code` converts an error code.
 mod convert {
     use super::wit;
-    use crate::a2a::{Artifact, Ask, Protocol, ProtocolChoice, ReplyKind, RpcReason, SendIds};
+    use crate::a2a::{Artifact, Ask, Protocol, ProtocolChoice, ReplyKind, RpcReason, SendIds, Task, TaskQuery};
     use crate::card::AgentCard;
+    use crate::client::{TaskPage, TaskReport};
     use crate::config::{RawCachePolicy, RawConfig, RawRetryPolicy};
     use crate::directory::Stats;
     use crate::error::{Attempt, Error, ErrorKind};
     use crate::message::{FileContent, FilePart, Message, Part};
     use crate::platform;
+    use crate::push::PushConfig;
 
     /// A fresh JSON-RPC id and messageId (UUID v4 from wasi:random).
     pub(super) fn new_ids() -> Result<SendIds, Error> {
@@ -248,6 +250,58 @@ mod convert {
                 .map(|s| wit::AgentSkill { id: s.id, name: s.name, description: s.description })
                 .collect(),
             raw: c.raw,
+        }
+    }
+
+    pub(super) fn to_wit_task(report: TaskReport) -> wit::Task {
+        let attempts = report.attempts.into_iter().map(to_wit_attempt).collect();
+        to_wit_task_of(report.task, report.protocol, attempts)
+    }
+
+    pub(super) fn to_wit_task_of(t: Task, protocol: Protocol, attempts: Vec<wit::Attempt>) -> wit::Task {
+        wit::Task {
+            id: t.id,
+            context_id: t.context_id,
+            state: t.state,
+            text: t.text,
+            parts: to_wit_parts(t.parts),
+            artifacts: to_wit_artifacts(t.artifacts),
+            metadata: t.metadata,
+            protocol: to_wit_protocol(protocol),
+            attempts,
+            raw: t.raw,
+        }
+    }
+
+    /// A page's tasks carry no attempts: the page's are the call's.
+    pub(super) fn to_wit_page(page: TaskPage) -> wit::TaskPage {
+        let task = |t: Task| to_wit_task_of(t, Protocol::V1_0, Vec::new());
+        wit::TaskPage {
+            tasks: page.tasks.into_iter().map(task).collect(),
+            next_page_token: page.next_page_token,
+            total_size: page.total_size,
+            attempts: page.attempts.into_iter().map(to_wit_attempt).collect(),
+        }
+    }
+
+    /// The one config a create or get answers with.
+    pub(super) fn one_config(mut configs: Vec<wit::PushConfig>) -> Result<wit::PushConfig, wit::Error> {
+        configs
+            .pop()
+            .ok_or_else(|| to_wit(Error::a2a(ErrorKind::InvalidConfig("the answer held no push config".into()))))
+    }
+
+    pub(super) fn to_wit_push_config(c: PushConfig) -> wit::PushConfig {
+        wit::PushConfig { id: c.id, task_id: c.task_id, url: c.url, token: c.token, raw: c.raw }
+    }
+
+    pub(super) fn from_wit_query(query: wit::TaskQuery) -> TaskQuery {
+        TaskQuery {
+            include_artifacts: query.include_artifacts.then_some(true),
+            context_id: query.context_id,
+            page_size: query.page_size,
+            page_token: query.page_token,
+            status: query.state,
         }
     }
 

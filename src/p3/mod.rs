@@ -4,6 +4,10 @@
 //! once. They share one client — its cache, its lookups in flight, its
 //! retry budget — and borrow it only between awaits, never across one.
 
+// A borrow of the shared client held across an await would trap the instance
+// the moment a concurrent call borrows it.
+#![deny(clippy::await_holding_refcell_ref)]
+
 mod codes;
 mod transport;
 
@@ -13,11 +17,12 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::task::Poll;
 
-use crate::a2a::{Ask, SendIds};
-use crate::client::{self, Prepared, SendCall};
+use crate::a2a::{Ask, Call, SendIds};
+use crate::client::{self, ExtendedCard, Prepared, ProxyCall, PushConfigs, SendCall, TaskCall, TaskList};
 use crate::error::{Error, ErrorKind};
 use crate::message::Message;
 use crate::messaging::{Answered, Calls, Job, SendEnv, Sent};
+use crate::push::PushCall;
 use crate::transport::{Pending, Request, Response, TransportError};
 use transport::{ready, InFlight, WasiHttp3};
 
@@ -132,17 +137,71 @@ impl Client {
     ) -> Result<(Job, SendIds), Error> {
         let ids = new_ids()?;
         let call = SendCall { peer_id, message, source, ask, ids: &ids };
+        let job = self.job(|core, lookups_left| core.send_job(&call, lookups_left, now())).await?;
+        Ok((job, ids))
+    }
+
+    /// A call's job, prepared step by step: a step gives the job, or a
+    /// registry lookup to wait for (without blocking the instance) before
+    /// the next step.
+    async fn job(
+        &self,
+        mut step: impl FnMut(&mut client::Client<WasiHttp3>, u32) -> Result<Prepared<InFlight>, Error>,
+    ) -> Result<Job, Error> {
         let mut lookups_left = LOOKUP_WAITS;
-        let job = loop {
-            let step = self.core.borrow_mut().send_job(&call, lookups_left, now());
-            match step? {
-                Prepared::Ready(job) => break job,
+        loop {
+            // Bound first: a borrow in the `match` itself would live through the await.
+            let prepared = step(&mut self.core.borrow_mut(), lookups_left)?;
+            match prepared {
+                Prepared::Ready(job) => return Ok(job),
                 Prepared::Wait(lookup) => ready(&[lookup], None).await,
                 Prepared::Retry => {}
             }
             lookups_left = lookups_left.saturating_sub(1);
-        };
-        Ok((job, ids))
+        }
+    }
+
+    /// One job, run with the retries of a send.
+    async fn run_one(&self, job: Job) -> Result<Answered, Error> {
+        self.run(vec![job]).await.pop().unwrap_or_else(|| {
+            Err(Error::new(ErrorKind::InvalidConfig("no call".into()), "[A2A_ERROR] no call".into()))
+        })
+    }
+
+    /// A [`ProxyCall`]: its job prepared (waiting, without blocking the
+    /// instance, for the peer's card when `auto` needs it), run with the
+    /// retries of a send, its answer read.
+    async fn proxy<C: ProxyCall>(&self, what: C, peer_id: &str, options: &wit::CallOptions) -> Result<C::Out, Error> {
+        let request_id = new_ids()?.request_id;
+        let ask = ask_of(options);
+        let target = (peer_id, options.source.as_deref(), &ask);
+        let job =
+            self.job(|core, lookups_left| core.proxy_job(&what, target, &request_id, lookups_left, now())).await?;
+        let (peer, protocol) = (job.peer.clone(), job.spoken.protocol);
+        let answered = self.run_one(job).await;
+        self.core.borrow().proxy_read(&what, &peer, protocol, answered)
+    }
+
+    /// A push-config call.
+    async fn push(
+        &self,
+        peer_id: &str,
+        call: PushCall,
+        options: &wit::CallOptions,
+    ) -> Result<Vec<wit::PushConfig>, wit::Error> {
+        let configs = self.proxy(PushConfigs(&call), peer_id, options).await.map_err(to_wit)?;
+        Ok(configs.into_iter().map(to_wit_push_config).collect())
+    }
+
+    /// `get-task` or `cancel-task`.
+    async fn task(
+        &self,
+        call: Call,
+        peer_id: &str,
+        task_id: &str,
+        options: &wit::CallOptions,
+    ) -> Result<wit::Task, wit::Error> {
+        self.proxy(TaskCall { call, task_id }, peer_id, options).await.map(to_wit_task).map_err(to_wit)
     }
 
     /// `send-message` and `send`.
@@ -155,9 +214,7 @@ impl Client {
         let ask = ask_of(&options);
         let (job, ids) = self.prepare(peer_id, &message, options.source.as_deref(), &ask).await.map_err(to_wit)?;
         let protocol = job.spoken.protocol;
-        let answered = self.run(vec![job]).await.pop().unwrap_or_else(|| {
-            Err(Error::new(ErrorKind::InvalidConfig("no call".into()), "[A2A_ERROR] no call".into()))
-        });
+        let answered = self.run_one(job).await;
         let sent = answered.map(|Answered { reply, attempts }| Sent { reply, ids, attempts, protocol });
         let sent = self.core.borrow().handed_out(sent);
         sent.map(to_wit_reply).map_err(to_wit)
@@ -327,5 +384,80 @@ impl wit::GuestClient for Client {
             }
         };
         Ok(to_wit_card(card))
+    }
+
+    async fn extended_agent_card(
+        &self,
+        peer_id: String,
+        options: wit::CallOptions,
+    ) -> Result<wit::AgentCard, wit::Error> {
+        self.proxy(ExtendedCard, &peer_id, &options).await.map(to_wit_card).map_err(to_wit)
+    }
+
+    async fn create_push_config(
+        &self,
+        peer_id: String,
+        config: wit::NewPushConfig,
+        options: wit::CallOptions,
+    ) -> Result<wit::PushConfig, wit::Error> {
+        let call = PushCall::Create { task_id: config.task_id, id: config.id, url: config.url, token: config.token };
+        self.push(&peer_id, call, &options).await.and_then(one_config)
+    }
+
+    async fn get_push_config(
+        &self,
+        peer_id: String,
+        task_id: String,
+        config_id: String,
+        options: wit::CallOptions,
+    ) -> Result<wit::PushConfig, wit::Error> {
+        self.push(&peer_id, PushCall::Get { task_id, id: config_id }, &options).await.and_then(one_config)
+    }
+
+    async fn list_push_configs(
+        &self,
+        peer_id: String,
+        task_id: String,
+        options: wit::CallOptions,
+    ) -> Result<Vec<wit::PushConfig>, wit::Error> {
+        self.push(&peer_id, PushCall::List { task_id }, &options).await
+    }
+
+    async fn delete_push_config(
+        &self,
+        peer_id: String,
+        task_id: String,
+        config_id: String,
+        options: wit::CallOptions,
+    ) -> Result<(), wit::Error> {
+        self.push(&peer_id, PushCall::Delete { task_id, id: config_id }, &options).await.map(drop)
+    }
+
+    async fn list_tasks(
+        &self,
+        peer_id: String,
+        query: wit::TaskQuery,
+        options: wit::CallOptions,
+    ) -> Result<wit::TaskPage, wit::Error> {
+        let query = from_wit_query(query);
+        self.proxy(TaskList(&query), &peer_id, &options).await.map(to_wit_page).map_err(to_wit)
+    }
+
+    async fn get_task(
+        &self,
+        peer_id: String,
+        task_id: String,
+        options: wit::CallOptions,
+    ) -> Result<wit::Task, wit::Error> {
+        self.task(Call::GetTask, &peer_id, &task_id, &options).await
+    }
+
+    async fn cancel_task(
+        &self,
+        peer_id: String,
+        task_id: String,
+        options: wit::CallOptions,
+    ) -> Result<wit::Task, wit::Error> {
+        self.task(Call::CancelTask, &peer_id, &task_id, &options).await
     }
 }

@@ -225,3 +225,96 @@ fn text_message(text: &str) -> api::OutgoingMessage {
         metadata: None,
     }
 }
+
+/// The task, push-config, card and list calls of the async API against the
+/// official `a2a-sdk` agent behind the platform's proxy, in both versions
+/// (the same checks as `a2a_sdk.rs` makes of the WASI 0.2 client, in short),
+/// some of them in flight together on one client.
+#[tokio::test(flavor = "multi_thread")]
+async fn async_task_calls_against_the_sdk_agent() {
+    const SDK_PEER: &str = "cccccccc-0000-4000-8000-000000000001";
+    let agent = host_test::a2a_sdk::SdkAgent::start().await.expect("the a2a-sdk agent starts");
+    let mut sdk = host_test::platform::Workspace::new(SDK_PEER, "SDK Echo", "echo");
+    sdk.upstream = Some(agent.url.clone());
+    sdk.agent_card = Some(agent.card.clone());
+    let mut all = crate::common::workspaces();
+    all[0].peers.push(SDK_PEER.into());
+    all.push(sdk);
+    let platform = Platform::start(all).await.unwrap();
+    let mut instance = AsyncInstance::load(&client_async_path(), TransportFaults::quiet()).await.unwrap();
+    let url = platform.url();
+    instance
+        .run(async |acc, api| {
+            let calls = api.client();
+            let c = calls.call_constructor(acc, async_config(&url)).await.unwrap().unwrap();
+            for protocol in [api::Protocol::V03, api::Protocol::V10] {
+                let with = api::CallOptions { protocol: Some(protocol), ..no_options() };
+                let reply = calls.call_send_message(acc, c, SDK_PEER.into(), "wait: x".into(), with.clone()).await;
+                let reply = reply.unwrap().unwrap();
+                let api::ReplyKind::Task(started) = &reply.kind else { panic!("{:?}", reply.kind) };
+                let id = started.id.clone().unwrap();
+
+                let task =
+                    calls.call_get_task(acc, c, SDK_PEER.into(), id.clone(), with.clone()).await.unwrap().unwrap();
+                assert_eq!((task.state.as_str(), task.protocol), ("working", protocol));
+
+                // Two configs created at once, then listed, one deleted.
+                let new = |n: &str| api::NewPushConfig {
+                    task_id: id.clone(),
+                    id: Some(n.into()),
+                    url: format!("https://me.example/hook/{n}"),
+                    token: None,
+                };
+                let (a, b) = futures::join!(
+                    calls.call_create_push_config(acc, c, SDK_PEER.into(), new("c1"), with.clone()),
+                    calls.call_create_push_config(acc, c, SDK_PEER.into(), new("c2"), with.clone()),
+                );
+                assert_eq!(a.unwrap().unwrap().id.as_deref(), Some("c1"), "{protocol:?}");
+                assert_eq!(b.unwrap().unwrap().id.as_deref(), Some("c2"));
+                let got = calls.call_get_push_config(acc, c, SDK_PEER.into(), id.clone(), "c2".into(), with.clone());
+                assert_eq!(got.await.unwrap().unwrap().url, "https://me.example/hook/c2");
+                calls
+                    .call_delete_push_config(acc, c, SDK_PEER.into(), id.clone(), "c1".into(), with.clone())
+                    .await
+                    .unwrap()
+                    .unwrap();
+                let listed = calls
+                    .call_list_push_configs(acc, c, SDK_PEER.into(), id.clone(), with.clone())
+                    .await
+                    .unwrap()
+                    .unwrap();
+                assert_eq!(listed.iter().filter_map(|c| c.id.as_deref()).collect::<Vec<_>>(), ["c2"], "{protocol:?}");
+
+                let card =
+                    calls.call_extended_agent_card(acc, c, SDK_PEER.into(), with.clone()).await.unwrap().unwrap();
+                assert_eq!(card.name.as_deref(), Some("SDK Echo (extended)"), "{protocol:?}");
+
+                let task =
+                    calls.call_cancel_task(acc, c, SDK_PEER.into(), id.clone(), with.clone()).await.unwrap().unwrap();
+                assert_eq!(task.state, "canceled", "{protocol:?}");
+                let e =
+                    calls.call_get_task(acc, c, SDK_PEER.into(), "no-such-task".into(), with.clone()).await.unwrap();
+                let e = e.unwrap_err();
+                let api::ErrorKind::RpcError(rpc) = &e.kind else { panic!("{e:?}") };
+                assert_eq!((rpc.reason, rpc.code), (api::RpcReason::TaskNotFound, Some(-32001)), "{protocol:?}");
+            }
+            // `list-tasks`: `auto` reads the card (v1.0 listed) and lists; v0.3 cannot, and sends nothing.
+            let auto = api::CallOptions { protocol: Some(api::Protocol::Auto), ..no_options() };
+            let query = api::TaskQuery {
+                context_id: None,
+                state: None,
+                page_size: None,
+                page_token: None,
+                include_artifacts: false,
+            };
+            let page = calls.call_list_tasks(acc, c, SDK_PEER.into(), query.clone(), auto).await.unwrap().unwrap();
+            assert_eq!(page.tasks.len(), 2, "{page:?}");
+            let v03 = api::CallOptions { protocol: Some(api::Protocol::V03), ..no_options() };
+            let e = calls.call_list_tasks(acc, c, SDK_PEER.into(), query, v03).await.unwrap().unwrap_err();
+            assert!(matches!(e.kind, api::ErrorKind::Unsupported(_)), "{e:?}");
+            let bad = calls.call_get_task(acc, c, SDK_PEER.into(), "a\nb".into(), no_options()).await.unwrap();
+            assert!(matches!(bad.unwrap_err().kind, api::ErrorKind::InvalidId(_)));
+        })
+        .await
+        .unwrap();
+}
