@@ -168,12 +168,13 @@ enum CardRead {
     /// From the cache, else a registry lookup made there and then (blocking).
     LookUp,
     /// From the cache only; on the `last_chance`, a card still missing is
-    /// no card. (The WASI 0.3 glue's way, through `send_job`.)
+    /// no card. (The WASI 0.3 glue's way, through `send_job` and `proxy_job`.)
     #[cfg_attr(not(feature = "p3"), allow(dead_code))]
     CacheOnly { last_chance: bool },
 }
 
-/// A step of a call prepared without blocking ([`Client::send_job`]).
+/// A step of a call prepared without blocking ([`Client::send_job`],
+/// [`Client::proxy_job`]).
 #[derive(Debug)]
 #[cfg_attr(not(feature = "p3"), allow(dead_code))] // the WASI 0.3 glue's
 pub(crate) enum Prepared<P> {

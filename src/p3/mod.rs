@@ -50,8 +50,8 @@ mod bindings {
 
 use bindings::exports::a2a::client_async::api as wit;
 
-/// How many registry lookups a send waits for before it reads a card still
-/// missing as no card (see [`client::Client::send_job`]).
+/// How many registry lookups a call waits for before it reads a card still
+/// missing as no card (see [`client::Client::send_job`], `proxy_job`).
 const LOOKUP_WAITS: u32 = 3;
 
 /// The error code of a transport failure, as this world spells it.

@@ -309,11 +309,17 @@ async fn async_task_calls_against_the_sdk_agent() {
             };
             let page = calls.call_list_tasks(acc, c, SDK_PEER.into(), query.clone(), auto).await.unwrap().unwrap();
             assert_eq!(page.tasks.len(), 2, "{page:?}");
+            let sent = || platform.log().iter().filter(|r| r.path.ends_with("/a2a")).count();
+            let before = sent();
             let v03 = api::CallOptions { protocol: Some(api::Protocol::V03), ..no_options() };
             let e = calls.call_list_tasks(acc, c, SDK_PEER.into(), query, v03).await.unwrap().unwrap_err();
             assert!(matches!(e.kind, api::ErrorKind::Unsupported(_)), "{e:?}");
+            // Input checked in order, before anything is sent: the peer id, then the task id.
             let bad = calls.call_get_task(acc, c, SDK_PEER.into(), "a\nb".into(), no_options()).await.unwrap();
-            assert!(matches!(bad.unwrap_err().kind, api::ErrorKind::InvalidId(_)));
+            assert!(matches!(bad.unwrap_err().kind, api::ErrorKind::InvalidId(i) if i.param == "task-id"));
+            let bad = calls.call_get_task(acc, c, "../x".into(), "a\nb".into(), no_options()).await.unwrap();
+            assert!(matches!(bad.unwrap_err().kind, api::ErrorKind::InvalidId(i) if i.param == "peer-id"));
+            assert_eq!(sent(), before, "a call that cannot be made sent something");
         })
         .await
         .unwrap();
