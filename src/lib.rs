@@ -463,7 +463,7 @@ mod component {
 
     impl SendEnv for WasiEnv {
         fn random(&mut self) -> f64 {
-            (::wasi::random::random::get_random_u64() >> 11) as f64 / (1u64 << 53) as f64
+            crate::retry::unit_interval(::wasi::random::random::get_random_u64())
         }
         fn unix_now(&mut self) -> u64 {
             ::wasi::clocks::wall_clock::now().seconds

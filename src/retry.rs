@@ -203,6 +203,11 @@ impl RetryBudget {
     }
 }
 
+/// A uniform draw in [0, 1) from 64 random bits (the top 53, a double's precision).
+pub(crate) fn unit_interval(bits: u64) -> f64 {
+    (bits >> 11) as f64 / (1u64 << 53) as f64
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

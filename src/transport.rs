@@ -175,6 +175,28 @@ pub(crate) fn push_capped(buf: &mut Vec<u8>, chunk: &[u8], cap: usize) {
     buf.extend_from_slice(chunk);
 }
 
+/// The headers of a successful answer the client reads.
+const A2A_ANSWER_HEADERS: [&str; 2] = ["a2a-extensions", "x-a2a-extensions"];
+
+/// The headers the client keeps of a response head, names in lower case:
+/// of a 2xx answer only its A2A extensions (`get` reads one header's
+/// values), of any other every header (`all`), where `Retry-After` matters.
+pub(crate) fn answer_headers(
+    status: u16,
+    get: impl Fn(&str) -> Vec<Vec<u8>>,
+    all: impl FnOnce() -> Vec<(String, Vec<u8>)>,
+) -> Vec<(String, String)> {
+    let text = |v: Vec<u8>| String::from_utf8_lossy(&v).into_owned();
+    if (200..300).contains(&status) {
+        A2A_ANSWER_HEADERS
+            .iter()
+            .flat_map(|&name| get(name).into_iter().map(move |v| (name.to_owned(), text(v))))
+            .collect()
+    } else {
+        all().into_iter().map(|(k, v)| (k.to_ascii_lowercase(), text(v))).collect()
+    }
+}
+
 /// A `content-length` value, when it is one number.
 pub(crate) fn content_length(values: &[Vec<u8>]) -> Option<u64> {
     match values {
@@ -206,9 +228,6 @@ mod wasi_http {
     /// The `wasi:http/outgoing-handler` transport.
     #[derive(Debug, Default)]
     pub(crate) struct WasiHttp;
-
-    /// The headers of a successful answer the client reads.
-    const A2A_ANSWER_HEADERS: [&str; 2] = ["a2a-extensions", "x-a2a-extensions"];
 
     fn internal(msg: impl Into<String>) -> TransportError {
         TransportError::Code(ErrorCode::InternalError(Some(msg.into())))
@@ -419,19 +438,7 @@ mod wasi_http {
                         // answer is read for its A2A extensions only.
                         let fields = response.headers();
                         let declared = content_length(&fields.get("content-length"));
-                        let headers = if (200..300).contains(&status) {
-                            A2A_ANSWER_HEADERS
-                                .iter()
-                                .flat_map(|&name| fields.get(name).into_iter().map(move |v| (name, v)))
-                                .map(|(k, v)| (k.to_owned(), String::from_utf8_lossy(&v).into_owned()))
-                                .collect()
-                        } else {
-                            fields
-                                .entries()
-                                .into_iter()
-                                .map(|(k, v)| (k.to_ascii_lowercase(), String::from_utf8_lossy(&v).into_owned()))
-                                .collect()
-                        };
+                        let headers = answer_headers(status, |name| fields.get(name), || fields.entries());
                         drop(fields);
                         if declared.is_some_and(|n| n > self.max_body_bytes as u64) {
                             drop(response);

@@ -88,7 +88,7 @@ struct WasiEnv3;
 
 impl SendEnv for WasiEnv3 {
     fn random(&mut self) -> f64 {
-        (wasip3::random::random::get_random_u64() >> 11) as f64 / (1u64 << 53) as f64
+        crate::retry::unit_interval(wasip3::random::random::get_random_u64())
     }
     fn unix_now(&mut self) -> u64 {
         wasip3::clocks::system_clock::now().seconds.max(0) as u64

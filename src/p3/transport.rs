@@ -25,14 +25,12 @@ use wasip3::{wit_future, wit_stream};
 use super::codes::from_p3;
 use crate::config::{PlatformUrl, Scheme};
 use crate::transport::{
-    content_length, push_capped, BodyStream, Method, Opened, Pending, Request, Response, Transport, TransportError,
+    answer_headers, content_length, push_capped, BodyStream, Method, Opened, Pending, Request, Response, Transport,
+    TransportError,
 };
 
 /// Largest read asked of a body stream at once.
 const READ_CHUNK: usize = 64 * 1024;
-
-/// The headers of a successful answer the client reads.
-const A2A_ANSWER_HEADERS: [&str; 2] = ["a2a-extensions", "x-a2a-extensions"];
 
 fn internal(msg: impl Into<String>) -> TransportError {
     TransportError::Code(ErrorCode::InternalError(Some(msg.into())))
@@ -269,20 +267,7 @@ async fn read_response(response: P3Response, cap: usize) -> Result<Response, Tra
     let status = response.get_status_code();
     let fields = response.get_headers();
     let declared = content_length(&fields.get("content-length"));
-    // A 2xx answer is read for its A2A extensions only; any other for every header.
-    let headers = if (200..300).contains(&status) {
-        A2A_ANSWER_HEADERS
-            .iter()
-            .flat_map(|&name| fields.get(name).into_iter().map(move |v| (name, v)))
-            .map(|(k, v)| (k.to_owned(), String::from_utf8_lossy(&v).into_owned()))
-            .collect()
-    } else {
-        fields
-            .copy_all()
-            .into_iter()
-            .map(|(k, v)| (k.to_ascii_lowercase(), String::from_utf8_lossy(&v).into_owned()))
-            .collect()
-    };
+    let headers = answer_headers(status, |name| fields.get(name), || fields.copy_all());
     drop(fields);
     if declared.is_some_and(|n| n > cap as u64) {
         return Err(TransportError::TooLarge(cap));
