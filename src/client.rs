@@ -17,7 +17,7 @@ use crate::push::{self, PushCall, PushConfig};
 use crate::resume::ResumingStream;
 use crate::retry::RetryBudget;
 use crate::streaming::EventStream;
-use crate::transport::{read_rest, Method, Request, Response, Transport, TransportError};
+use crate::transport::{read_rest, Method, Opened, Request, Response, Transport, TransportError};
 
 /// A configured client over transport `T`.
 pub(crate) struct Client<T: Transport> {
@@ -162,6 +162,14 @@ fn key(source: &str, peer: &str) -> Option<Key> {
     Some((id_bits(source)?, id_bits(peer)?))
 }
 
+/// What the head of a stream's response says ([`Client::stream_head`]).
+pub(crate) enum StreamHead<S> {
+    /// Events follow.
+    Events(Box<EventStream<S>>),
+    /// One whole answer (of this URL) is to be read.
+    Whole(Opened<S>, String),
+}
+
 /// How a call that chooses its version by the peer's card (`auto`) reads it.
 #[derive(Debug, Clone, Copy)]
 enum CardRead {
@@ -199,6 +207,8 @@ pub(crate) struct SendCall<'a> {
     pub ask: &'a Ask,
     /// The JSON-RPC id and message id, the same on every attempt.
     pub ids: &'a SendIds,
+    /// `Send`, or `Stream` for a streamed send's request.
+    pub call: Call,
 }
 
 /// The card in a peer's registry record (an empty card when it has none).
@@ -829,6 +839,32 @@ impl<T: Transport> Client<T> {
         body: Vec<u8>,
         env: &mut impl SendEnv,
     ) -> Result<EventStream<T::Stream>, Error> {
+        let (req, url) = self.stream_request(peer, source, spoken, body)?;
+        let started = env.mono_now();
+        let opened = self.transport.open(&self.config.platform, &req);
+        let opened = opened.map_err(|e| Error::a2a(platform::transport_kind(e, &url)))?;
+        match self.stream_head(opened, url, spoken, started) {
+            StreamHead::Events(stream) => Ok(*stream),
+            StreamHead::Whole(mut opened, url) => {
+                let body = read_rest(&mut opened.body, self.config.send_read, self.config.max_body_bytes);
+                self.stream_answer(
+                    Opened { status: opened.status, headers: opened.headers, body },
+                    url,
+                    spoken,
+                    env.unix_now(),
+                )
+            }
+        }
+    }
+
+    /// The request of a stream (`body`, to `peer` as `source`), and its URL.
+    pub(crate) fn stream_request(
+        &self,
+        peer: &str,
+        source: &str,
+        spoken: &Spoken,
+        body: Vec<u8>,
+    ) -> Result<(Request, String), Error> {
         let cfg = &self.config;
         let path = format!("/workspaces/{peer}/a2a");
         let url = cfg.platform.url(&path);
@@ -848,19 +884,44 @@ impl<T: Transport> Client<T> {
             total: head_within,
             max_body_bytes: cfg.max_body_bytes,
         };
-        let started = env.mono_now();
-        let mut opened =
-            self.transport.open(&cfg.platform, &req).map_err(|e| Error::a2a(platform::transport_kind(e, &url)))?;
+        Ok((req, url))
+    }
+
+    /// What the head of a stream's response (`opened`, from `url`, opened
+    /// at `started`) says: events follow, or the body is one whole answer
+    /// to read and give to [`Self::stream_answer`].
+    pub(crate) fn stream_head(
+        &self,
+        opened: Opened<T::Stream>,
+        url: String,
+        spoken: &Spoken,
+        started: u64,
+    ) -> StreamHead<T::Stream> {
         let ct = opened.header("content-type").unwrap_or("").trim_start().to_ascii_lowercase();
-        let activated = messaging::activated_extensions(&opened.headers);
         if (200..300).contains(&opened.status) && ct.starts_with("text/event-stream") {
-            return Ok(EventStream::new(opened.body, url, cfg, spoken.clone(), started).activated(activated));
+            let activated = messaging::activated_extensions(&opened.headers);
+            let stream = EventStream::new(opened.body, url, &self.config, spoken.clone(), started);
+            return StreamHead::Events(Box::new(stream.activated(activated)));
         }
-        // Not a stream: an error status, or one whole JSON-RPC answer.
-        let body = read_rest(&mut opened.body, cfg.send_read, cfg.max_body_bytes)
-            .map_err(|e| Error::a2a(platform::transport_kind(e, &url)))?;
-        let resp = Response { status: opened.status, headers: opened.headers, body };
-        if let Some(err) = messaging::response_error(&url, &resp, || env.unix_now()) {
+        StreamHead::Whole(opened, url)
+    }
+
+    /// A stream request's answer that is not a stream (status, headers and
+    /// the body as read): an error status, or one whole JSON-RPC answer as a
+    /// one-event stream, or the error it holds.
+    pub(crate) fn stream_answer(
+        &self,
+        answer: Opened<Result<Vec<u8>, TransportError>>,
+        url: String,
+        spoken: &Spoken,
+        unix_now: u64,
+    ) -> Result<EventStream<T::Stream>, Error> {
+        let cfg = &self.config;
+        let Opened { status, headers, body } = answer;
+        let body = body.map_err(|e| Error::a2a(platform::transport_kind(e, &url)))?;
+        let activated = messaging::activated_extensions(&headers);
+        let resp = Response { status, headers, body };
+        if let Some(err) = messaging::response_error(&url, &resp, || unix_now) {
             return Err(err);
         }
         let json: serde_json::Value = serde_json::from_slice(&resp.body).unwrap_or_default();
@@ -1061,11 +1122,11 @@ impl<T: Transport> Client<T> {
     where
         T::Pending: Clone,
     {
-        let SendCall { peer_id, message, source, ask, ids } = *send;
+        let SendCall { peer_id, message, source, ask, ids, call } = *send;
         let checked = message::check(message);
         let check = checked.as_ref().map(drop).map_err(Clone::clone);
         let body = |spoken: &Spoken| match &checked {
-            Ok(checked) => Ok(spoken.stamp(a2a::message_body(spoken.protocol, Call::Send, ids, checked))),
+            Ok(checked) => Ok(spoken.stamp(a2a::message_body(spoken.protocol, call, ids, checked))),
             Err(e) => Err(e.clone()),
         };
         self.prepare_job((peer_id, source, ask), check, body, Expect::MessageOrTask, lookups_left, now)
@@ -1229,6 +1290,18 @@ impl<T: Transport> Client<T> {
     #[cfg(any(test, feature = "testing"))]
     pub(crate) fn platform_base(&self) -> String {
         self.config.platform.base()
+    }
+
+    /// The platform, as requests address it.
+    #[cfg_attr(not(feature = "p3"), allow(dead_code))] // the WASI 0.3 glue's
+    pub(crate) fn platform(&self) -> &crate::config::PlatformUrl {
+        &self.config.platform
+    }
+
+    /// How a body is read: each wait for bytes, and the most bytes taken.
+    #[cfg_attr(not(feature = "p3"), allow(dead_code))] // the WASI 0.3 glue's
+    pub(crate) fn body_limits(&self) -> (Duration, usize) {
+        (self.config.send_read, self.config.max_body_bytes)
     }
 
     /// The transport (for checks that script it or read what it sent).
@@ -1525,7 +1598,7 @@ mod tests {
         let mut c = client(t);
         let (message, ids, ask) =
             (Message::text("hi"), ids(), Ask { protocol: Some(ProtocolChoice::Auto), ..Ask::default() });
-        let call = SendCall { peer_id: PEER, message: &message, source: None, ask: &ask, ids: &ids };
+        let call = SendCall { peer_id: PEER, message: &message, source: None, ask: &ask, ids: &ids, call: Call::Send };
         assert!(matches!(c.send_job(&call, 3, 0), Ok(Prepared::Wait(_))));
         assert!(matches!(c.send_job(&call, 3, 0), Ok(Prepared::Wait(_))), "the second waits on the same lookup");
         assert_eq!(c.transport.sent.len(), 1, "one lookup for both");
@@ -1551,7 +1624,7 @@ mod tests {
         }
         let (message, ids, ask) =
             (Message::text("hi"), ids(), Ask { protocol: Some(ProtocolChoice::Auto), ..Ask::default() });
-        let call = SendCall { peer_id: PEER, message: &message, source: None, ask: &ask, ids: &ids };
+        let call = SendCall { peer_id: PEER, message: &message, source: None, ask: &ask, ids: &ids, call: Call::Send };
         for _ in 0..5 {
             assert!(matches!(c.send_job(&call, 3, 0), Ok(Prepared::Wait(_))));
         }
@@ -1573,7 +1646,7 @@ mod tests {
         let mut c = client(t);
         let (message, ids, ask) =
             (Message::text("hi"), ids(), Ask { protocol: Some(ProtocolChoice::Auto), ..Ask::default() });
-        let call = SendCall { peer_id: PEER, message: &message, source: None, ask: &ask, ids: &ids };
+        let call = SendCall { peer_id: PEER, message: &message, source: None, ask: &ask, ids: &ids, call: Call::Send };
         assert!(matches!(c.send_job(&call, 3, 0), Ok(Prepared::Wait(_))));
         let Ok(Prepared::Ready(job)) = c.send_job(&call, 2, 0) else { panic!("the failure is remembered") };
         assert_eq!(job.spoken.protocol, Protocol::V0_3);

@@ -13,7 +13,8 @@
 // (unit tests, the testing kit) much of the crate is unused, so dead code is
 // reported by the wasm32 build, the one that ships.
 #![cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
-// The WASI 0.3 build carries every call but the streamed ones (yet).
+// The WASI 0.3 build drives the client's non-blocking halves: the blocking
+// calls only the WASI 0.2 glue makes are unused there.
 #![cfg_attr(feature = "p3", allow(dead_code))]
 
 mod a2a;
@@ -50,7 +51,7 @@ mod component {
     use std::rc::Rc;
     use std::time::Duration;
 
-    use crate::a2a::{Call, StreamEvent};
+    use crate::a2a::Call;
     use crate::client;
     use crate::message::Message;
     use crate::messaging::SendEnv;
@@ -144,33 +145,6 @@ mod component {
 
         fn activated_extensions(&self) -> Vec<String> {
             self.inner.borrow().current().extensions().to_vec()
-        }
-    }
-
-    fn to_wit_event(e: StreamEvent) -> wit::StreamEvent {
-        match e {
-            StreamEvent::Task { id, context_id, state, text, parts, artifacts } => {
-                let (parts, artifacts) = (to_wit_parts(parts), to_wit_artifacts(artifacts));
-                wit::StreamEvent::Task(wit::StreamTask { id, context_id, state, text, parts, artifacts })
-            }
-            StreamEvent::StatusUpdate { task_id, state, text, parts, is_final } => {
-                let parts = to_wit_parts(parts);
-                wit::StreamEvent::StatusUpdate(wit::StatusUpdate { task_id, state, text, parts, is_final })
-            }
-            StreamEvent::ArtifactUpdate { task_id, artifact_id, name, text, parts, append, last_chunk } => {
-                wit::StreamEvent::ArtifactUpdate(wit::ArtifactUpdate {
-                    task_id,
-                    artifact_id,
-                    name,
-                    text,
-                    parts: to_wit_parts(parts),
-                    append,
-                    last_chunk,
-                })
-            }
-            StreamEvent::Message { text, parts, metadata } => {
-                wit::StreamEvent::Message(wit::StreamMessage { text, parts: to_wit_parts(parts), metadata })
-            }
         }
     }
 

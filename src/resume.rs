@@ -6,9 +6,13 @@
 //! status when it moved. Parts are remembered as running hashes, not copies,
 //! so following a stream costs a few words per artifact.
 
+use std::cell::RefCell;
 use std::collections::hash_map::DefaultHasher;
 use std::collections::{HashMap, VecDeque};
+use std::future::Future;
 use std::hash::{Hash, Hasher};
+use std::task::{Context, Poll, Waker};
+use std::time::Duration;
 
 use crate::a2a::{settled, Artifact, Ask, Call, StreamEvent, Task};
 use crate::client::Client;
@@ -16,8 +20,9 @@ use crate::error::{Error, ErrorKind};
 use crate::message::{text_of, Part};
 use crate::messaging::SendEnv;
 use crate::retry::{backoff, is_transient_code, is_transient_status};
-use crate::streaming::EventStream;
-use crate::transport::{BodyStream, Transport};
+use crate::streaming::{EventStream, Step};
+use crate::transport::{BodyStream, Transport, TransportError};
+use wasi::http::types::ErrorCode;
 
 /// A streamed reply (a send's or a subscription's) that resumes itself: its
 /// events, and when its connection is cut before the final event, those of
@@ -129,53 +134,91 @@ fn transient(e: &Error) -> bool {
     }
 }
 
-impl<T: Transport> Client<T> {
-    /// The next event of `stream`, blocking until it arrives; none once it
-    /// has ended. A cut before the final event is met by subscribing to the
-    /// task again — after the retry policy's backoff, at most
-    /// `max-attempts - 1` times, while the stream's total budget and the
-    /// client's retry budget allow — and the new stream's first event (the
-    /// task as it stands) is handed out as what changed since the cut. A
-    /// subscription the peer refuses (a task that ended meanwhile) is
-    /// settled by reading the task. A cut that cannot be resumed ends the
-    /// stream with `stream-cut`.
-    pub(crate) fn next_stream_event(
+/// What following a stream waits on, and the client it follows it with:
+/// the one seam between the resuming logic (written once, async) and the
+/// build running it. The WASI 0.2 build blocks in each wait (its futures are
+/// ready when first polled, see [`Client::next_stream_event`]); the WASI 0.3
+/// build awaits them, borrowing the shared client only inside
+/// [`Self::client`].
+pub(crate) trait StreamIo<T: Transport> {
+    /// Runs `f` on the client (borrowed for `f` only, never across a wait).
+    fn client<R>(&self, f: impl FnOnce(&mut Client<T>) -> R) -> R;
+    /// The monotonic clock, in nanoseconds.
+    fn mono_now(&self) -> u64;
+    /// A uniform draw in `[0, 1)` (the backoff's jitter).
+    fn random(&self) -> f64;
+    /// Waits `delay` (a backoff).
+    async fn pause(&self, delay: Duration);
+    /// The next chunk of `body` (see [`BodyStream::next_chunk`]).
+    async fn next_chunk(&self, body: &mut T::Stream, within: Duration) -> Result<Option<Vec<u8>>, TransportError>;
+    /// A new subscription to a task (`target`: peer and task), as `source`.
+    async fn subscribe(
+        &self,
+        target: (&str, &str),
+        source: &str,
+        ask: &Ask,
+        request_id: &str,
+    ) -> Result<EventStream<T::Stream>, Error>;
+    /// A task as the peer has it now (`get-task`, retried like a send).
+    async fn read_task(&self, target: (&str, &str), source: &str, ask: &Ask, request_id: &str) -> Result<Task, Error>;
+}
+
+impl<S: BodyStream> ResumingStream<S> {
+    /// The next event, once it arrives; none once the stream has ended. A
+    /// cut before the final event is met by subscribing to the task again —
+    /// after the retry policy's backoff, at most `max-attempts - 1` times,
+    /// while the stream's total budget and the client's retry budget allow —
+    /// and the new stream's first event (the task as it stands) is handed
+    /// out as what changed since the cut. A subscription the peer refuses (a
+    /// task that ended meanwhile) is settled by reading the task. A cut that
+    /// cannot be resumed ends the stream with `stream-cut`.
+    pub(crate) async fn next<T: Transport<Stream = S>>(
         &mut self,
-        stream: &mut ResumingStream<T::Stream>,
-        env: &mut impl SendEnv,
+        io: &impl StreamIo<T>,
     ) -> Result<Option<StreamEvent>, Error> {
         loop {
-            if let Some(event) = stream.caught_up.pop_front() {
-                if stream.repeats(&event) {
+            if let Some(event) = self.caught_up.pop_front() {
+                if self.repeats(&event) {
                     continue;
                 }
-                return Ok(Some(stream.hand_out(event)));
+                return Ok(Some(self.hand_out(event)));
             }
-            if stream.ended {
+            if self.ended {
                 return Ok(None);
             }
-            match stream.current.next_event(|| env.mono_now()) {
-                Ok(Some(StreamEvent::Task { state, parts, artifacts, .. })) if stream.awaiting_snapshot => {
-                    stream.awaiting_snapshot = false;
-                    stream.catch_up_to(&state, &parts, &artifacts);
+            let read = match self.current.step(io.mono_now()) {
+                Step::Ready(read) => read,
+                Step::Read(within) => {
+                    let chunk = match self.current.body_mut() {
+                        Some(body) => io.next_chunk(body, within).await,
+                        None => Ok(None),
+                    };
+                    self.current.feed(chunk, within);
+                    continue;
                 }
-                Ok(Some(event)) if stream.awaiting_snapshot => {
+            };
+            match read {
+                Ok(Some(StreamEvent::Task { state, parts, artifacts, .. })) if self.awaiting_snapshot => {
+                    self.awaiting_snapshot = false;
+                    self.catch_up_to(&state, &parts, &artifacts);
+                }
+                Ok(Some(event)) if self.awaiting_snapshot => {
                     // No snapshot first: read the task for one, catch up to
                     // it, then this event unless it only repeats.
-                    stream.awaiting_snapshot = false;
-                    if let Ok(task) = self.read_task(stream, env) {
-                        stream.catch_up_to(&task.state, &task.parts, &task.artifacts);
+                    self.awaiting_snapshot = false;
+                    if let Ok(task) = self.read_task(io).await {
+                        self.catch_up_to(&task.state, &task.parts, &task.artifacts);
                     }
-                    stream.caught_up.push_back(event);
+                    self.caught_up.push_back(event);
                 }
-                Ok(Some(event)) if stream.repeats(&event) => {}
-                Ok(Some(event)) => return Ok(Some(stream.hand_out(event))),
+                Ok(Some(event)) if self.repeats(&event) => {}
+                Ok(Some(event)) => return Ok(Some(self.hand_out(event))),
                 Ok(None) => return Ok(None),
-                Err(e) if matches!(e.kind, ErrorKind::StreamCut { .. }) => self.resume(stream, env, e)?,
+                Err(e) if matches!(e.kind, ErrorKind::StreamCut { .. }) => self.resume(io, e).await?,
                 // A subscription refused in its first event: the task may have ended.
-                Err(e) if stream.awaiting_snapshot => self.settle(stream, env, e)?,
+                Err(e) if self.awaiting_snapshot => self.settle(io, e).await?,
                 Err(e) => {
-                    stream.ended = true;
+                    self.ended = true;
                     return Err(e);
                 }
             }
@@ -183,25 +226,20 @@ impl<T: Transport> Client<T> {
     }
 
     /// Replaces a cut stream by a new subscription to its task.
-    fn resume(
-        &mut self,
-        stream: &mut ResumingStream<T::Stream>,
-        env: &mut impl SendEnv,
-        cut: Error,
-    ) -> Result<(), Error> {
-        let Some(task_id) = stream.seen.task_id.clone() else {
+    async fn resume<T: Transport<Stream = S>>(&mut self, io: &impl StreamIo<T>, cut: Error) -> Result<(), Error> {
+        let Some(task_id) = self.seen.task_id.clone() else {
             let cause = format!("{}; no event named its task, so it cannot be resumed", cause_of(&cut));
-            return Err(self.handed_out(stream.cut(cause)));
+            return Err(self.cut_handed_out(io, cause));
         };
-        let policy = self.retry_policy().clone();
-        let started = stream.current.started();
+        let policy = io.client(|c| c.retry_policy().clone());
+        let started = self.current.started();
         let mut last = cut;
         loop {
-            let delay = backoff(&policy, stream.resumes, env.random());
-            let spent = std::time::Duration::from_nanos(env.mono_now().saturating_sub(started));
-            let stop = if stream.resumes + 1 >= policy.max_attempts {
+            let delay = backoff(&policy, self.resumes, io.random());
+            let spent = Duration::from_nanos(io.mono_now().saturating_sub(started));
+            let stop = if self.resumes + 1 >= policy.max_attempts {
                 Some(format!("the retry policy's {} attempts", policy.max_attempts))
-            } else if !self.retry_budget().allows_retry() {
+            } else if !io.client(|c| c.retry_budget().allows_retry()) {
                 Some("the client's retry budget is spent".to_owned())
             } else if spent + delay >= policy.total_budget {
                 Some(format!("the {} ms total budget", policy.total_budget.as_millis()))
@@ -210,25 +248,25 @@ impl<T: Transport> Client<T> {
             };
             if let Some(limit) = stop {
                 let cause = format!("{} (resubscribing stopped: {limit})", cause_of(&last));
-                return Err(self.handed_out(stream.cut(cause)));
+                return Err(self.cut_handed_out(io, cause));
             }
-            self.pause(delay);
-            stream.resumes += 1;
-            let request_id = format!("{}.{}", stream.request_id, stream.resumes);
-            let (peer, source, ask) = (stream.peer.clone(), stream.source.clone(), stream.continuing());
-            match self.subscription((&peer, &task_id), Some(&source), &ask, env, &request_id) {
+            io.pause(delay).await;
+            self.resumes += 1;
+            let request_id = format!("{}.{}", self.request_id, self.resumes);
+            let ask = self.continuing();
+            match io.subscribe((&self.peer, &task_id), &self.source, &ask, &request_id).await {
                 Ok(next) => {
-                    self.retry_budget().on_success();
-                    let replaced = std::mem::replace(&mut stream.current, next.since(started));
-                    stream.replaced.push(replaced);
-                    stream.awaiting_snapshot = true;
+                    io.client(|c| c.retry_budget().on_success());
+                    let replaced = std::mem::replace(&mut self.current, next.since(started));
+                    self.replaced.push(replaced);
+                    self.awaiting_snapshot = true;
                     return Ok(());
                 }
                 Err(e) if transient(&e) => {
-                    self.retry_budget().on_failure();
+                    io.client(|c| c.retry_budget().on_failure());
                     last = e;
                 }
-                Err(refused) => return self.settle(stream, env, refused),
+                Err(refused) => return self.settle(io, refused).await,
             }
         }
     }
@@ -236,37 +274,103 @@ impl<T: Transport> Client<T> {
     /// Meets a refused subscription by reading the task: one that ended or
     /// paused is caught up to and ends the stream; otherwise the stream
     /// ends with `stream-cut`, saying why.
-    fn settle(
-        &mut self,
-        stream: &mut ResumingStream<T::Stream>,
-        env: &mut impl SendEnv,
-        refused: Error,
-    ) -> Result<(), Error> {
-        stream.awaiting_snapshot = false;
-        let why = match self.read_task(stream, env) {
+    async fn settle<T: Transport<Stream = S>>(&mut self, io: &impl StreamIo<T>, refused: Error) -> Result<(), Error> {
+        self.awaiting_snapshot = false;
+        let why = match self.read_task(io).await {
             Ok(task) if settled(&task.state) => {
-                stream.catch_up_to(&task.state, &task.parts, &task.artifacts);
+                self.catch_up_to(&task.state, &task.parts, &task.artifacts);
                 // Nothing more comes from the refused subscription.
-                stream.ended = stream.caught_up.is_empty();
+                self.ended = self.caught_up.is_empty();
                 return Ok(());
             }
             Ok(task) => format!("the task is still {}", task.state),
             Err(e) => format!("reading the task failed too: {}", cause_of(&e)),
         };
         let cause = format!("resubscribing was refused: {}; {why}", cause_of(&refused));
-        Err(self.handed_out(stream.cut(cause)))
+        Err(self.cut_handed_out(io, cause))
     }
 
     /// The stream's task as the peer has it now (`get-task`, spoken as the
     /// stream was; a task read by one who has not seen its id is refused as
     /// an invalid task id, with no request).
-    fn read_task(&mut self, stream: &ResumingStream<T::Stream>, env: &mut impl SendEnv) -> Result<Task, Error> {
-        let task_id = stream.seen.task_id.as_deref().unwrap_or_default();
-        let request_id = format!("{}.get", stream.request_id);
-        let ask = stream.continuing();
-        let target = (stream.peer.as_str(), task_id);
-        let report = self.task_call(Call::GetTask, target, Some(stream.source.as_str()), &ask, env, &request_id)?;
+    async fn read_task<T: Transport<Stream = S>>(&self, io: &impl StreamIo<T>) -> Result<Task, Error> {
+        let task_id = self.seen.task_id.as_deref().unwrap_or_default();
+        let request_id = format!("{}.get", self.request_id);
+        io.read_task((&self.peer, task_id), &self.source, &self.continuing(), &request_id).await
+    }
+
+    /// [`Self::cut`], scrubbed of the client's tokens.
+    fn cut_handed_out<T: Transport<Stream = S>>(&mut self, io: &impl StreamIo<T>, cause: String) -> Error {
+        let cut = self.cut(cause);
+        io.client(|c| c.handed_out(cut))
+    }
+}
+
+/// The WASI 0.2 build's [`StreamIo`]: every wait blocks.
+struct Blocking<'a, T: Transport, E> {
+    client: RefCell<&'a mut Client<T>>,
+    env: RefCell<&'a mut E>,
+}
+
+impl<T: Transport, E: SendEnv> StreamIo<T> for Blocking<'_, T, E> {
+    fn client<R>(&self, f: impl FnOnce(&mut Client<T>) -> R) -> R {
+        f(&mut self.client.borrow_mut())
+    }
+
+    fn mono_now(&self) -> u64 {
+        self.env.borrow_mut().mono_now()
+    }
+
+    fn random(&self) -> f64 {
+        self.env.borrow_mut().random()
+    }
+
+    async fn pause(&self, delay: Duration) {
+        self.client.borrow_mut().pause(delay);
+    }
+
+    async fn next_chunk(&self, body: &mut T::Stream, within: Duration) -> Result<Option<Vec<u8>>, TransportError> {
+        body.next_chunk(within)
+    }
+
+    async fn subscribe(
+        &self,
+        target: (&str, &str),
+        source: &str,
+        ask: &Ask,
+        request_id: &str,
+    ) -> Result<EventStream<T::Stream>, Error> {
+        let env = &mut **self.env.borrow_mut();
+        self.client.borrow_mut().subscription(target, Some(source), ask, env, request_id)
+    }
+
+    async fn read_task(&self, target: (&str, &str), source: &str, ask: &Ask, request_id: &str) -> Result<Task, Error> {
+        let env = &mut **self.env.borrow_mut();
+        let report = self.client.borrow_mut().task_call(Call::GetTask, target, Some(source), ask, env, request_id)?;
         Ok(report.task)
+    }
+}
+
+impl<T: Transport> Client<T> {
+    /// The next event of `stream`, blocking until it arrives (see
+    /// [`ResumingStream::next`]).
+    pub(crate) fn next_stream_event(
+        &mut self,
+        stream: &mut ResumingStream<T::Stream>,
+        env: &mut impl SendEnv,
+    ) -> Result<Option<StreamEvent>, Error> {
+        let url = stream.current.url().to_owned();
+        let io = Blocking { client: RefCell::new(self), env: RefCell::new(env) };
+        let mut next = std::pin::pin!(stream.next(&io));
+        // Every wait of `Blocking` is over when its future is first polled,
+        // so one poll finishes the step.
+        match next.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
+            Poll::Ready(outcome) => outcome,
+            Poll::Pending => {
+                let why = "a blocking stream read did not finish".to_owned();
+                Err(Error::a2a(ErrorKind::Transport { url, code: ErrorCode::InternalError(Some(why)), attempt: 1 }))
+            }
+        }
     }
 }
 

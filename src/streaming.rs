@@ -40,6 +40,14 @@ impl Limits {
     }
 }
 
+/// What a stream has for its reader (see [`EventStream::step`]).
+pub(crate) enum Step {
+    /// An event, the end (none) or the error that ends the stream.
+    Ready(Result<Option<StreamEvent>, Error>),
+    /// Read the body, waiting at most this long.
+    Read(Duration),
+}
+
 enum State<S> {
     Open { body: S, parser: SseParser },
     Ended,
@@ -167,68 +175,100 @@ impl<S: BodyStream> EventStream<S> {
 
     /// The next event, blocking until it arrives; none once the stream has
     /// ended. `now` is the monotonic clock, in nanoseconds.
+    #[cfg(test)]
     pub(crate) fn next_event(&mut self, mut now: impl FnMut() -> u64) -> Result<Option<StreamEvent>, Error> {
         loop {
-            if let Some(event) = self.queue.pop_front() {
-                if event.ends_stream() {
-                    self.end();
-                }
-                self.delivered += 1;
-                return Ok(Some(event));
-            }
-            if let Some(kind) = self.failure.take() {
-                return Err(self.fail(kind));
-            }
-            let State::Open { body, parser } = &mut self.state else { return Ok(None) };
-            let spent = Duration::from_nanos(now().saturating_sub(self.started));
-            let left = self.limits.total.saturating_sub(spent);
-            if left.is_zero() {
-                let after_ms = self.limits.total.as_millis().min(u32::MAX as u128) as u32;
-                return Err(self.fail(ErrorKind::TimedOut { url: self.url.clone(), after_ms }));
-            }
-            let mut events = Vec::new();
-            let within = self.limits.between.min(left);
-            let read = match body.next_chunk(within) {
-                Ok(Some(chunk)) => parser.push(&chunk, &mut events),
-                Ok(None) if parser.mid_event() => return Err(self.cut("the connection closed mid-event".into())),
-                Ok(None) => return Err(self.cut("the connection closed before a final event".into())),
-                Err(TransportError::Code(code)) if is_transient_code(&code) => {
-                    return Err(self.cut(error::describe_code(&code)));
-                }
-                Err(TransportError::TimedOut(_)) => {
-                    // Name the bound that ran out: the whole stream's, or the wait for bytes.
-                    let bound = if within < self.limits.between { self.limits.total } else { within };
-                    let after_ms = bound.as_millis().min(u32::MAX as u128) as u32;
-                    return Err(self.fail(ErrorKind::TimedOut { url: self.url.clone(), after_ms }));
-                }
-                Err(e) => return Err(self.fail(platform::transport_kind(e, &self.url))),
-            };
-            match read {
-                Ok(()) => {}
-                Err(SseError::TooLarge(limit)) => {
-                    return Err(self.fail(ErrorKind::BodyTooLarge { url: self.url.clone(), limit: limit as u32 }));
-                }
-                Err(SseError::NotUtf8) => {
-                    let kind = ErrorKind::BadJson {
-                        url: self.url.clone(),
-                        status: 200,
-                        detail: "a stream event is not UTF-8".into(),
-                        excerpt: String::new(),
+            match self.step(now()) {
+                Step::Ready(outcome) => return outcome,
+                Step::Read(within) => {
+                    let read = match &mut self.state {
+                        State::Open { body, .. } => body.next_chunk(within),
+                        State::Ended => Ok(None),
                     };
-                    return Err(self.fail(kind));
+                    self.feed(read, within);
                 }
             }
-            for sse in events {
-                match self.read_event(sse.event.as_deref(), &sse.data) {
-                    Ok(event) => self.queue.push_back(event),
-                    Err(kind) => {
-                        // Events read before the failure are still handed out first.
-                        if self.queue.is_empty() {
-                            return Err(self.fail(kind));
-                        }
-                        self.pending_failure(kind);
-                        break;
-                    }
+        }
+    }
+
+    /// What the stream has for its reader now (`now` is the monotonic clock,
+    /// in nanoseconds): an event, its end or its error — or that the body
+    /// must be read first, within the duration given; the bytes read go to
+    /// [`Self::feed`]. Split so that a blocking reader and an async one
+    /// (which reads between the steps, borrowing nothing) share it.
+    pub(crate) fn step(&mut self, now: u64) -> Step {
+        if let Some(event) = self.queue.pop_front() {
+            if event.ends_stream() {
+                self.end();
+            }
+            self.delivered += 1;
+            return Step::Ready(Ok(Some(event)));
+        }
+        if let Some(kind) = self.failure.take() {
+            return Step::Ready(Err(self.fail(kind)));
+        }
+        if matches!(self.state, State::Ended) {
+            return Step::Ready(Ok(None));
+        }
+        let spent = Duration::from_nanos(now.saturating_sub(self.started));
+        let left = self.limits.total.saturating_sub(spent);
+        if left.is_zero() {
+            let after_ms = self.limits.total.as_millis().min(u32::MAX as u128) as u32;
+            return Step::Ready(Err(self.fail(ErrorKind::TimedOut { url: self.url.clone(), after_ms })));
+        }
+        Step::Read(self.limits.between.min(left))
+    }
+
+    /// The body, for a read [`Self::step`] asked for.
+    pub(crate) fn body_mut(&mut self) -> Option<&mut S> {
+        match &mut self.state {
+            State::Open { body, .. } => Some(body),
+            State::Ended => None,
+        }
+    }
+
+    /// Takes what a read of the body within `within` gave: its events are
+    /// queued, a failure ends the stream (after the events read before it).
+    pub(crate) fn feed(&mut self, read: Result<Option<Vec<u8>>, TransportError>, within: Duration) {
+        let State::Open { parser, .. } = &mut self.state else { return };
+        let mut events = Vec::new();
+        let parsed = match read {
+            Ok(Some(chunk)) => parser.push(&chunk, &mut events),
+            Ok(None) if parser.mid_event() => return self.cut("the connection closed mid-event".into()),
+            Ok(None) => return self.cut("the connection closed before a final event".into()),
+            Err(TransportError::Code(code)) if is_transient_code(&code) => {
+                return self.cut(error::describe_code(&code));
+            }
+            Err(TransportError::TimedOut(_)) => {
+                // Name the bound that ran out: the whole stream's, or the wait for bytes.
+                let bound = if within < self.limits.between { self.limits.total } else { within };
+                let after_ms = bound.as_millis().min(u32::MAX as u128) as u32;
+                return self.pending_failure(ErrorKind::TimedOut { url: self.url.clone(), after_ms });
+            }
+            Err(e) => return self.pending_failure(platform::transport_kind(e, &self.url)),
+        };
+        match parsed {
+            Ok(()) => {}
+            Err(SseError::TooLarge(limit)) => {
+                return self.pending_failure(ErrorKind::BodyTooLarge { url: self.url.clone(), limit: limit as u32 });
+            }
+            Err(SseError::NotUtf8) => {
+                let kind = ErrorKind::BadJson {
+                    url: self.url.clone(),
+                    status: 200,
+                    detail: "a stream event is not UTF-8".into(),
+                    excerpt: String::new(),
+                };
+                return self.pending_failure(kind);
+            }
+        }
+        for sse in events {
+            match self.read_event(sse.event.as_deref(), &sse.data) {
+                Ok(event) => self.queue.push_back(event),
+                Err(kind) => {
+                    // Events read before the failure are still handed out first.
+                    self.pending_failure(kind);
+                    break;
                 }
             }
         }
@@ -258,12 +298,12 @@ impl<S: BodyStream> EventStream<S> {
         })
     }
 
-    /// The error of a connection that ended before the final event: the
-    /// caller may resume by subscribing to the task again.
-    fn cut(&mut self, cause: String) -> Error {
+    /// Ends the stream because its connection ended before the final event:
+    /// the caller may resume by subscribing to the task again.
+    fn cut(&mut self, cause: String) {
         let kind =
             ErrorKind::StreamCut { url: self.url.clone(), task_id: None, events: self.delivered, resumes: 0, cause };
-        self.fail(kind)
+        self.pending_failure(kind);
     }
 
     /// Ends the stream after the events already queued, with an error then.

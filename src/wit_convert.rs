@@ -4,7 +4,7 @@
 // are the same in both worlds) and `transport_code` converts an error code.
 mod convert {
     use super::wit;
-    use crate::a2a::{Artifact, Ask, Protocol, ProtocolChoice, ReplyKind, RpcReason, SendIds, Task, TaskQuery};
+    use crate::a2a::{Artifact, Ask, Protocol, ProtocolChoice, ReplyKind, RpcReason, SendIds, StreamEvent, Task, TaskQuery};
     use crate::card::AgentCard;
     use crate::client::{TaskPage, TaskReport};
     use crate::config::{RawCachePolicy, RawConfig, RawRetryPolicy};
@@ -315,6 +315,34 @@ mod convert {
             in_flight: s.in_flight,
             names: s.names,
             routes: s.routes,
+        }
+    }
+
+    /// A stream event as the caller gets it.
+    pub(super) fn to_wit_event(e: StreamEvent) -> wit::StreamEvent {
+        match e {
+            StreamEvent::Task { id, context_id, state, text, parts, artifacts } => {
+                let (parts, artifacts) = (to_wit_parts(parts), to_wit_artifacts(artifacts));
+                wit::StreamEvent::Task(wit::StreamTask { id, context_id, state, text, parts, artifacts })
+            }
+            StreamEvent::StatusUpdate { task_id, state, text, parts, is_final } => {
+                let parts = to_wit_parts(parts);
+                wit::StreamEvent::StatusUpdate(wit::StatusUpdate { task_id, state, text, parts, is_final })
+            }
+            StreamEvent::ArtifactUpdate { task_id, artifact_id, name, text, parts, append, last_chunk } => {
+                wit::StreamEvent::ArtifactUpdate(wit::ArtifactUpdate {
+                    task_id,
+                    artifact_id,
+                    name,
+                    text,
+                    parts: to_wit_parts(parts),
+                    append,
+                    last_chunk,
+                })
+            }
+            StreamEvent::Message { text, parts, metadata } => {
+                wit::StreamEvent::Message(wit::StreamMessage { text, parts: to_wit_parts(parts), metadata })
+            }
         }
     }
 }

@@ -7,7 +7,7 @@
 
 use std::path::Path;
 
-use wasmtime::component::{Accessor, Component, Linker, ResourceTable};
+use wasmtime::component::{Component, Linker, ResourceTable};
 use wasmtime::{Engine, Result, Store};
 use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
@@ -30,6 +30,8 @@ pub mod bindings {
 
 pub use bindings::exports::a2a::client_async::api;
 use bindings::A2aClientAsync;
+/// What a test's calls go through, and the handles they get (a client, a stream).
+pub use wasmtime::component::{Accessor, ResourceAny};
 
 /// The store data of one instance.
 pub struct AsyncHost {
@@ -88,5 +90,11 @@ impl AsyncInstance {
     ) -> Result<R> {
         let api = self.bindings.a2a_client_async_api();
         self.store.run_concurrent(async |accessor| calls(accessor, api).await).await
+    }
+
+    /// Drops a resource the instance handed out (a client, a stream): its
+    /// destructor runs in the guest.
+    pub async fn drop_resource(&mut self, resource: ResourceAny) -> Result<()> {
+        resource.resource_drop_async(&mut self.store).await
     }
 }

@@ -17,14 +17,19 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::task::Poll;
 
-use crate::a2a::{Ask, Call, SendIds};
-use crate::client::{self, ExtendedCard, Prepared, ProxyCall, PushConfigs, SendCall, TaskCall, TaskList};
+use std::task::Waker;
+use std::time::Duration;
+
+use crate::a2a::{Ask, Call, Protocol, SendIds, Task};
+use crate::client::{self, ExtendedCard, Prepared, ProxyCall, PushConfigs, SendCall, StreamHead, TaskCall, TaskList};
 use crate::error::{Error, ErrorKind};
 use crate::message::Message;
 use crate::messaging::{Answered, Calls, Job, SendEnv, Sent};
 use crate::push::PushCall;
-use crate::transport::{Pending, Request, Response, TransportError};
-use transport::{ready, InFlight, WasiHttp3};
+use crate::resume::{ResumingStream, StreamIo};
+use crate::streaming;
+use crate::transport::{Opened, Pending, Request, Response, TransportError};
+use transport::{ready, Body, InFlight, WasiHttp3};
 
 // The generated glue is the crate's only unsafe code: the canonical ABI
 // (exported symbols, raw pointers into linear memory) cannot be written
@@ -66,6 +71,7 @@ struct Component;
 
 impl wit::Guest for Component {
     type Client = Client;
+    type EventStream = EventStream;
 
     fn validate_peer_id(id: String) -> Option<String> {
         crate::ids::validate_peer_id(&id)
@@ -75,8 +81,151 @@ impl wit::Guest for Component {
 type Core = Rc<RefCell<client::Client<WasiHttp3>>>;
 
 /// The `client` resource: the plain-Rust client over `wasi:http@0.3`.
+#[derive(Clone)]
 struct Client {
     core: Core,
+}
+
+/// The `event-stream` resource: a streamed reply over `wasi:http@0.3`, and
+/// the client that made it (a cut stream is resumed through it, even after
+/// the `client` handle is dropped).
+struct EventStream {
+    turn: RefCell<Turn>,
+    client: Client,
+}
+
+/// The stream, between the calls that read it in turn.
+struct Turn {
+    /// None while a call reads it.
+    stream: Option<ResumingStream<Body>>,
+    /// The calls waiting for their turn.
+    waiting: Vec<Waker>,
+    /// What the stream showed when last put back (for the calls that
+    /// ask while it is being read).
+    protocol: Protocol,
+    resumes: u32,
+    extensions: Vec<String>,
+}
+
+/// A stream taken for one read; put back (and the next reader woken) when
+/// dropped — also when the read is cancelled midway.
+struct Lease<'a> {
+    turn: &'a RefCell<Turn>,
+    stream: Option<ResumingStream<Body>>,
+}
+
+impl Drop for Lease<'_> {
+    fn drop(&mut self) {
+        let waiting = {
+            let mut turn = self.turn.borrow_mut();
+            if let Some(stream) = self.stream.take() {
+                turn.protocol = stream.current().protocol();
+                turn.resumes = stream.resumes();
+                turn.extensions = stream.current().extensions().to_vec();
+                turn.stream = Some(stream);
+            }
+            std::mem::take(&mut turn.waiting)
+        };
+        waiting.into_iter().for_each(Waker::wake);
+    }
+}
+
+impl EventStream {
+    fn of(stream: ResumingStream<Body>, client: &Client) -> wit::EventStream {
+        let turn = Turn {
+            protocol: stream.current().protocol(),
+            resumes: stream.resumes(),
+            extensions: stream.current().extensions().to_vec(),
+            stream: Some(stream),
+            waiting: Vec::new(),
+        };
+        wit::EventStream::new(EventStream { turn: RefCell::new(turn), client: client.clone() })
+    }
+
+    /// The stream, once no other call is reading it.
+    async fn lease(&self) -> Lease<'_> {
+        let stream = poll_fn(|cx| {
+            let mut turn = self.turn.borrow_mut();
+            match turn.stream.take() {
+                Some(stream) => Poll::Ready(stream),
+                None => {
+                    turn.waiting.push(cx.waker().clone());
+                    Poll::Pending
+                }
+            }
+        })
+        .await;
+        Lease { turn: &self.turn, stream: Some(stream) }
+    }
+}
+
+impl wit::GuestEventStream for EventStream {
+    async fn next_event(&self) -> Result<Option<wit::StreamEvent>, wit::Error> {
+        let mut lease = self.lease().await;
+        let event = match lease.stream.as_mut() {
+            Some(stream) => stream.next(&self.client).await,
+            None => Ok(None),
+        };
+        drop(lease);
+        event.map(|e| e.map(to_wit_event)).map_err(to_wit)
+    }
+
+    fn protocol(&self) -> wit::Protocol {
+        to_wit_protocol(self.turn.borrow().protocol)
+    }
+
+    fn resumes(&self) -> u32 {
+        self.turn.borrow().resumes
+    }
+
+    fn activated_extensions(&self) -> Vec<String> {
+        self.turn.borrow().extensions.clone()
+    }
+}
+
+/// A stream's waits, awaited: the shared client is borrowed only between them.
+impl StreamIo<WasiHttp3> for Client {
+    fn client<R>(&self, f: impl FnOnce(&mut client::Client<WasiHttp3>) -> R) -> R {
+        f(&mut self.core.borrow_mut())
+    }
+
+    fn mono_now(&self) -> u64 {
+        now()
+    }
+
+    fn random(&self) -> f64 {
+        WasiEnv3.random()
+    }
+
+    async fn pause(&self, delay: Duration) {
+        wasip3::clocks::monotonic_clock::wait_for(delay.as_nanos().min(u64::MAX as u128) as u64).await;
+    }
+
+    async fn next_chunk(&self, body: &mut Body, within: Duration) -> Result<Option<Vec<u8>>, TransportError> {
+        body.next(within).await
+    }
+
+    async fn subscribe(
+        &self,
+        target: (&str, &str),
+        source: &str,
+        ask: &Ask,
+        request_id: &str,
+    ) -> Result<streaming::EventStream<Body>, Error> {
+        let opened = self.subscription(target, Some(source), ask, request_id).await;
+        self.core.borrow().handed_out(opened.map(|(stream, _)| stream))
+    }
+
+    async fn read_task(
+        &self,
+        (peer_id, task_id): (&str, &str),
+        source: &str,
+        ask: &Ask,
+        request_id: &str,
+    ) -> Result<Task, Error> {
+        let what = TaskCall { call: Call::GetTask, task_id };
+        Ok(self.proxy_as(what, (peer_id, Some(source), ask), request_id).await?.task)
+    }
 }
 
 fn now() -> u64 {
@@ -136,7 +285,7 @@ impl Client {
         ask: &Ask,
     ) -> Result<(Job, SendIds), Error> {
         let ids = new_ids()?;
-        let call = SendCall { peer_id, message, source, ask, ids: &ids };
+        let call = SendCall { peer_id, message, source, ask, ids: &ids, call: Call::Send };
         let job = self.job(|core, lookups_left| core.send_job(&call, lookups_left, now())).await?;
         Ok((job, ids))
     }
@@ -174,12 +323,81 @@ impl Client {
     async fn proxy<C: ProxyCall>(&self, what: C, peer_id: &str, options: &wit::CallOptions) -> Result<C::Out, Error> {
         let request_id = new_ids()?.request_id;
         let ask = ask_of(options);
-        let target = (peer_id, options.source.as_deref(), &ask);
-        let job =
-            self.job(|core, lookups_left| core.proxy_job(&what, target, &request_id, lookups_left, now())).await?;
+        self.proxy_as(what, (peer_id, options.source.as_deref(), &ask), &request_id).await
+    }
+
+    /// [`Self::proxy`] to `target` (peer, source, version asked), with its JSON-RPC id.
+    async fn proxy_as<C: ProxyCall>(
+        &self,
+        what: C,
+        target: (&str, Option<&str>, &Ask),
+        request_id: &str,
+    ) -> Result<C::Out, Error> {
+        let job = self.job(|core, lookups_left| core.proxy_job(&what, target, request_id, lookups_left, now())).await?;
         let (peer, protocol) = (job.peer.clone(), job.spoken.protocol);
         let answered = self.run_one(job).await;
         self.core.borrow().proxy_read(&what, &peer, protocol, answered)
+    }
+
+    /// A stream's job opened: the head of its response read, its events to
+    /// follow (or one whole answer as a one-event stream, or its error).
+    async fn open(&self, job: Job) -> Result<streaming::EventStream<Body>, Error> {
+        let Job { peer, source, spoken, body, .. } = job;
+        let (req, url) = self.core.borrow().stream_request(&peer, &source, &spoken, body)?;
+        let platform = self.core.borrow().platform().clone();
+        let started = now();
+        let opened = transport::open(&platform, &req).await;
+        let opened = opened.map_err(|e| Error::a2a(crate::platform::transport_kind(e, &url)))?;
+        let head = self.core.borrow().stream_head(opened, url, &spoken, started);
+        match head {
+            StreamHead::Events(stream) => Ok(*stream),
+            StreamHead::Whole(mut opened, url) => {
+                let (within, cap) = self.core.borrow().body_limits();
+                let body = opened.body.rest(within, cap).await;
+                let answer = Opened { status: opened.status, headers: opened.headers, body };
+                self.core.borrow().stream_answer(answer, url, &spoken, WasiEnv3.unix_now())
+            }
+        }
+    }
+
+    /// One subscription to a task (`target`: peer and task), unresumed, and
+    /// the peer and source it is made to (canonical).
+    async fn subscription(
+        &self,
+        (peer_id, task_id): (&str, &str),
+        source: Option<&str>,
+        ask: &Ask,
+        request_id: &str,
+    ) -> Result<(streaming::EventStream<Body>, (String, String)), Error> {
+        let what = TaskCall { call: Call::Subscribe, task_id };
+        let target = (peer_id, source, ask);
+        let job = self.job(|core, lookups_left| core.proxy_job(&what, target, request_id, lookups_left, now())).await?;
+        let made_to = (job.peer.clone(), job.source.clone());
+        Ok((self.open(job).await?, made_to))
+    }
+
+    /// `send-message-stream` and `send-stream`: one attempt (see
+    /// `client::Client::send_message_stream`).
+    async fn stream_with(
+        &self,
+        peer_id: &str,
+        message: Message,
+        options: wit::CallOptions,
+    ) -> Result<wit::EventStream, wit::Error> {
+        let ids = new_ids().map_err(to_wit)?;
+        let ask = ask_of(&options);
+        let source = options.source.as_deref();
+        let call = SendCall { peer_id, message: &message, source, ask: &ask, ids: &ids, call: Call::Stream };
+        let job = self.job(|core, lookups_left| core.send_job(&call, lookups_left, now())).await;
+        let opened = match job {
+            Ok(job) => {
+                let target = (job.peer.clone(), job.source.clone());
+                self.open(job).await.map(|stream| ResumingStream::new(stream, target, ids.request_id.clone()))
+            }
+            Err(e) => Err(e),
+        };
+        let stream = self.core.borrow().handed_out(opened).map_err(to_wit)?;
+        Ok(EventStream::of(stream, self))
     }
 
     /// A push-config call.
@@ -371,6 +589,39 @@ impl wit::GuestClient for Client {
         let core = self.core.borrow();
         let outcomes = outcomes.into_iter().flatten().map(|sent| core.handed_out(sent));
         Ok(outcomes.map(|sent| sent.map(to_wit_reply).map_err(to_wit)).collect())
+    }
+
+    async fn send_message_stream(
+        &self,
+        peer_id: String,
+        text: String,
+        options: wit::CallOptions,
+    ) -> Result<wit::EventStream, wit::Error> {
+        self.stream_with(&peer_id, Message::text(&text), options).await
+    }
+
+    async fn send_stream(
+        &self,
+        peer_id: String,
+        message: wit::OutgoingMessage,
+        options: wit::CallOptions,
+    ) -> Result<wit::EventStream, wit::Error> {
+        self.stream_with(&peer_id, from_wit_message(message), options).await
+    }
+
+    async fn subscribe_to_task(
+        &self,
+        peer_id: String,
+        task_id: String,
+        options: wit::CallOptions,
+    ) -> Result<wit::EventStream, wit::Error> {
+        let request_id = new_ids().map_err(to_wit)?.request_id;
+        let ask = ask_of(&options);
+        let source = options.source.as_deref();
+        let opened = self.subscription((&peer_id, &task_id), source, &ask, &request_id).await;
+        let stream = opened.map(|(stream, made_to)| ResumingStream::new(stream, made_to, request_id));
+        let stream = self.core.borrow().handed_out(stream).map_err(to_wit)?;
+        Ok(EventStream::of(stream, self))
     }
 
     async fn agent_card(&self, peer_id: String, options: wit::CallOptions) -> Result<wit::AgentCard, wit::Error> {

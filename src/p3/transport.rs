@@ -138,25 +138,115 @@ async fn first<A: Future, B: Future>(a: A, b: B) -> Result<A::Output, B::Output>
     .await
 }
 
-/// Streamed replies are not part of the WASI 0.3 build (yet): no body
-/// stream is ever made.
-#[derive(Debug)]
-pub(crate) enum NoStream {}
+/// A response body read as it arrives (a stream's events): read with
+/// [`Body::next`], which the async stream reader awaits.
+pub(crate) struct Body {
+    contents: Option<wasip3::wit_bindgen::StreamReader<u8>>,
+    trailers: Option<wasip3::wit_bindgen::FutureReader<Result<Option<Fields>, wasip3::http::types::ErrorCode>>>,
+}
 
-impl BodyStream for NoStream {
-    fn next_chunk(&mut self, _within: Duration) -> Result<Option<Vec<u8>>, TransportError> {
-        match *self {}
+impl std::fmt::Debug for Body {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Body").field("open", &self.contents.is_some()).finish()
     }
+}
+
+impl Body {
+    /// The next chunk of the body (never empty), its end (none), a failure
+    /// (a connection cut before the end is `http-response-incomplete`), or
+    /// `TimedOut(within)` when nothing arrives within `within` — after which
+    /// the body is not to be read again (the read in progress is dropped).
+    pub(crate) async fn next(&mut self, within: Duration) -> Result<Option<Vec<u8>>, TransportError> {
+        let Some(contents) = self.contents.as_mut() else { return Ok(None) };
+        let read = async {
+            loop {
+                let (result, chunk) = contents.read(Vec::with_capacity(READ_CHUNK)).await;
+                match result {
+                    StreamResult::Complete(_) if chunk.is_empty() => continue,
+                    StreamResult::Complete(_) => return Some(chunk),
+                    StreamResult::Dropped | StreamResult::Cancelled => return None,
+                }
+            }
+        };
+        match first(read, monotonic_clock::wait_for(nanos(within))).await {
+            Ok(Some(chunk)) => Ok(Some(chunk)),
+            Ok(None) => {
+                self.contents = None;
+                // The body's end says whether it arrived whole.
+                match self.trailers.take() {
+                    Some(trailers) => trailers.await.map(drop).map_err(incomplete),
+                    None => Ok(()),
+                }
+                .map(|()| None)
+            }
+            Err(()) => Err(TransportError::TimedOut(within)),
+        }
+    }
+
+    /// What is left of the body, each wait within `within`, capped:
+    /// `TooLarge` past `cap` bytes.
+    pub(crate) async fn rest(&mut self, within: Duration, cap: usize) -> Result<Vec<u8>, TransportError> {
+        let mut buf = Vec::new();
+        while let Some(chunk) = self.next(within).await? {
+            push_capped(&mut buf, &chunk, cap);
+            if buf.len() > cap {
+                return Err(TransportError::TooLarge(cap));
+            }
+        }
+        Ok(buf)
+    }
+}
+
+/// A body's read cannot block in this build: the stream reader awaits
+/// [`Body::next`] instead (see `resume::StreamIo`).
+impl BodyStream for Body {
+    fn next_chunk(&mut self, _within: Duration) -> Result<Option<Vec<u8>>, TransportError> {
+        Err(internal("a blocking body read in the WASI 0.3 build"))
+    }
+}
+
+/// Sends `req` and waits (within `req.total`) for the response head only;
+/// its body is read as it arrives.
+pub(crate) async fn open(platform: &PlatformUrl, req: &Request) -> Result<Opened<Body>, TransportError> {
+    let (request, upload) = build(platform, req)?;
+    let response = match first(send(request, upload), monotonic_clock::wait_for(nanos(req.total))).await {
+        Ok(response) => response?,
+        Err(()) => return Err(TransportError::TimedOut(req.total)),
+    };
+    let status = response.get_status_code();
+    let fields = response.get_headers();
+    // Every header, as the WASI 0.2 transport's `open` keeps them (the
+    // stream reader reads the content type and the A2A extensions).
+    let headers = fields
+        .copy_all()
+        .into_iter()
+        .map(|(k, v)| (k.to_ascii_lowercase(), String::from_utf8_lossy(&v).into_owned()))
+        .collect();
+    drop(fields);
+    let (_, handled) = wit_future::new(|| Ok(()));
+    let (contents, trailers) = P3Response::consume_body(response, handled);
+    Ok(Opened { status, headers, body: Body { contents: Some(contents), trailers: Some(trailers) } })
+}
+
+/// A cut body's error: a host's internal error at the end of a body is a
+/// connection that ended early.
+fn incomplete(code: wasip3::http::types::ErrorCode) -> TransportError {
+    TransportError::Code(match from_p3(code) {
+        ErrorCode::InternalError(_) => ErrorCode::HttpResponseIncomplete,
+        code => code,
+    })
 }
 
 impl Transport for WasiHttp3 {
     type Pending = InFlight;
     /// A monotonic-clock mark.
     type Timer = u64;
-    type Stream = NoStream;
+    type Stream = Body;
 
-    fn open(&mut self, _platform: &PlatformUrl, _req: &Request) -> Result<Opened<NoStream>, TransportError> {
-        Err(internal("streamed replies are not in the WASI 0.3 build"))
+    /// A blocking open cannot be made in this build: a stream is opened
+    /// with [`open`], awaited.
+    fn open(&mut self, _platform: &PlatformUrl, _req: &Request) -> Result<Opened<Body>, TransportError> {
+        Err(internal("a blocking stream open in the WASI 0.3 build"))
     }
 
     fn start(&mut self, platform: &PlatformUrl, req: &Request) -> Result<InFlight, TransportError> {
@@ -248,6 +338,11 @@ fn build(platform: &PlatformUrl, req: &Request) -> Result<(P3Request, Upload), T
 /// Sends the request, writing its body alongside (a server may answer
 /// before it has read all of it), and reads the response to its end, capped.
 async fn exchange(request: P3Request, upload: Upload, cap: usize) -> Result<Response, TransportError> {
+    read_response(send(request, upload).await?, cap).await
+}
+
+/// Sends the request, writing its body alongside; the response head.
+async fn send(request: P3Request, upload: Upload) -> Result<P3Response, TransportError> {
     let Upload { bytes, mut contents, trailers } = upload;
     wasip3::wit_bindgen::spawn_local(async move {
         if let Some(bytes) = bytes.filter(|b| !b.is_empty()) {
@@ -258,8 +353,7 @@ async fn exchange(request: P3Request, upload: Upload, cap: usize) -> Result<Resp
         drop(contents);
         let _ = trailers.write(Ok(None)).await;
     });
-    let response = client::send(request).await.map_err(|code| TransportError::Code(from_p3(code)))?;
-    read_response(response, cap).await
+    client::send(request).await.map_err(|code| TransportError::Code(from_p3(code)))
 }
 
 /// The status, the headers the client reads, and the body, capped.
@@ -291,12 +385,7 @@ async fn read_response(response: P3Response, cap: usize) -> Result<Response, Tra
     }
     drop(body);
     // The body's end says whether it arrived whole (a cut connection is an error here).
-    if let Err(code) = trailers.await {
-        return Err(TransportError::Code(match from_p3(code) {
-            ErrorCode::InternalError(_) => ErrorCode::HttpResponseIncomplete,
-            code => code,
-        }));
-    }
+    trailers.await.map_err(incomplete)?;
     if declared.is_some_and(|n| (buf.len() as u64) < n) {
         return Err(TransportError::Code(ErrorCode::HttpResponseIncomplete));
     }

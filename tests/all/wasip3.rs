@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 
 use host_test::faults::TransportFaults;
 use host_test::harness::{agent_async_path, client_async_path};
-use host_test::p3::{api, AsyncInstance};
-use host_test::platform::Platform;
+use host_test::p3::{api, Accessor, AsyncHost, AsyncInstance, ResourceAny};
+use host_test::platform::{Fault, Platform, Route};
 use host_test::stock::{request_with_headers, wasmtime_cli, Served};
 use serde_json::json;
 
@@ -320,6 +320,280 @@ async fn async_task_calls_against_the_sdk_agent() {
             let bad = calls.call_get_task(acc, c, "../x".into(), "a\nb".into(), no_options()).await.unwrap();
             assert!(matches!(bad.unwrap_err().kind, api::ErrorKind::InvalidId(i) if i.param == "peer-id"));
             assert_eq!(sent(), before, "a call that cannot be made sent something");
+        })
+        .await
+        .unwrap();
+}
+
+/// A retry policy with this first backoff (jittered by half) and total
+/// budget, the rest the defaults.
+fn retry(base_delay_ms: Option<u32>, total_budget_ms: Option<u32>) -> api::RetryPolicy {
+    api::RetryPolicy {
+        max_attempts: None,
+        base_delay_ms,
+        max_delay_ms: None,
+        jitter_percent: Some(50),
+        total_budget_ms,
+        budget_tokens: None,
+        budget_refill_percent: None,
+    }
+}
+
+/// A stream event in a few words (as `a2a_sdk.rs` shows them).
+fn short(event: &api::StreamEvent) -> String {
+    match event {
+        api::StreamEvent::Task(t) => format!("task {}", t.state),
+        api::StreamEvent::StatusUpdate(u) => format!("status {}{}", u.state, if u.is_final { " final" } else { "" }),
+        api::StreamEvent::ArtifactUpdate(a) => format!("artifact {}", a.text),
+        api::StreamEvent::Message(m) => format!("message {}", m.text),
+    }
+}
+
+/// Every event of `stream`, in a few words, and the error that ended it.
+async fn drain(acc: &Accessor<AsyncHost>, api: &api::Guest, stream: ResourceAny) -> (Vec<String>, Option<api::Error>) {
+    let mut seen = Vec::new();
+    loop {
+        match api.event_stream().call_next_event(acc, stream).await.unwrap() {
+            Ok(Some(event)) => seen.push(short(&event)),
+            Ok(None) => return (seen, None),
+            Err(e) => return (seen, Some(e)),
+        }
+    }
+}
+
+/// The streamed calls of the async API against the official `a2a-sdk` agent
+/// in both versions: a streamed send read to its end, a plain answer as one
+/// event, a running task followed from a second stream, a stream the proxy
+/// cuts resumed without repeats or gaps — while a stream waits, the
+/// instance's other calls go on (a send answers before the stream's next
+/// event), and two reads of one stream at once take turns.
+#[tokio::test(flavor = "multi_thread")]
+async fn async_streams_against_the_sdk_agent() {
+    const SDK_PEER: &str = "cccccccc-0000-4000-8000-000000000001";
+    let agent = host_test::a2a_sdk::SdkAgent::start().await.expect("the a2a-sdk agent starts");
+    let mut sdk = host_test::platform::Workspace::new(SDK_PEER, "SDK Echo", "echo");
+    sdk.upstream = Some(agent.url.clone());
+    sdk.agent_card = Some(agent.card.clone());
+    let mut all = crate::common::workspaces();
+    all[0].peers.push(SDK_PEER.into());
+    all.push(sdk);
+    let platform = Platform::start(all).await.unwrap();
+    let mut instance = AsyncInstance::load(&client_async_path(), TransportFaults::quiet()).await.unwrap();
+    let url = platform.url();
+    let a2a_bodies =
+        || -> Vec<String> { platform.log().into_iter().filter(|r| r.path.ends_with("/a2a")).map(|r| r.body).collect() };
+    instance
+        .run(async |acc, api| {
+            let calls = api.client();
+            let streams = api.event_stream();
+            let mut cfg = async_config(&url);
+            // Resubscriptions after 100 ms or so, as `a2a_sdk.rs`'s quick client.
+            cfg.retry = Some(retry(Some(100), None));
+            let c = calls.call_constructor(acc, cfg).await.unwrap().unwrap();
+            for protocol in [api::Protocol::V03, api::Protocol::V10] {
+                let with = api::CallOptions { protocol: Some(protocol), ..no_options() };
+                let stream = calls.call_send_message_stream(acc, c, SDK_PEER.into(), "stream: 3".into(), with.clone());
+                let stream = stream.await.unwrap().unwrap();
+                assert_eq!(streams.call_protocol(acc, stream).await.unwrap(), protocol);
+                let (seen, end) = drain(acc, api, stream).await;
+                assert!(end.is_none(), "{protocol:?}: {end:?}");
+                let mut expected = vec!["task submitted", "status working"];
+                expected.extend(["artifact chunk 0", "artifact chunk 1", "artifact chunk 2", "status completed final"]);
+                assert_eq!(seen, expected, "{protocol:?}");
+                let method = if protocol == api::Protocol::V10 { "SendStreamingMessage" } else { "message/stream" };
+                assert!(a2a_bodies().last().unwrap().contains(method));
+
+                // A plain message streams as one event (`send-stream`, any message).
+                let one = calls.call_send_stream(acc, c, SDK_PEER.into(), text_message("hello"), with.clone());
+                let (seen, end) = drain(acc, api, one.await.unwrap().unwrap()).await;
+                assert_eq!((seen, end.is_none()), (vec!["message echo: hello".to_owned()], true), "{protocol:?}");
+
+                // A task that streams an artifact every 0.3 s, followed from a
+                // second stream; meanwhile a send on the same instance answers
+                // at once, and two reads of the first stream at once take turns.
+                let started = calls.call_send_message_stream(acc, c, SDK_PEER.into(), "slow: 4".into(), with.clone());
+                let started = started.await.unwrap().unwrap();
+                let (first, second) =
+                    futures::join!(streams.call_next_event(acc, started), streams.call_next_event(acc, started));
+                let (first, second) = (first.unwrap().unwrap().unwrap(), second.unwrap().unwrap().unwrap());
+                assert_eq!((short(&first), short(&second)), ("task submitted".into(), "status working".into()));
+                let api::StreamEvent::Task(task) = first else { unreachable!() };
+                let id = task.id.unwrap();
+                let sub = calls.call_subscribe_to_task(acc, c, SDK_PEER.into(), id.clone(), with.clone());
+                let sub = sub.await.unwrap().unwrap();
+                let waited = Instant::now();
+                let (followed, (answered, answer_took)) = futures::join!(drain(acc, api, sub), async {
+                    let reply = calls.call_send_message(acc, c, SDK_PEER.into(), "hello".into(), with.clone()).await;
+                    (reply.unwrap().unwrap().text, waited.elapsed())
+                });
+                let follow_took = waited.elapsed();
+                let (seen, end) = followed;
+                assert!(end.is_none(), "{protocol:?}: {end:?}");
+                assert!(seen[0].starts_with("task "), "{protocol:?}: the task as it stands first: {seen:?}");
+                assert!(seen.iter().any(|e| e.starts_with("artifact chunk ")), "{protocol:?}: {seen:?}");
+                assert_eq!(seen.last().map(String::as_str), Some("status completed final"), "{protocol:?}");
+                assert_eq!(answered, "echo: hello");
+                println!("{protocol:?}: a send answered in {answer_took:?} while a stream read for {follow_took:?}");
+                assert!(answer_took < follow_took, "the send waited for the stream: {answer_took:?}");
+                let (_, end) = drain(acc, api, started).await;
+                assert!(end.is_none(), "{end:?}");
+                let method =
+                    if protocol == api::Protocol::V10 { "\"SubscribeToTask\"" } else { "\"tasks/resubscribe\"" };
+                assert!(a2a_bodies().iter().any(|b| b.contains(method)), "{protocol:?}");
+
+                // An ended task cannot be followed, an unknown one is not found: typed errors.
+                for (task, reason) in
+                    [(id.as_str(), api::RpcReason::UnsupportedOperation), ("no-such", api::RpcReason::TaskNotFound)]
+                {
+                    let opened = calls.call_subscribe_to_task(acc, c, SDK_PEER.into(), task.into(), with.clone());
+                    let e = match opened.await.unwrap() {
+                        Err(e) => e,
+                        Ok(stream) => {
+                            let (seen, end) = drain(acc, api, stream).await;
+                            assert!(seen.is_empty(), "{protocol:?}: {seen:?}");
+                            end.expect("an error ends it")
+                        }
+                    };
+                    let api::ErrorKind::RpcError(rpc) = &e.kind else { panic!("{protocol:?}: {e:?}") };
+                    assert_eq!(rpc.reason, reason, "{protocol:?}: {}", e.message);
+                }
+
+                // The proxy cuts the stream after three events: resumed by one
+                // resubscription, every event once, in order.
+                platform.clear_log();
+                let cut = Fault::CutStream { after_events: 3, mid_event: protocol == api::Protocol::V10 };
+                platform.fault(Route::A2a, cut, Some(1));
+                let stream = calls.call_send_message_stream(acc, c, SDK_PEER.into(), "slow: 6".into(), with.clone());
+                let stream = stream.await.unwrap().unwrap();
+                let (seen, end) = drain(acc, api, stream).await;
+                assert!(end.is_none(), "{protocol:?}: {end:?}");
+                assert_eq!(streams.call_resumes(acc, stream).await.unwrap(), 1, "{protocol:?}");
+                let mut expected = vec!["task submitted".to_owned(), "status working".to_owned()];
+                expected.extend((0..6).map(|i| format!("artifact chunk {i}")));
+                expected.push("status completed final".into());
+                assert_eq!(seen, expected, "{protocol:?}: every event once, in order");
+                let sent = a2a_bodies();
+                assert_eq!(sent.len(), 2, "{protocol:?}: the send, then one resubscription");
+                assert!(sent[1].contains(method), "{}", sent[1]);
+
+                // Cut before any event: nothing names the task, so nothing to resume.
+                platform.fault(Route::A2a, Fault::CutStream { after_events: 0, mid_event: true }, Some(1));
+                let stream = calls.call_send_message_stream(acc, c, SDK_PEER.into(), "slow: 3".into(), with.clone());
+                let (seen, end) = drain(acc, api, stream.await.unwrap().unwrap()).await;
+                assert!(seen.is_empty(), "{seen:?}");
+                let end = end.expect("a cut is an error");
+                let api::ErrorKind::StreamCut(cut) = &end.kind else { panic!("{protocol:?}: {end:?}") };
+                assert!(cut.cause.contains("no event named its task"), "{}", cut.cause);
+            }
+            // Checked before anything is sent.
+            let before = a2a_bodies().len();
+            let bad = calls.call_subscribe_to_task(acc, c, SDK_PEER.into(), "".into(), no_options()).await.unwrap();
+            assert!(matches!(bad.unwrap_err().kind, api::ErrorKind::InvalidId(i) if i.param == "task-id"));
+            let bad = calls.call_send_message_stream(acc, c, "../x".into(), "hi".into(), no_options()).await.unwrap();
+            assert!(matches!(bad.unwrap_err().kind, api::ErrorKind::InvalidId(i) if i.param == "peer-id"));
+            assert_eq!(a2a_bodies().len(), before, "a call that cannot be made sent something");
+        })
+        .await
+        .unwrap();
+}
+
+const WORKING: &str = "data: {\"result\":{\"kind\":\"status-update\",\"taskId\":\"t\",\"final\":false,\"status\":{\"state\":\"working\"}}}\n\n";
+const DONE: &str = "data: {\"result\":{\"kind\":\"status-update\",\"taskId\":\"t\",\"final\":true,\"status\":{\"state\":\"completed\"}}}\n\n";
+
+/// The proxy's answer to the next A2A request: these SSE chunks, one every `every_ms`.
+fn script(chunks: &[&str], every_ms: u64, forever: bool) -> Fault {
+    let chunks = chunks.iter().map(|c| c.to_string()).collect();
+    Fault::Events { chunks, every: Duration::from_millis(every_ms), forever }
+}
+
+/// The bounds and failures of `streaming.rs`, on the async API: events split
+/// across chunks, a cut resumed (and refused: the scripted agent has no
+/// resubscription), an oversized event, an endless stream stopped by the
+/// budget, a silent one by the read timeout, error events and statuses, a
+/// stream dropped midway — each a typed error, the instance still answering.
+#[tokio::test(flavor = "multi_thread")]
+async fn async_streams_are_bounded_and_fail_typed() {
+    let platform = Platform::start(crate::common::workspaces()).await.unwrap();
+    let mut instance = AsyncInstance::load(&client_async_path(), TransportFaults::quiet()).await.unwrap();
+    let url = platform.url();
+    let (c, stream) = instance
+        .run(async |acc, api| {
+            let calls = api.client();
+            // Reads within 300 ms, streams of at most 1.5 s, events up to 1 KiB.
+            let mut cfg = async_config(&url);
+            cfg.max_body_bytes = Some(1024);
+            cfg.timeouts = Some(api::Timeouts {
+                read_ms: None,
+                read_total_ms: None,
+                enrich_ms: None,
+                send_connect_ms: None,
+                send_read_ms: Some(300),
+            });
+            cfg.retry = Some(retry(None, Some(1500)));
+            let c = calls.call_constructor(acc, cfg).await.unwrap().unwrap();
+            let run = async |fault: Fault| {
+                platform.fault(Route::A2a, fault, Some(1));
+                let started = Instant::now();
+                let stream = calls.call_send_message_stream(acc, c, BUILDER.into(), "go".into(), no_options());
+                let (seen, end) = drain(acc, api, stream.await.unwrap().expect("opened")).await;
+                (seen, end, started.elapsed())
+            };
+            let (seen, end, _) = run(script(&[WORKING, &DONE[..40], &DONE[40..], WORKING], 5, false)).await;
+            assert!(end.is_none(), "{end:?}");
+            assert_eq!(seen, ["status working", "status completed final"], "nothing after the final event");
+
+            let (seen, end, _) = run(script(&[WORKING, "data: {\"result\":{\"ki"], 5, false)).await;
+            assert_eq!(seen.len(), 1);
+            let e = end.expect("an error");
+            let api::ErrorKind::StreamCut(cut) = &e.kind else { panic!("{e:?}") };
+            assert_eq!((cut.task_id.as_deref(), cut.events, cut.resumes), (Some("t"), 1, 1), "{}", e.message);
+            assert!(e.message.starts_with("[A2A_ERROR] the stream of task 't' was cut after 1 event and 1 resubscription: resubscribing was refused: Method not found (code=-32601); reading the task failed too: "), "{}", e.message);
+
+            let big = format!("data: {{\"result\":{{\"kind\":\"message\",\"parts\":[{{\"text\":\"{}\"}}]}}}}\n\n", "x".repeat(5000));
+            let (seen, end, _) = run(script(&[WORKING, &big], 5, false)).await;
+            assert_eq!(seen.len(), 1);
+            assert!(matches!(end.expect("an error").kind, api::ErrorKind::BodyTooLarge(t) if t.limit == 1024));
+
+            let (seen, end, took) = run(script(&[WORKING], 50, true)).await;
+            let e = end.expect("an error");
+            assert!(matches!(&e.kind, api::ErrorKind::TimedOut(t) if t.after_ms == 1500), "{e:?}");
+            assert!(seen.len() > 5 && took < Duration::from_secs(5), "{} events in {took:?}", seen.len());
+            let (seen, end, took) = run(script(&[WORKING, WORKING], 3000, false)).await;
+            assert_eq!(seen.len(), 1);
+            let e = end.expect("an error");
+            assert!(matches!(&e.kind, api::ErrorKind::TimedOut(t) if t.after_ms == 300), "{e:?}");
+            assert!(took < Duration::from_secs(3), "{took:?}");
+
+            let rpc = "event: error\ndata: {\"jsonrpc\":\"2.0\",\"id\":\"1\",\"error\":{\"code\":-32603,\"message\":\"boom\"}}\n\n";
+            let (seen, end, _) = run(script(&[WORKING, rpc], 5, false)).await;
+            assert_eq!(seen.len(), 1);
+            assert!(matches!(end.expect("an error").kind, api::ErrorKind::RpcError(r) if r.code == Some(-32603)));
+            let echo = format!("event: error\ndata: denied for Bearer {ME_TOKEN}\n\n");
+            let (_, end, _) = run(script(&[&echo], 5, false)).await;
+            let e = end.expect("an error");
+            assert!(!format!("{e:?}").contains(ME_TOKEN), "{e:?}");
+
+            // An error status: the open itself fails, with the status.
+            platform.fault(Route::A2a, Fault::json(503, json!({"error": "workspace not available"})), Some(1));
+            let e = calls.call_send_message_stream(acc, c, BUILDER.into(), "go".into(), no_options()).await.unwrap();
+            assert!(matches!(&e.unwrap_err().kind, api::ErrorKind::PlatformError(p) if p.status == 503));
+
+            // A stream dropped midway (after this run: a host drops it from its store).
+            platform.fault(Route::A2a, script(&[WORKING], 20, true), Some(1));
+            let stream = calls.call_send_message_stream(acc, c, BUILDER.into(), "go".into(), no_options());
+            let stream = stream.await.unwrap().unwrap();
+            for _ in 0..3 {
+                assert!(api.event_stream().call_next_event(acc, stream).await.unwrap().unwrap().is_some());
+            }
+            (c, stream)
+        })
+        .await
+        .unwrap();
+    instance.drop_resource(stream).await.unwrap();
+    instance
+        .run(async |acc, api| {
+            let reply = api.client().call_send_message(acc, c, BUILDER.into(), "after".into(), no_options()).await;
+            assert_eq!(reply.unwrap().unwrap().text, "echo: after");
         })
         .await
         .unwrap();
