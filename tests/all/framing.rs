@@ -312,6 +312,18 @@ class Handler(BaseHTTPRequestHandler):
             self.reply(200, {"jsonrpc": "2.0", "id": None, "error": {"code": -32700, "message": "Parse error"}})
             return
         text = req["params"]["message"]["parts"][0]["text"]
+        if req["method"] == "message/stream":
+            # Events as they are written; the body ends when the connection closes (HTTP/1.0).
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.end_headers()
+            for final, state, note in [(False, "working", []), (True, "completed", ["py streamed %d" % len(text)])]:
+                parts = [{"kind": "text", "text": t} for t in note]
+                status = {"state": state, "message": {"kind": "message", "role": "agent", "messageId": "s", "parts": parts}}
+                event = {"kind": "status-update", "taskId": "t", "contextId": "c", "final": final, "status": status}
+                self.wfile.write(b"data: " + json.dumps({"jsonrpc": "2.0", "id": req["id"], "result": event}).encode() + b"\n\n")
+                self.wfile.flush()
+            return
         self.reply(200, {"jsonrpc": "2.0", "id": req["id"], "result": {"kind": "message", "role": "agent",
             "messageId": "m", "parts": [{"kind": "text", "text": "py got %d" % len(text)}]}})
 
@@ -325,8 +337,8 @@ while True:
     server.handle_request()
 "#;
 
-#[tokio::test]
-async fn pythons_http_server_reads_every_request() {
+/// Python's `http.server` serving [`PYTHON_PLATFORM`], and its URL.
+async fn python_platform() -> (tokio::process::Child, String) {
     use tokio::io::AsyncBufReadExt;
     let mut child = tokio::process::Command::new("python3")
         .args(["-c", PYTHON_PLATFORM])
@@ -336,10 +348,18 @@ async fn pythons_http_server_reads_every_request() {
         .expect("python3");
     let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
     let port = lines.next_line().await.unwrap().unwrap();
-    let url = format!("http://127.0.0.1:{port}");
+    (child, format!("http://127.0.0.1:{port}"))
+}
+
+/// The sizes of text sent to it.
+const PYTHON_SIZES: [usize; 5] = [0, 5, 4097, 200_000, 1 << 20];
+
+#[tokio::test]
+async fn pythons_http_server_reads_every_request() {
+    let (_server, url) = python_platform().await;
     let mut instance = Harness::shared().instantiate(InstanceOptions::default()).await.unwrap();
     let client = instance.client(&config_for(&url, |_| {})).await.unwrap().unwrap();
-    for len in [0, 5, 4097, 200_000, 1 << 20] {
+    for len in PYTHON_SIZES {
         let text = "p".repeat(len);
         let reply = instance.send_message(client, BUILDER, &text, None).await.unwrap();
         let reply = reply.unwrap_or_else(|e| panic!("{len}: {}", e.message));
@@ -348,6 +368,57 @@ async fn pythons_http_server_reads_every_request() {
     }
     let peer = instance.discover_peer(client, BUILDER, None).await.unwrap().unwrap();
     assert_eq!(peer.name.as_deref(), Some("Py"));
+    // A stream whose body ends with the connection (no length, no chunks).
+    let text = "s".repeat(70_000);
+    let stream = instance.send_message_stream(client, BUILDER, &text, &CallOptions::default()).await.unwrap().unwrap();
+    let (events, end) = instance.drain_stream(stream).await.unwrap();
+    assert!(end.is_none(), "{end:?}");
+    assert_eq!(events.len(), 2);
+    let host_test::bindings::StreamEvent::StatusUpdate(last) = &events[1] else { panic!("{events:?}") };
+    assert_eq!((last.is_final, last.text.as_str()), (true, "py streamed 70000"));
+}
+
+/// The same through the WASI 0.3 client's transport (`wasi:http/client@0.3.0`).
+#[tokio::test(flavor = "multi_thread")]
+async fn pythons_http_server_reads_every_request_of_the_wasi_0_3_client() {
+    use host_test::p3::{api, AsyncInstance};
+    let (_server, url) = python_platform().await;
+    let faults = host_test::faults::TransportFaults::quiet();
+    let mut instance = AsyncInstance::load(&host_test::harness::client_async_path(), faults).await.unwrap();
+    instance
+        .run(async |acc, api| {
+            let calls = api.client();
+            let cfg = api::Config {
+                workspace_id: ME.into(),
+                platform_url: Some(url.clone()),
+                credentials: vec![api::Credential { workspace_id: ME.into(), token: ME_TOKEN.into() }],
+                timeouts: None,
+                max_body_bytes: None,
+                cache: None,
+                retry: None,
+                protocol: None,
+            };
+            let c = calls.call_constructor(acc, cfg).await.unwrap().unwrap();
+            let options = || api::CallOptions { source: None, protocol: None, extensions: Vec::new() };
+            for len in PYTHON_SIZES {
+                let reply = calls.call_send_message(acc, c, BUILDER.into(), "p".repeat(len), options()).await.unwrap();
+                let reply = reply.unwrap_or_else(|e| panic!("{len}: {}", e.message));
+                assert_eq!((reply.text, reply.attempts.len()), (format!("py got {len}"), 1));
+            }
+            let peer = calls.call_discover_peer(acc, c, BUILDER.into(), options()).await.unwrap().unwrap();
+            assert_eq!(peer.name.as_deref(), Some("Py"));
+            let stream = calls.call_send_message_stream(acc, c, BUILDER.into(), "s".repeat(70_000), options());
+            let stream = stream.await.unwrap().unwrap();
+            let mut events = Vec::new();
+            while let Some(event) = api.event_stream().call_next_event(acc, stream).await.unwrap().unwrap() {
+                events.push(event);
+            }
+            assert_eq!(events.len(), 2);
+            let api::StreamEvent::StatusUpdate(last) = &events[1] else { panic!("{events:?}") };
+            assert_eq!((last.is_final, last.text.as_str()), (true, "py streamed 70000"));
+        })
+        .await
+        .unwrap();
 }
 
 #[tokio::test]

@@ -17,7 +17,7 @@ use host_test::stock::{request_with_headers, wasmtime_cli, Served};
 use serde_json::json;
 
 use crate::common::agent_http::{
-    delegates_texts_of_every_size, pushers_listing, pushes_are_labelled, serves_delegation_peers_and_errors,
+    delegates_texts_of_every_size, lookups, pushers_listing, pushes_are_labelled, serves_delegation_peers_and_errors,
     workspaces_with_pushers,
 };
 use crate::common::*;
@@ -594,6 +594,46 @@ async fn async_streams_are_bounded_and_fail_typed() {
         .run(async |acc, api| {
             let reply = api.client().call_send_message(acc, c, BUILDER.into(), "after".into(), no_options()).await;
             assert_eq!(reply.unwrap().unwrap().text, "echo: after");
+        })
+        .await
+        .unwrap();
+}
+
+/// A listing of 3 000 peers through the async `peers`, while other calls run
+/// on the instance: every peer read, and the newest the cache holds
+/// (`max-entries`, 1 024 by default) labelled afterwards without a lookup.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_listing_of_thousands_of_peers_fills_the_cache() {
+    let mut all = crate::common::workspaces();
+    let many: Vec<String> = (0..3000).map(|n| format!("dddddddd-0000-4000-8000-{n:012x}")).collect();
+    all[0].peers.extend(many.iter().cloned());
+    all.extend(
+        many.iter().enumerate().map(|(n, id)| host_test::platform::Workspace::new(id, &format!("Peer {n}"), "worker")),
+    );
+    let platform = Platform::start(all).await.unwrap();
+    let mut instance = AsyncInstance::load(&client_async_path(), TransportFaults::quiet()).await.unwrap();
+    let url = platform.url();
+    instance
+        .run(async |acc, api| {
+            let calls = api.client();
+            let c = calls.call_constructor(acc, async_config(&url)).await.unwrap().unwrap();
+            let started = Instant::now();
+            let (listed, reply) = futures::join!(
+                calls.call_peers(acc, c, None, no_options()),
+                calls.call_send_message(acc, c, BUILDER.into(), "meanwhile".into(), no_options()),
+            );
+            let listed = listed.unwrap().unwrap();
+            println!("3 000 peers listed through the WASI 0.3 client in {:?}", started.elapsed());
+            assert_eq!(listed.len(), 3000 + 3, "{}", listed.len());
+            assert_eq!(reply.unwrap().unwrap().text, "echo: meanwhile");
+            let lookups_before = lookups(&platform);
+            for (n, id) in many.iter().enumerate().skip(3000 - 1000) {
+                let label = calls.call_enrich_peer_metadata_nonblocking(acc, c, id.clone(), no_options()).await;
+                assert_eq!(label.unwrap().and_then(|p| p.name), Some(format!("Peer {n}")), "{id}");
+            }
+            assert_eq!(lookups(&platform), lookups_before, "labels from the listing, without lookups");
+            let stats = calls.call_stats(acc, c).await.unwrap();
+            assert!(stats.entries <= 1024 && stats.evictions >= 3000 - 1024, "{stats:?}");
         })
         .await
         .unwrap();
