@@ -84,6 +84,18 @@ impl<S: BodyStream> ResumingStream<S> {
         self.resumes
     }
 
+    /// Marks the stream as cut when a read of it stopped midway (its call
+    /// was cancelled): bytes, an event or a resubscription in progress may
+    /// be lost, so the next read resumes it from the task as the peer has
+    /// it — nothing handed out twice, nothing missed — or, when no event
+    /// named the task, ends it with `stream-cut`.
+    #[cfg_attr(not(feature = "p3"), allow(dead_code))] // the WASI 0.3 glue's
+    pub(crate) fn interrupt(&mut self) {
+        if !self.ended {
+            self.current.interrupt("the call reading the stream was cancelled midway");
+        }
+    }
+
     fn hand_out(&mut self, event: StreamEvent) -> StreamEvent {
         self.seen.record(&event);
         self.delivered += 1;
@@ -186,8 +198,8 @@ impl<S: BodyStream> ResumingStream<S> {
             if self.ended {
                 return Ok(None);
             }
-            let read = match self.current.step(io.mono_now()) {
-                Step::Ready(read) => read,
+            let outcome = match self.current.step(io.mono_now()) {
+                Step::Ready(outcome) => outcome,
                 Step::Read(within) => {
                     let chunk = match self.current.body_mut() {
                         Some(body) => io.next_chunk(body, within).await,
@@ -197,7 +209,7 @@ impl<S: BodyStream> ResumingStream<S> {
                     continue;
                 }
             };
-            match read {
+            match outcome {
                 Ok(Some(StreamEvent::Task { state, parts, artifacts, .. })) if self.awaiting_snapshot => {
                     self.awaiting_snapshot = false;
                     self.catch_up_to(&state, &parts, &artifacts);
@@ -258,7 +270,9 @@ impl<S: BodyStream> ResumingStream<S> {
                 Ok(next) => {
                     io.client(|c| c.retry_budget().on_success());
                     let replaced = std::mem::replace(&mut self.current, next.since(started));
-                    self.replaced.push(replaced);
+                    if S::KEPT_AFTER_END {
+                        self.replaced.push(replaced);
+                    }
                     self.awaiting_snapshot = true;
                     return Ok(());
                 }
@@ -643,6 +657,43 @@ mod tests {
         }
         // Each resubscription waited the policy's backoff first.
         assert_eq!(c.transport_mut().slept.len(), 2);
+    }
+
+    #[test]
+    fn a_read_stopped_midway_is_resumed_from_the_task() {
+        let mut t = FakeTransport::default();
+        t.then_stream(
+            200,
+            "text/event-stream",
+            sse(&[task("submitted", ""), working(), chunk_event("a", "one", false)]),
+        );
+        let snapshot = task("working", &artifact_json("a", &["one", "two"]));
+        t.then_stream(200, "text/event-stream", sse(&[snapshot, completed()]));
+        let mut c = client(t);
+        let v03 = Ask::from(ProtocolChoice::V0_3);
+        let mut stream = c.send_message_stream(PEER, &Message::text("go"), None, &v03, &mut FixedEnv, ids()).unwrap();
+        let mut seen = Vec::new();
+        for _ in 0..2 {
+            seen.extend(c.next_stream_event(&mut stream, &mut FixedEnv).unwrap());
+        }
+        // The read of the third event stopped midway: whatever it had read is lost.
+        stream.interrupt();
+        while let Some(event) = c.next_stream_event(&mut stream, &mut FixedEnv).unwrap() {
+            seen.push(event);
+        }
+        assert_eq!(short(&seen[1..]), ["status working ", "a one\ntwo", "status completed done final"]);
+        assert_eq!(stream.resumes(), 1);
+        assert!(bodies(&mut c)[1].contains(r#""method":"tasks/resubscribe""#));
+
+        // Before any event named the task: nothing to resume from, a cut.
+        let mut t = FakeTransport::default();
+        t.then_stream(200, "text/event-stream", sse(&[working()]));
+        let mut c = client(t);
+        let mut stream = c.send_message_stream(PEER, &Message::text("go"), None, &v03, &mut FixedEnv, ids()).unwrap();
+        stream.interrupt();
+        let e = c.next_stream_event(&mut stream, &mut FixedEnv).unwrap_err();
+        let ErrorKind::StreamCut { cause, .. } = &e.kind else { panic!("{e:?}") };
+        assert!(cause.starts_with("the call reading the stream was cancelled midway"), "{cause}");
     }
 
     #[test]

@@ -6,7 +6,7 @@
 //! final event; a connection that ends before it (closed between events or
 //! mid-event, or reset) ends it with `stream-cut`, which the client meets by
 //! resubscribing (`resume`); an `event: error`, a JSON-RPC error or an event
-//! that is no A2A event ends it with an error. After the end, `next_event`
+//! that is no A2A event ends it with an error. After the end, `step`
 //! answers none.
 
 use std::collections::VecDeque;
@@ -159,7 +159,7 @@ impl<S: BodyStream> EventStream<S> {
         &self.spoken
     }
 
-    /// Whether `next_event` would return without reading: an event is
+    /// Whether `step` would answer without a read: an event is
     /// waiting, or the stream has ended.
     pub(crate) fn has_buffered(&self) -> bool {
         !self.queue.is_empty() || self.failure.is_some() || matches!(self.state, State::Ended)
@@ -314,7 +314,18 @@ impl<S: BodyStream> EventStream<S> {
 
     fn end(&mut self) {
         if let State::Open { body, .. } = std::mem::replace(&mut self.state, State::Ended) {
-            self.retired = Some(body);
+            if S::KEPT_AFTER_END {
+                self.retired = Some(body);
+            }
+        }
+    }
+
+    /// Ends the stream as cut (after the events already queued, unless it
+    /// already ends with an error): what was being read of it is lost, so
+    /// the client resumes it by subscribing to the task again.
+    pub(crate) fn interrupt(&mut self, cause: &str) {
+        if self.failure.is_none() {
+            self.cut(cause.to_owned());
         }
     }
 

@@ -93,6 +93,12 @@ impl<S> Opened<S> {
 
 /// A response body read as it arrives.
 pub(crate) trait BodyStream {
+    /// Whether an ended body is kept until its stream is dropped (a WASI
+    /// 0.2 pollable a host took from the stream is a child of it, and a
+    /// parent dropped under a live child traps); else it is dropped at the
+    /// end, which closes its connection.
+    const KEPT_AFTER_END: bool = true;
+
     /// Blocks until the next chunk of the body (`Some`, never empty), its
     /// end (`None`), a failure, or until `within` has passed
     /// (`Err(TimedOut(within))`).

@@ -112,13 +112,18 @@ struct Turn {
 struct Lease<'a> {
     turn: &'a RefCell<Turn>,
     stream: Option<ResumingStream<Body>>,
+    /// Whether the read finished (else its call was cancelled midway).
+    finished: bool,
 }
 
 impl Drop for Lease<'_> {
     fn drop(&mut self) {
         let waiting = {
             let mut turn = self.turn.borrow_mut();
-            if let Some(stream) = self.stream.take() {
+            if let Some(mut stream) = self.stream.take() {
+                if !self.finished {
+                    stream.interrupt();
+                }
                 turn.protocol = stream.current().protocol();
                 turn.resumes = stream.resumes();
                 turn.extensions = stream.current().extensions().to_vec();
@@ -149,13 +154,15 @@ impl EventStream {
             match turn.stream.take() {
                 Some(stream) => Poll::Ready(stream),
                 None => {
-                    turn.waiting.push(cx.waker().clone());
+                    if !turn.waiting.iter().any(|w| w.will_wake(cx.waker())) {
+                        turn.waiting.push(cx.waker().clone());
+                    }
                     Poll::Pending
                 }
             }
         })
         .await;
-        Lease { turn: &self.turn, stream: Some(stream) }
+        Lease { turn: &self.turn, stream: Some(stream), finished: false }
     }
 }
 
@@ -166,6 +173,7 @@ impl wit::GuestEventStream for EventStream {
             Some(stream) => stream.next(&self.client).await,
             None => Ok(None),
         };
+        lease.finished = true;
         drop(lease);
         event.map(|e| e.map(to_wit_event)).map_err(to_wit)
     }

@@ -7,7 +7,7 @@
 //! machine), and an async call waits for it with [`ready`].
 
 use std::cell::RefCell;
-use std::future::{poll_fn, Future};
+use std::future::{poll_fn, Future, IntoFuture};
 use std::pin::pin;
 use std::rc::Rc;
 use std::task::{Poll, Waker};
@@ -172,12 +172,12 @@ impl Body {
             Ok(Some(chunk)) => Ok(Some(chunk)),
             Ok(None) => {
                 self.contents = None;
-                // The body's end says whether it arrived whole.
-                match self.trailers.take() {
-                    Some(trailers) => trailers.await.map(drop).map_err(incomplete),
-                    None => Ok(()),
+                // The body's end says whether it arrived whole (within the same bound).
+                let Some(trailers) = self.trailers.take() else { return Ok(None) };
+                match first(trailers.into_future(), monotonic_clock::wait_for(nanos(within))).await {
+                    Ok(end) => end.map(|_| None).map_err(incomplete),
+                    Err(()) => Err(TransportError::TimedOut(within)),
                 }
-                .map(|()| None)
             }
             Err(()) => Err(TransportError::TimedOut(within)),
         }
@@ -200,6 +200,9 @@ impl Body {
 /// A body's read cannot block in this build: the stream reader awaits
 /// [`Body::next`] instead (see `resume::StreamIo`).
 impl BodyStream for Body {
+    /// No pollables in WASI 0.3: an ended body is dropped, closing its connection.
+    const KEPT_AFTER_END: bool = false;
+
     fn next_chunk(&mut self, _within: Duration) -> Result<Option<Vec<u8>>, TransportError> {
         Err(internal("a blocking body read in the WASI 0.3 build"))
     }
