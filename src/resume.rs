@@ -45,6 +45,22 @@ pub(crate) struct ResumingStream<S> {
     resumes: u32,
     delivered: u32,
     ended: bool,
+    /// The step that waits on the network, while it waits: a call cancelled
+    /// midway leaves it here and the next call takes it up again.
+    unfinished: Option<Unfinished>,
+}
+
+/// A step of following a stream that waits on the network (see
+/// [`ResumingStream::next`]).
+enum Unfinished {
+    /// Resubscribing after a cut: `last` says why the stream was cut (or the
+    /// last resubscription failed); the backoff ends at `until` (monotonic
+    /// nanoseconds; none: a new backoff is due).
+    Resume { last: Error, until: Option<u64> },
+    /// Reading the task after a refused subscription.
+    Settle(Error),
+    /// Reading the task for a snapshot, before handing out this live event.
+    Snapshot(StreamEvent),
 }
 
 impl<S> crate::error::Redact for ResumingStream<S> {}
@@ -65,6 +81,7 @@ impl<S: BodyStream> ResumingStream<S> {
             resumes: 0,
             delivered: 0,
             ended: false,
+            unfinished: None,
         }
     }
 
@@ -82,18 +99,6 @@ impl<S: BodyStream> ResumingStream<S> {
     /// Resubscriptions made.
     pub(crate) fn resumes(&self) -> u32 {
         self.resumes
-    }
-
-    /// Marks the stream as cut when a read of it stopped midway (its call
-    /// was cancelled): bytes, an event or a resubscription in progress may
-    /// be lost, so the next read resumes it from the task as the peer has
-    /// it — nothing handed out twice, nothing missed — or, when no event
-    /// named the task, ends it with `stream-cut`.
-    #[cfg_attr(not(feature = "p3"), allow(dead_code))] // the WASI 0.3 glue's
-    pub(crate) fn interrupt(&mut self) {
-        if !self.ended {
-            self.current.interrupt("the call reading the stream was cancelled midway");
-        }
     }
 
     fn hand_out(&mut self, event: StreamEvent) -> StreamEvent {
@@ -125,6 +130,7 @@ impl<S: BodyStream> ResumingStream<S> {
     fn cut(&mut self, cause: String) -> Error {
         self.ended = true;
         self.caught_up.clear();
+        self.unfinished = None;
         let kind = ErrorKind::StreamCut {
             url: self.current.url().to_owned(),
             task_id: self.seen.task_id.clone(),
@@ -140,7 +146,8 @@ impl<S: BodyStream> ResumingStream<S> {
 fn transient(e: &Error) -> bool {
     match &e.kind {
         ErrorKind::Transport { code, .. } => is_transient_code(code),
-        ErrorKind::HttpStatus { status, .. } => is_transient_status(*status),
+        // As a send's: a status worth retrying, with the platform's error body or without.
+        ErrorKind::HttpStatus { status, .. } | ErrorKind::PlatformError { status, .. } => is_transient_status(*status),
         ErrorKind::TimedOut { .. } | ErrorKind::StreamCut { .. } => true,
         _ => false,
     }
@@ -161,7 +168,9 @@ pub(crate) trait StreamIo<T: Transport> {
     fn random(&self) -> f64;
     /// Waits `delay` (a backoff).
     async fn pause(&self, delay: Duration);
-    /// The next chunk of `body` (see [`BodyStream::next_chunk`]).
+    /// The next chunk of `body` (see [`BodyStream::next_chunk`]). Must be
+    /// cancel-safe: a call given up on loses no bytes (the WASI 0.3 body
+    /// reads ahead into a slot).
     async fn next_chunk(&self, body: &mut T::Stream, within: Duration) -> Result<Option<Vec<u8>>, TransportError>;
     /// A new subscription to a task (`target`: peer and task), as `source`.
     async fn subscribe(
@@ -176,8 +185,10 @@ pub(crate) trait StreamIo<T: Transport> {
 }
 
 impl<S: BodyStream> ResumingStream<S> {
-    /// The next event, once it arrives; none once the stream has ended. A
-    /// cut before the final event is met by subscribing to the task again —
+    /// The next event, once it arrives; none once the stream has ended.
+    /// Cancel-safe: a call dropped at any wait loses nothing (the step it
+    /// waited on is taken up by the next call; a body read is the
+    /// transport's to keep). A cut before the final event is met by subscribing to the task again —
     /// after the retry policy's backoff, at most `max-attempts - 1` times,
     /// while the stream's total budget and the client's retry budget allow —
     /// and the new stream's first event (the task as it stands) is handed
@@ -198,6 +209,14 @@ impl<S: BodyStream> ResumingStream<S> {
             if self.ended {
                 return Ok(None);
             }
+            if let Some(step) = self.unfinished.take() {
+                match step {
+                    Unfinished::Resume { last, until } => self.resume(io, last, until).await?,
+                    Unfinished::Settle(refused) => self.settle(io, refused).await?,
+                    Unfinished::Snapshot(event) => self.snapshot_before(io, event).await,
+                }
+                continue;
+            }
             let outcome = match self.current.step(io.mono_now()) {
                 Step::Ready(outcome) => outcome,
                 Step::Read(within) => {
@@ -215,18 +234,13 @@ impl<S: BodyStream> ResumingStream<S> {
                     self.catch_up_to(&state, &parts, &artifacts);
                 }
                 Ok(Some(event)) if self.awaiting_snapshot => {
-                    // No snapshot first: read the task for one, catch up to
-                    // it, then this event unless it only repeats.
                     self.awaiting_snapshot = false;
-                    if let Ok(task) = self.read_task(io).await {
-                        self.catch_up_to(&task.state, &task.parts, &task.artifacts);
-                    }
-                    self.caught_up.push_back(event);
+                    self.snapshot_before(io, event).await;
                 }
                 Ok(Some(event)) if self.repeats(&event) => {}
                 Ok(Some(event)) => return Ok(Some(self.hand_out(event))),
                 Ok(None) => return Ok(None),
-                Err(e) if matches!(e.kind, ErrorKind::StreamCut { .. }) => self.resume(io, e).await?,
+                Err(e) if matches!(e.kind, ErrorKind::StreamCut { .. }) => self.resume(io, e, None).await?,
                 // A subscription refused in its first event: the task may have ended.
                 Err(e) if self.awaiting_snapshot => self.settle(io, e).await?,
                 Err(e) => {
@@ -237,18 +251,41 @@ impl<S: BodyStream> ResumingStream<S> {
         }
     }
 
-    /// Replaces a cut stream by a new subscription to its task.
-    async fn resume<T: Transport<Stream = S>>(&mut self, io: &impl StreamIo<T>, cut: Error) -> Result<(), Error> {
+    /// A resubscription's first event that is not the task: reads the task
+    /// for a snapshot, catches up to it, then queues `event` (handed out
+    /// unless it only repeats).
+    async fn snapshot_before<T: Transport<Stream = S>>(&mut self, io: &impl StreamIo<T>, event: StreamEvent) {
+        self.unfinished = Some(Unfinished::Snapshot(event));
+        let read = self.read_task(io).await;
+        let Some(Unfinished::Snapshot(event)) = self.unfinished.take() else { return };
+        if let Ok(task) = read {
+            self.catch_up_to(&task.state, &task.parts, &task.artifacts);
+        }
+        self.caught_up.push_back(event);
+    }
+
+    /// Replaces a cut stream by a new subscription to its task, after the
+    /// backoff (which ends at `until` when a cancelled call began it).
+    async fn resume<T: Transport<Stream = S>>(
+        &mut self,
+        io: &impl StreamIo<T>,
+        mut last: Error,
+        mut until: Option<u64>,
+    ) -> Result<(), Error> {
         let Some(task_id) = self.seen.task_id.clone() else {
-            let cause = format!("{}; no event named its task, so it cannot be resumed", cause_of(&cut));
+            let cause = format!("{}; no event named its task, so it cannot be resumed", cause_of(&last));
             return Err(self.cut_handed_out(io, cause));
         };
         let policy = io.client(|c| c.retry_policy().clone());
         let started = self.current.started();
-        let mut last = cut;
         loop {
-            let delay = backoff(&policy, self.resumes, io.random());
-            let spent = Duration::from_nanos(io.mono_now().saturating_sub(started));
+            let now = io.mono_now();
+            // A backoff a cancelled call began is waited out, not begun again.
+            let delay = match until.take() {
+                Some(mark) => Duration::from_nanos(mark.saturating_sub(now)),
+                None => backoff(&policy, self.resumes, io.random()),
+            };
+            let spent = Duration::from_nanos(now.saturating_sub(started));
             let stop = if self.resumes + 1 >= policy.max_attempts {
                 Some(format!("the retry policy's {} attempts", policy.max_attempts))
             } else if !io.client(|c| c.retry_budget().allows_retry()) {
@@ -262,12 +299,17 @@ impl<S: BodyStream> ResumingStream<S> {
                 let cause = format!("{} (resubscribing stopped: {limit})", cause_of(&last));
                 return Err(self.cut_handed_out(io, cause));
             }
+            let mark = now.saturating_add(delay.as_nanos().min(u64::MAX as u128) as u64);
+            self.unfinished = Some(Unfinished::Resume { last: last.clone(), until: Some(mark) });
             io.pause(delay).await;
+            // Cancelled from here on, the attempt counts: its request may be out.
+            self.unfinished = Some(Unfinished::Resume { last: last.clone(), until: None });
             self.resumes += 1;
             let request_id = format!("{}.{}", self.request_id, self.resumes);
             let ask = self.continuing();
             match io.subscribe((&self.peer, &task_id), &self.source, &ask, &request_id).await {
                 Ok(next) => {
+                    self.unfinished = None;
                     io.client(|c| c.retry_budget().on_success());
                     let replaced = std::mem::replace(&mut self.current, next.since(started));
                     if S::KEPT_AFTER_END {
@@ -280,7 +322,10 @@ impl<S: BodyStream> ResumingStream<S> {
                     io.client(|c| c.retry_budget().on_failure());
                     last = e;
                 }
-                Err(refused) => return self.settle(io, refused).await,
+                Err(refused) => {
+                    self.unfinished = None;
+                    return self.settle(io, refused).await;
+                }
             }
         }
     }
@@ -290,7 +335,10 @@ impl<S: BodyStream> ResumingStream<S> {
     /// ends with `stream-cut`, saying why.
     async fn settle<T: Transport<Stream = S>>(&mut self, io: &impl StreamIo<T>, refused: Error) -> Result<(), Error> {
         self.awaiting_snapshot = false;
-        let why = match self.read_task(io).await {
+        self.unfinished = Some(Unfinished::Settle(refused.clone()));
+        let read = self.read_task(io).await;
+        self.unfinished = None;
+        let why = match read {
             Ok(task) if settled(&task.state) => {
                 self.catch_up_to(&task.state, &task.parts, &task.artifacts);
                 // Nothing more comes from the refused subscription.
@@ -659,41 +707,161 @@ mod tests {
         assert_eq!(c.transport_mut().slept.len(), 2);
     }
 
-    #[test]
-    fn a_read_stopped_midway_is_resumed_from_the_task() {
-        let mut t = FakeTransport::default();
-        t.then_stream(
-            200,
-            "text/event-stream",
-            sse(&[task("submitted", ""), working(), chunk_event("a", "one", false)]),
-        );
-        let snapshot = task("working", &artifact_json("a", &["one", "two"]));
-        t.then_stream(200, "text/event-stream", sse(&[snapshot, completed()]));
-        let mut c = client(t);
+    /// A [`StreamIo`] whose `stall_at`-th wait never ends (its caller gives
+    /// up on it), each other wait as [`Blocking`]'s.
+    struct GivingUp<'a> {
+        inner: Blocking<'a, FakeTransport, FixedEnv>,
+        waits: std::cell::Cell<usize>,
+        stall_at: usize,
+    }
+
+    impl GivingUp<'_> {
+        async fn wait(&self) {
+            let n = self.waits.get();
+            self.waits.set(n + 1);
+            if n == self.stall_at {
+                std::future::pending::<()>().await;
+            }
+        }
+    }
+
+    impl StreamIo<FakeTransport> for GivingUp<'_> {
+        fn client<R>(&self, f: impl FnOnce(&mut Client<FakeTransport>) -> R) -> R {
+            self.inner.client(f)
+        }
+        fn mono_now(&self) -> u64 {
+            self.inner.mono_now()
+        }
+        fn random(&self) -> f64 {
+            self.inner.random()
+        }
+        async fn pause(&self, delay: Duration) {
+            self.wait().await;
+            self.inner.pause(delay).await
+        }
+        async fn next_chunk(
+            &self,
+            body: &mut crate::testing::FakeStream,
+            within: Duration,
+        ) -> Result<Option<Vec<u8>>, TransportError> {
+            self.wait().await;
+            self.inner.next_chunk(body, within).await
+        }
+        async fn subscribe(
+            &self,
+            target: (&str, &str),
+            source: &str,
+            ask: &Ask,
+            request_id: &str,
+        ) -> Result<EventStream<crate::testing::FakeStream>, Error> {
+            self.wait().await;
+            self.inner.subscribe(target, source, ask, request_id).await
+        }
+        async fn read_task(
+            &self,
+            target: (&str, &str),
+            source: &str,
+            ask: &Ask,
+            request_id: &str,
+        ) -> Result<Task, Error> {
+            self.wait().await;
+            self.inner.read_task(target, source, ask, request_id).await
+        }
+    }
+
+    /// Every event of a stream sent to PEER over `t`, read with calls of
+    /// which the one reaching the `stall_at`-th wait is given up on; how it
+    /// ended, and how many waits the reading made.
+    fn drain_giving_up(t: FakeTransport, stall_at: usize) -> (Vec<String>, Option<String>, usize) {
+        let retry = RawRetryPolicy { max_attempts: Some(6), base_delay_ms: Some(10), ..Default::default() };
+        let raw = RawConfig {
+            workspace_id: ME.into(),
+            platform_url: Some("http://p".into()),
+            credentials: vec![(ME.into(), "tok-me".into())],
+            retry: Some(retry),
+            ..Default::default()
+        };
+        let mut c = Client::new(raw, t).unwrap();
         let v03 = Ask::from(ProtocolChoice::V0_3);
         let mut stream = c.send_message_stream(PEER, &Message::text("go"), None, &v03, &mut FixedEnv, ids()).unwrap();
+        let mut env = FixedEnv;
+        let io = GivingUp {
+            inner: Blocking { client: RefCell::new(&mut c), env: RefCell::new(&mut env) },
+            waits: std::cell::Cell::new(0),
+            stall_at,
+        };
         let mut seen = Vec::new();
-        for _ in 0..2 {
-            seen.extend(c.next_stream_event(&mut stream, &mut FixedEnv).unwrap());
-        }
-        // The read of the third event stopped midway: whatever it had read is lost.
-        stream.interrupt();
-        while let Some(event) = c.next_stream_event(&mut stream, &mut FixedEnv).unwrap() {
-            seen.push(event);
-        }
-        assert_eq!(short(&seen[1..]), ["status working ", "a one\ntwo", "status completed done final"]);
-        assert_eq!(stream.resumes(), 1);
-        assert!(bodies(&mut c)[1].contains(r#""method":"tasks/resubscribe""#));
+        let end = loop {
+            let mut next = std::pin::pin!(stream.next(&io));
+            match next.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
+                Poll::Pending => {} // given up on: dropped, and read again
+                Poll::Ready(Ok(Some(event))) => seen.push(short(std::slice::from_ref(&event)).remove(0)),
+                Poll::Ready(Ok(None)) => break None,
+                Poll::Ready(Err(e)) => break Some(e.message),
+            }
+        };
+        (seen, end, io.waits.get())
+    }
 
-        // Before any event named the task: nothing to resume from, a cut.
-        let mut t = FakeTransport::default();
-        t.then_stream(200, "text/event-stream", sse(&[working()]));
-        let mut c = client(t);
-        let mut stream = c.send_message_stream(PEER, &Message::text("go"), None, &v03, &mut FixedEnv, ids()).unwrap();
-        stream.interrupt();
-        let e = c.next_stream_event(&mut stream, &mut FixedEnv).unwrap_err();
-        let ErrorKind::StreamCut { cause, .. } = &e.kind else { panic!("{e:?}") };
-        assert!(cause.starts_with("the call reading the stream was cancelled midway"), "{cause}");
+    #[test]
+    fn a_read_given_up_at_any_wait_loses_nothing() {
+        // A cut resumed after a resubscription cut before its first event,
+        // then one refused with an error status (retried) — a refused one
+        // settled by reading the task — one that does not start with the
+        // task — one refused in a whole JSON answer.
+        let cut_and_resumed = || {
+            let mut t = FakeTransport::default();
+            t.then_stream(
+                200,
+                "text/event-stream",
+                sse(&[task("submitted", ""), working(), chunk_event("a", "one", false)]),
+            );
+            let reset = Chunk::Fail(TransportError::Code(ErrorCode::ConnectionTerminated));
+            t.then_stream(200, "text/event-stream", vec![reset]);
+            t.then_stream(503, "application/json", vec![Chunk::Data(br#"{"error":"busy"}"#.to_vec())]);
+            let snapshot = task("working", &artifact_json("a", &["one", "two"]));
+            t.then_stream(200, "text/event-stream", sse(&[snapshot, completed()]));
+            t
+        };
+        let refused = || {
+            let mut t = FakeTransport::default();
+            t.then_stream(200, "text/event-stream", sse(&[task("working", "")]));
+            let no = "event: error\ndata: {\"error\":{\"code\":-32004,\"message\":\"ended\"}}\n\n";
+            t.then_stream(200, "text/event-stream", vec![Chunk::Data(no.as_bytes().to_vec())]);
+            let ended = task("completed", &artifact_json("a", &["all"]));
+            t.then_answer(200, &format!(r#"{{"jsonrpc":"2.0","id":"req.get","result":{ended}}}"#));
+            t
+        };
+        let no_snapshot = || {
+            let mut t = FakeTransport::default();
+            t.then_stream(200, "text/event-stream", sse(&[task("working", ""), chunk_event("a", "one", false)]));
+            t.then_stream(200, "text/event-stream", sse(&[chunk_event("b", "two", false), completed()]));
+            let read = task("working", &[artifact_json("a", &["one"]), artifact_json("b", &["two"])].join(","));
+            t.then_answer(200, &format!(r#"{{"jsonrpc":"2.0","id":"req.get","result":{read}}}"#));
+            t
+        };
+        let refused_whole = || {
+            let mut t = FakeTransport::default();
+            t.then_stream(200, "text/event-stream", sse(&[task("working", "")]));
+            let no = r#"{"jsonrpc":"2.0","id":"req.1","error":{"code":-32004,"message":"ended"}}"#;
+            t.then_stream(200, "application/json", vec![Chunk::Data(no.as_bytes().to_vec())]);
+            let ended = task("completed", &artifact_json("a", &["all"]));
+            t.then_answer(200, &format!(r#"{{"jsonrpc":"2.0","id":"req.get","result":{ended}}}"#));
+            t
+        };
+        let scripts: [&dyn Fn() -> FakeTransport; 4] = [&cut_and_resumed, &refused, &no_snapshot, &refused_whole];
+        for script in scripts {
+            let (expected, end, waits) = drain_giving_up(script(), usize::MAX);
+            assert!(end.is_none(), "{end:?}");
+            assert!(waits > 4, "{waits}");
+            for stall_at in 0..waits {
+                let (seen, end) = {
+                    let (seen, end, _) = drain_giving_up(script(), stall_at);
+                    (seen, end)
+                };
+                assert_eq!((&seen, &end), (&expected, &None), "given up at wait {stall_at}");
+            }
+        }
     }
 
     #[test]

@@ -320,15 +320,6 @@ impl<S: BodyStream> EventStream<S> {
         }
     }
 
-    /// Ends the stream as cut (after the events already queued, unless it
-    /// already ends with an error): what was being read of it is lost, so
-    /// the client resumes it by subscribing to the task again.
-    pub(crate) fn interrupt(&mut self, cause: &str) {
-        if self.failure.is_none() {
-            self.cut(cause.to_owned());
-        }
-    }
-
     fn fail(&mut self, kind: ErrorKind) -> Error {
         self.end();
         self.queue.clear();

@@ -108,22 +108,18 @@ struct Turn {
 }
 
 /// A stream taken for one read; put back (and the next reader woken) when
-/// dropped — also when the read is cancelled midway.
+/// dropped — also when the read is cancelled midway, which loses nothing
+/// (`ResumingStream::next` is cancel-safe, and so is `Body::next`).
 struct Lease<'a> {
     turn: &'a RefCell<Turn>,
     stream: Option<ResumingStream<Body>>,
-    /// Whether the read finished (else its call was cancelled midway).
-    finished: bool,
 }
 
 impl Drop for Lease<'_> {
     fn drop(&mut self) {
         let waiting = {
             let mut turn = self.turn.borrow_mut();
-            if let Some(mut stream) = self.stream.take() {
-                if !self.finished {
-                    stream.interrupt();
-                }
+            if let Some(stream) = self.stream.take() {
                 turn.protocol = stream.current().protocol();
                 turn.resumes = stream.resumes();
                 turn.extensions = stream.current().extensions().to_vec();
@@ -162,7 +158,7 @@ impl EventStream {
             }
         })
         .await;
-        Lease { turn: &self.turn, stream: Some(stream), finished: false }
+        Lease { turn: &self.turn, stream: Some(stream) }
     }
 }
 
@@ -173,7 +169,6 @@ impl wit::GuestEventStream for EventStream {
             Some(stream) => stream.next(&self.client).await,
             None => Ok(None),
         };
-        lease.finished = true;
         drop(lease);
         event.map(|e| e.map(to_wit_event)).map_err(to_wit)
     }

@@ -138,47 +138,103 @@ async fn first<A: Future, B: Future>(a: A, b: B) -> Result<A::Output, B::Output>
     .await
 }
 
-/// A response body read as it arrives (a stream's events): read with
-/// [`Body::next`], which the async stream reader awaits.
-pub(crate) struct Body {
-    contents: Option<wasip3::wit_bindgen::StreamReader<u8>>,
-    trailers: Option<wasip3::wit_bindgen::FutureReader<Result<Option<Fields>, wasip3::http::types::ErrorCode>>>,
+/// A response body read as it arrives (a stream's events): a task of its
+/// own reads the body a chunk ahead into a shared slot, and [`Body::next`]
+/// takes from the slot — so a `next` given up on (a timeout, a cancelled
+/// call) loses nothing: the chunk it waited for is there for the next one.
+pub(crate) struct Body(Rc<RefCell<BodySlot>>);
+
+/// What a body's reader task has read and not yet handed out.
+#[derive(Default)]
+struct BodySlot {
+    /// The chunk read ahead (at most one).
+    chunk: Option<Vec<u8>>,
+    /// How the body ended, once it has: whole, or the failure.
+    end: Option<Result<(), TransportError>>,
+    /// Whether the contents have ended and only the body's end (its
+    /// trailers) is awaited.
+    contents_ended: bool,
+    /// Whether the `Body` is gone (the reader stops).
+    closed: bool,
+    /// The `Body::next` waiting for a chunk.
+    taker: Option<Waker>,
+    /// The reader task, waiting for room or for the body to go.
+    reader: Option<Waker>,
 }
 
 impl std::fmt::Debug for Body {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Body").field("open", &self.contents.is_some()).finish()
+        f.debug_struct("Body").field("ended", &self.0.borrow().end.is_some()).finish()
+    }
+}
+
+impl Drop for Body {
+    fn drop(&mut self) {
+        let reader = {
+            let mut slot = self.0.borrow_mut();
+            slot.closed = true;
+            slot.reader.take()
+        };
+        reader.into_iter().for_each(Waker::wake);
     }
 }
 
 impl Body {
-    /// The next chunk of the body (never empty), its end (none), a failure
-    /// (a connection cut before the end is `http-response-incomplete`), or
-    /// `TimedOut(within)` when nothing arrives within `within` — after which
-    /// the body is not to be read again (the read in progress is dropped).
-    pub(crate) async fn next(&mut self, within: Duration) -> Result<Option<Vec<u8>>, TransportError> {
-        let Some(contents) = self.contents.as_mut() else { return Ok(None) };
-        let read = async {
+    /// A body whose reader task reads `contents`, then awaits `trailers`.
+    fn read_ahead(
+        mut contents: wasip3::wit_bindgen::StreamReader<u8>,
+        trailers: wasip3::wit_bindgen::FutureReader<Result<Option<Fields>, wasip3::http::types::ErrorCode>>,
+    ) -> Body {
+        let slot: Rc<RefCell<BodySlot>> = Rc::default();
+        let shared = Rc::clone(&slot);
+        let ended = BodyEnder(Rc::clone(&slot));
+        wasip3::wit_bindgen::spawn_local(async move {
+            let _ended = ended;
             loop {
-                let (result, chunk) = contents.read(Vec::with_capacity(READ_CHUNK)).await;
+                if !room(&shared).await {
+                    return;
+                }
+                let read = contents.read(Vec::with_capacity(READ_CHUNK));
+                let Ok((result, chunk)) = first(read, gone(&shared)).await else { return };
                 match result {
-                    StreamResult::Complete(_) if chunk.is_empty() => continue,
-                    StreamResult::Complete(_) => return Some(chunk),
-                    StreamResult::Dropped | StreamResult::Cancelled => return None,
+                    StreamResult::Complete(_) if chunk.is_empty() => {}
+                    StreamResult::Complete(_) => put(&shared, |slot| slot.chunk = Some(chunk)),
+                    StreamResult::Dropped | StreamResult::Cancelled => break,
                 }
             }
-        };
-        match first(read, monotonic_clock::wait_for(nanos(within))).await {
-            Ok(Some(chunk)) => Ok(Some(chunk)),
-            Ok(None) => {
-                self.contents = None;
-                // The body's end says whether it arrived whole (within the same bound).
-                let Some(trailers) = self.trailers.take() else { return Ok(None) };
-                match first(trailers.into_future(), monotonic_clock::wait_for(nanos(within))).await {
-                    Ok(end) => end.map(|_| None).map_err(incomplete),
-                    Err(()) => Err(TransportError::TimedOut(within)),
-                }
+            drop(contents);
+            put(&shared, |slot| slot.contents_ended = true);
+            // The body's end says whether it arrived whole.
+            let Ok(end) = first(trailers.into_future(), gone(&shared)).await else { return };
+            put(&shared, |slot| slot.end = Some(end.map(drop).map_err(incomplete)));
+        });
+        Body(slot)
+    }
+
+    /// The next chunk of the body (never empty), its end (none), a failure
+    /// (a connection cut before the end is `http-response-incomplete`, and
+    /// so are contents whose end is not confirmed within `within`), or
+    /// `TimedOut(within)` when nothing arrives within `within`. Cancel-safe:
+    /// a chunk that arrives after the call was given up on waits in the slot.
+    pub(crate) async fn next(&mut self, within: Duration) -> Result<Option<Vec<u8>>, TransportError> {
+        let taken = poll_fn(|cx| {
+            let mut slot = self.0.borrow_mut();
+            if let Some(chunk) = slot.chunk.take() {
+                let reader = slot.reader.take();
+                drop(slot);
+                reader.into_iter().for_each(Waker::wake);
+                return Poll::Ready(Ok(Some(chunk)));
             }
+            if let Some(end) = &slot.end {
+                return Poll::Ready(end.clone().map(|()| None));
+            }
+            slot.taker = Some(cx.waker().clone());
+            Poll::Pending
+        });
+        match first(taken, monotonic_clock::wait_for(nanos(within))).await {
+            Ok(taken) => taken,
+            // Contents that ended without the body's end are a cut connection.
+            Err(()) if self.0.borrow().contents_ended => Err(TransportError::Code(ErrorCode::HttpResponseIncomplete)),
             Err(()) => Err(TransportError::TimedOut(within)),
         }
     }
@@ -195,6 +251,62 @@ impl Body {
         }
         Ok(buf)
     }
+}
+
+/// Ends a body whose reader task ends without reading it to its end: the
+/// task is part of the call that opened the body, and the host drops it
+/// when that call is cancelled. The body is then a cut connection (the
+/// stream resumes). No waker is woken here: the one registered is the
+/// cancelled call's, being torn down.
+struct BodyEnder(Rc<RefCell<BodySlot>>);
+
+impl Drop for BodyEnder {
+    fn drop(&mut self) {
+        let mut slot = self.0.borrow_mut();
+        if slot.end.is_none() && !slot.closed {
+            slot.end = Some(Err(TransportError::Code(ErrorCode::HttpResponseIncomplete)));
+        }
+    }
+}
+
+/// Changes a body's slot and wakes its taker.
+fn put(slot: &RefCell<BodySlot>, change: impl FnOnce(&mut BodySlot)) {
+    let taker = {
+        let mut slot = slot.borrow_mut();
+        change(&mut slot);
+        slot.taker.take()
+    };
+    taker.into_iter().for_each(Waker::wake);
+}
+
+/// Waits until the slot has room for a chunk (true) or the body is gone (false).
+async fn room(slot: &RefCell<BodySlot>) -> bool {
+    poll_fn(|cx| {
+        let mut slot = slot.borrow_mut();
+        if slot.closed {
+            Poll::Ready(false)
+        } else if slot.chunk.is_none() {
+            Poll::Ready(true)
+        } else {
+            slot.reader = Some(cx.waker().clone());
+            Poll::Pending
+        }
+    })
+    .await
+}
+
+/// Waits until the body is gone.
+async fn gone(slot: &RefCell<BodySlot>) {
+    poll_fn(|cx| {
+        let mut slot = slot.borrow_mut();
+        if slot.closed {
+            Poll::Ready(())
+        } else {
+            slot.reader = Some(cx.waker().clone());
+            Poll::Pending
+        }
+    })
+    .await
 }
 
 /// A body's read cannot block in this build: the stream reader awaits
@@ -228,7 +340,7 @@ pub(crate) async fn open(platform: &PlatformUrl, req: &Request) -> Result<Opened
     drop(fields);
     let (_, handled) = wit_future::new(|| Ok(()));
     let (contents, trailers) = P3Response::consume_body(response, handled);
-    Ok(Opened { status, headers, body: Body { contents: Some(contents), trailers: Some(trailers) } })
+    Ok(Opened { status, headers, body: Body::read_ahead(contents, trailers) })
 }
 
 /// A cut body's error: a host's internal error at the end of a body is a
