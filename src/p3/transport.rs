@@ -83,15 +83,28 @@ impl InFlight {
 /// host drops a cancelled call's tasks, and a lookup that never finished
 /// would leave every call waiting on it (and the cache counting it in
 /// flight) for good.
+///
+/// It wakes no one: the waker registered may be the cancelled call's own,
+/// torn down at that moment, and waking it then panics in wit-bindgen 0.62
+/// (`TaskState::drop` cancels the task's wakeup read before it drops the
+/// task's spawned futures; the wakeup's write asserts that read). The calls
+/// of other tasks waiting on the request see it finished at their next
+/// check ([`ready`] checks again every [`RECHECK`]).
 struct Finisher(InFlight);
 
 impl Drop for Finisher {
     fn drop(&mut self) {
         if !self.0.is_done() {
-            self.0.finish(Err(internal("the call that started this request was cancelled")));
+            let mut slot = self.0 .0.borrow_mut();
+            slot.outcome = Some(Err(internal("the call that started this request was cancelled")));
+            slot.done = true;
         }
     }
 }
+
+/// How often a wait on requests in flight checks them without being woken
+/// (see [`Finisher`]).
+const RECHECK: Duration = Duration::from_secs(1);
 
 impl Pending for InFlight {
     fn poll(&mut self) -> Option<Result<Response, TransportError>> {
@@ -106,6 +119,8 @@ pub(crate) async fn ready(pending: &[InFlight], until: Option<u64>) {
     if pending.is_empty() && timer.is_none() {
         return;
     }
+    let recheck = || Box::pin(monotonic_clock::wait_for(nanos(RECHECK)));
+    let mut tick = (!pending.is_empty()).then(recheck);
     poll_fn(|cx| {
         if pending.iter().any(InFlight::is_done) {
             return Poll::Ready(());
@@ -113,6 +128,12 @@ pub(crate) async fn ready(pending: &[InFlight], until: Option<u64>) {
         if let Some(timer) = timer.as_mut() {
             if timer.as_mut().poll(cx).is_ready() {
                 return Poll::Ready(());
+            }
+        }
+        if let Some(tick) = tick.as_mut() {
+            if tick.as_mut().poll(cx).is_ready() {
+                *tick = recheck();
+                let _ = tick.as_mut().poll(cx);
             }
         }
         for p in pending {
