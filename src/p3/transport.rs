@@ -8,7 +8,7 @@
 
 use std::cell::RefCell;
 use std::future::{poll_fn, Future, IntoFuture};
-use std::pin::pin;
+use std::pin::{pin, Pin};
 use std::rc::Rc;
 use std::task::{Poll, Waker};
 use std::time::Duration;
@@ -102,9 +102,14 @@ impl Drop for Finisher {
     }
 }
 
-/// How often a wait on requests in flight checks them without being woken
-/// (see [`Finisher`]).
+/// How often a wait checks what it waits for without being woken (see
+/// [`Finisher`]).
 const RECHECK: Duration = Duration::from_secs(1);
+
+/// A timer of [`RECHECK`], from now.
+fn recheck() -> Pin<Box<impl Future<Output = ()>>> {
+    Box::pin(monotonic_clock::wait_for(nanos(RECHECK)))
+}
 
 impl Pending for InFlight {
     fn poll(&mut self) -> Option<Result<Response, TransportError>> {
@@ -119,7 +124,6 @@ pub(crate) async fn ready(pending: &[InFlight], until: Option<u64>) {
     if pending.is_empty() && timer.is_none() {
         return;
     }
-    let recheck = || Box::pin(monotonic_clock::wait_for(nanos(RECHECK)));
     let mut tick = (!pending.is_empty()).then(recheck);
     poll_fn(|cx| {
         if pending.iter().any(InFlight::is_done) {
@@ -131,9 +135,8 @@ pub(crate) async fn ready(pending: &[InFlight], until: Option<u64>) {
             }
         }
         if let Some(tick) = tick.as_mut() {
-            if tick.as_mut().poll(cx).is_ready() {
+            while tick.as_mut().poll(cx).is_ready() {
                 *tick = recheck();
-                let _ = tick.as_mut().poll(cx);
             }
         }
         for p in pending {
@@ -189,14 +192,12 @@ impl std::fmt::Debug for Body {
     }
 }
 
+/// Stops the reader task, without waking it: a body may be dropped while
+/// the call whose task the reader is part of is torn down (see
+/// [`Finisher`]); the reader sees it at its next check, within [`RECHECK`].
 impl Drop for Body {
     fn drop(&mut self) {
-        let reader = {
-            let mut slot = self.0.borrow_mut();
-            slot.closed = true;
-            slot.reader.take()
-        };
-        reader.into_iter().for_each(Waker::wake);
+        self.0.borrow_mut().closed = true;
     }
 }
 
@@ -302,30 +303,33 @@ fn put(slot: &RefCell<BodySlot>, change: impl FnOnce(&mut BodySlot)) {
 
 /// Waits until the slot has room for a chunk (true) or the body is gone (false).
 async fn room(slot: &RefCell<BodySlot>) -> bool {
-    poll_fn(|cx| {
-        let mut slot = slot.borrow_mut();
-        if slot.closed {
-            Poll::Ready(false)
-        } else if slot.chunk.is_none() {
-            Poll::Ready(true)
-        } else {
-            slot.reader = Some(cx.waker().clone());
-            Poll::Pending
-        }
-    })
-    .await
+    !watch(slot, true).await
 }
 
 /// Waits until the body is gone.
 async fn gone(slot: &RefCell<BodySlot>) {
+    watch(slot, false).await;
+}
+
+/// Waits until the body is gone (true) or, when `room` is asked for, the
+/// slot has room (false). Checked when woken and every [`RECHECK`]: a
+/// dropped `Body` wakes no one.
+async fn watch(slot: &RefCell<BodySlot>, room: bool) -> bool {
+    let mut tick = recheck();
     poll_fn(|cx| {
-        let mut slot = slot.borrow_mut();
-        if slot.closed {
-            Poll::Ready(())
-        } else {
-            slot.reader = Some(cx.waker().clone());
-            Poll::Pending
+        let mut state = slot.borrow_mut();
+        if state.closed {
+            return Poll::Ready(true);
         }
+        if room && state.chunk.is_none() {
+            return Poll::Ready(false);
+        }
+        state.reader = Some(cx.waker().clone());
+        drop(state);
+        while tick.as_mut().poll(cx).is_ready() {
+            tick = recheck();
+        }
+        Poll::Pending
     })
     .await
 }
