@@ -610,7 +610,11 @@ mod tests {
     const PEER: &str = "aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee";
 
     fn client(t: FakeTransport) -> Client<FakeTransport> {
-        let retry = RawRetryPolicy { max_attempts: Some(3), base_delay_ms: Some(10), ..Default::default() };
+        client_with(t, RawRetryPolicy { max_attempts: Some(3), base_delay_ms: Some(10), ..Default::default() })
+    }
+
+    /// A client of ME over `t`, resuming by `retry`.
+    fn client_with(t: FakeTransport, retry: RawRetryPolicy) -> Client<FakeTransport> {
         let raw = RawConfig {
             workspace_id: ME.into(),
             platform_url: Some("http://p".into()),
@@ -774,14 +778,7 @@ mod tests {
     /// ended, and how many waits the reading made.
     fn drain_giving_up(t: FakeTransport, stall_at: usize) -> (Vec<String>, Option<String>, usize) {
         let retry = RawRetryPolicy { max_attempts: Some(6), base_delay_ms: Some(10), ..Default::default() };
-        let raw = RawConfig {
-            workspace_id: ME.into(),
-            platform_url: Some("http://p".into()),
-            credentials: vec![(ME.into(), "tok-me".into())],
-            retry: Some(retry),
-            ..Default::default()
-        };
-        let mut c = Client::new(raw, t).unwrap();
+        let mut c = client_with(t, retry);
         let v03 = Ask::from(ProtocolChoice::V0_3);
         let mut stream = c.send_message_stream(PEER, &Message::text("go"), None, &v03, &mut FixedEnv, ids()).unwrap();
         let mut env = FixedEnv;
@@ -998,14 +995,7 @@ data: {"error":{"code":-32004,"message":"Task t is in a terminal state"}}
             budget_tokens: Some(0),
             ..Default::default()
         };
-        let raw = RawConfig {
-            workspace_id: ME.into(),
-            platform_url: Some("http://p".into()),
-            credentials: vec![(ME.into(), "tok-me".into())],
-            retry: Some(retry),
-            ..Default::default()
-        };
-        let mut c = Client::new(raw, t).unwrap();
+        let mut c = client_with(t, retry);
         let v03 = Ask::from(ProtocolChoice::V0_3);
         let mut stream = c.send_message_stream(PEER, &Message::text("go"), None, &v03, &mut env, ids()).unwrap();
         assert!(c.next_stream_event(&mut stream, &mut env).unwrap().is_some());

@@ -226,13 +226,12 @@ fn text_message(text: &str) -> api::OutgoingMessage {
     }
 }
 
-/// The task, push-config, card and list calls of the async API against the
-/// official `a2a-sdk` agent behind the platform's proxy, in both versions
-/// (the same checks as `a2a_sdk.rs` makes of the WASI 0.2 client, in short),
-/// some of them in flight together on one client.
-#[tokio::test(flavor = "multi_thread")]
-async fn async_task_calls_against_the_sdk_agent() {
-    const SDK_PEER: &str = "cccccccc-0000-4000-8000-000000000001";
+/// The peer whose agent is the official `a2a-sdk` server.
+const SDK_PEER: &str = "cccccccc-0000-4000-8000-000000000001";
+
+/// The `a2a-sdk` agent, and the embedded platform with it as ME's peer
+/// [`SDK_PEER`] behind the proxy (its card in the registry).
+async fn sdk_platform() -> (host_test::a2a_sdk::SdkAgent, Platform) {
     let agent = host_test::a2a_sdk::SdkAgent::start().await.expect("the a2a-sdk agent starts");
     let mut sdk = host_test::platform::Workspace::new(SDK_PEER, "SDK Echo", "echo");
     sdk.upstream = Some(agent.url.clone());
@@ -240,7 +239,16 @@ async fn async_task_calls_against_the_sdk_agent() {
     let mut all = crate::common::workspaces();
     all[0].peers.push(SDK_PEER.into());
     all.push(sdk);
-    let platform = Platform::start(all).await.unwrap();
+    (agent, Platform::start(all).await.unwrap())
+}
+
+/// The task, push-config, card and list calls of the async API against the
+/// official `a2a-sdk` agent behind the platform's proxy, in both versions
+/// (the same checks as `a2a_sdk.rs` makes of the WASI 0.2 client, in short),
+/// some of them in flight together on one client.
+#[tokio::test(flavor = "multi_thread")]
+async fn async_task_calls_against_the_sdk_agent() {
+    let (_agent, platform) = sdk_platform().await;
     let mut instance = AsyncInstance::load(&client_async_path(), TransportFaults::quiet()).await.unwrap();
     let url = platform.url();
     instance
@@ -369,15 +377,7 @@ async fn drain(acc: &Accessor<AsyncHost>, api: &api::Guest, stream: ResourceAny)
 /// event), and two reads of one stream at once take turns.
 #[tokio::test(flavor = "multi_thread")]
 async fn async_streams_against_the_sdk_agent() {
-    const SDK_PEER: &str = "cccccccc-0000-4000-8000-000000000001";
-    let agent = host_test::a2a_sdk::SdkAgent::start().await.expect("the a2a-sdk agent starts");
-    let mut sdk = host_test::platform::Workspace::new(SDK_PEER, "SDK Echo", "echo");
-    sdk.upstream = Some(agent.url.clone());
-    sdk.agent_card = Some(agent.card.clone());
-    let mut all = crate::common::workspaces();
-    all[0].peers.push(SDK_PEER.into());
-    all.push(sdk);
-    let platform = Platform::start(all).await.unwrap();
+    let (_agent, platform) = sdk_platform().await;
     let mut instance = AsyncInstance::load(&client_async_path(), TransportFaults::quiet()).await.unwrap();
     let url = platform.url();
     let a2a_bodies =
